@@ -1,0 +1,97 @@
+/** Assembles the gateway from configuration: providers, registry, outcome bus, routes, HTTP server. */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from './config/load-config.ts';
+import { createModelRegistry, type ModelRegistry } from './core/model-registry.ts';
+import { createOutcomeBus, type OutcomeBus } from './core/outcome.ts';
+import { createAuthenticator } from './http/auth.ts';
+import { createHttpServer } from './http/server.ts';
+import type { Route } from './http/types.ts';
+import { getProviderType } from './providers/all-provider-types.ts';
+import type { Provider } from './providers/types.ts';
+import { createUpstreamClient, type UpstreamClient } from './providers/upstream-client.ts';
+import { createChatCompletionsRoute } from './routes/chat-completions.ts';
+import { createEmbeddingsRoute } from './routes/embeddings.ts';
+import { createModelsRoutes } from './routes/models.ts';
+import { ConfigError } from './config/config-error.ts';
+
+export interface Gateway {
+  config: GatewayConfig;
+  http: FastifyInstance;
+  registry: ModelRegistry;
+  bus: OutcomeBus;
+  providers: Provider[];
+  /** Adds routes before `listen` (admin API, extra endpoints). */
+  addRoutes(routes: Route[]): void;
+  /** Registered shutdown steps, run in reverse order by `close`. */
+  onClose(step: () => Promise<void>): void;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface GatewayExtension {
+  (gateway: Gateway): Promise<void> | void;
+}
+
+export function createProviders(config: GatewayConfig, client: UpstreamClient): Provider[] {
+  return config.providers.map((providerConfig) => {
+    const definition = getProviderType(providerConfig.type);
+    if (!definition) throw new ConfigError(`${providerConfig.name}.type`, `unknown provider type '${providerConfig.type}'`);
+    return definition.create(providerConfig, client);
+  });
+}
+
+export async function createGateway(
+  config: GatewayConfig,
+  logger: Logger,
+  extensions: GatewayExtension[] = [],
+): Promise<Gateway> {
+  const client = createUpstreamClient(config.upstream);
+  const providers = createProviders(config, client);
+  const registry = createModelRegistry(providers, {
+    onError: (provider, error) =>
+      logger.warn({ provider, reason: error instanceof Error ? error.message : String(error) }, 'could not list models'),
+  });
+  const bus = createOutcomeBus((error) => logger.error({ err: error }, 'outcome listener failed'));
+  const routes: Route[] = [];
+  const closeSteps: (() => Promise<void>)[] = [];
+  const dependencies = { registry, bus };
+  routes.push(createChatCompletionsRoute(dependencies), createEmbeddingsRoute(dependencies), ...createModelsRoutes(registry));
+
+  let http: FastifyInstance | undefined;
+  const gateway: Gateway = {
+    config,
+    get http(): FastifyInstance {
+      http ??= createHttpServer({
+        bodyLimitBytes: config.bodyLimitBytes,
+        authenticator: createAuthenticator(config.masterKey),
+        routes,
+        logger,
+      });
+      return http;
+    },
+    registry,
+    bus,
+    providers,
+    addRoutes(extra) {
+      if (http) throw new Error('routes must be added before the HTTP server is created');
+      routes.push(...extra);
+    },
+    onClose(step) {
+      closeSteps.push(step);
+    },
+    async listen() {
+      await registry.refresh();
+      registry.start(config.modelsRefreshSeconds);
+      return gateway.http.listen({ port: config.port, host: config.host });
+    },
+    async close() {
+      registry.stop();
+      if (http) await http.close();
+      for (const step of closeSteps.reverse()) await step();
+      await client.close();
+    },
+  };
+  for (const extension of extensions) await extension(gateway);
+  return gateway;
+}

@@ -1,0 +1,70 @@
+/**
+ * One CallOutcome is emitted per model call. Usage records, the audit log and metrics subscribe to
+ * the bus; they observe calls and never wrap them. Subscribers must not block: they queue work.
+ */
+import type { Usage } from './usage.ts';
+
+export type Endpoint = 'chat.completions' | 'embeddings' | 'responses' | 'messages';
+
+export interface CallOutcome {
+  requestId: string;
+  endpoint: Endpoint;
+  /** Provider instance name; null when the call failed before a provider was chosen. */
+  provider: string | null;
+  providerType: string | null;
+  /** Model as the client asked for it. */
+  requestedModel: string | null;
+  /** Model name sent upstream. */
+  model: string | null;
+  stream: boolean;
+  status: number;
+  usage: Usage | null;
+  startedAt: Date;
+  latencyMs: number;
+  /** Time to the first byte sent to the client (streams). */
+  firstByteMs: number | null;
+  error: { code: string; message: string } | null;
+  /** Identifies the gateway key used (never the key itself). */
+  keyId: string | null;
+  cacheStatus: 'none' | 'hit' | 'miss';
+  droppedParams: string[];
+  /** HTTP method and path as the client called them. */
+  method: string;
+  path: string;
+  /** Present only when the audit log captures bodies or headers. */
+  requestHeaders?: Record<string, string>;
+  responseHeaders?: Record<string, string>;
+  requestBody?: unknown;
+  responseBody?: unknown;
+}
+
+export type OutcomeListener = (outcome: CallOutcome) => void;
+
+export interface OutcomeBus {
+  subscribe(listener: OutcomeListener): () => void;
+  emit(outcome: CallOutcome): void;
+  /** True when some subscriber asked for bodies/headers to be captured. */
+  captureBodies: boolean;
+  captureHeaders: boolean;
+}
+
+export function createOutcomeBus(onListenerError: (error: unknown) => void = () => {}): OutcomeBus {
+  const listeners = new Set<OutcomeListener>();
+  return {
+    captureBodies: false,
+    captureHeaders: false,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    emit(outcome) {
+      for (const listener of listeners) {
+        try {
+          listener(outcome);
+        } catch (error) {
+          onListenerError(error);
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * The HTTP adapter (Fastify). Thin on purpose: request id, body limit, JSON parsing, auth, then a
+ * framework-neutral handler. Every error leaves as an OpenAI-shaped JSON body.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { GatewayError, toGatewayError } from '../core/errors.ts';
+import type { Authenticator } from './auth.ts';
+import type { GatewayReply, GatewayRequest, Route, SseReply } from './types.ts';
+
+export interface HttpServerOptions {
+  bodyLimitBytes: number;
+  authenticator: Authenticator;
+  routes: Route[];
+  logger: Logger;
+}
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function errorReply(reply: FastifyReply, error: GatewayError, requestId: string): void {
+  reply.code(error.status).headers(error.headers).header('x-request-id', requestId);
+  reply.type('application/json').send(JSON.stringify(error.toBody()));
+}
+
+/** Maps Fastify's own errors (body parsing, limits, routing) to gateway errors. */
+function frameworkError(error: unknown, bodyLimitBytes: number): GatewayError {
+  if (error instanceof GatewayError) return error;
+  const code = (error as { code?: string }).code;
+  const status = (error as { statusCode?: number }).statusCode;
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) {
+    return new GatewayError(`Request body is larger than the limit of ${bodyLimitBytes} bytes (BODY_SIZE_LIMIT)`, {
+      status: 413,
+      code: 'request_too_large',
+      retryable: false,
+    });
+  }
+  if (error instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+    return new GatewayError(`Request body is not valid JSON: ${(error as Error).message}`, {
+      status: 400,
+      code: 'invalid_json',
+      retryable: false,
+    });
+  }
+  if (code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' || code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return new GatewayError((error as Error).message, { status: status ?? 400, code: 'invalid_request', retryable: false });
+  }
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new GatewayError((error as Error).message, { status, code: 'invalid_request', retryable: false });
+  }
+  return toGatewayError(error);
+}
+
+export function createHttpServer(options: HttpServerOptions): FastifyInstance {
+  const { logger } = options;
+  const app = Fastify({
+    bodyLimit: options.bodyLimitBytes,
+    logger: false,
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+    return503OnClosing: true,
+    forceCloseConnections: false,
+  });
+
+  // Every POST body is JSON, whatever the content type says (curl -d sends form encoding).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    if (text.length === 0) {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const gatewayError = frameworkError(error, options.bodyLimitBytes);
+    if (gatewayError.status >= 500) logger.error({ err: error, requestId: request.id }, 'request failed');
+    errorReply(reply, gatewayError, request.id);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    errorReply(
+      reply,
+      new GatewayError(`Unknown endpoint ${request.method} ${request.url.split('?')[0]}`, {
+        status: 404,
+        code: 'unknown_endpoint',
+        retryable: false,
+      }),
+      request.id,
+    );
+  });
+
+  for (const route of options.routes) {
+    app.route({
+      method: route.method,
+      url: route.path,
+      handler: async (request, reply) => {
+        const controller = new AbortController();
+        const raw = reply.raw;
+        raw.once('close', () => {
+          if (!raw.writableFinished) controller.abort();
+        });
+        let keyId: string | null = null;
+        try {
+          if (route.authenticated) keyId = options.authenticator.authenticate(request.headers);
+          const gatewayRequest: GatewayRequest = {
+            requestId: request.id,
+            method: request.method,
+            path: request.url.split('?')[0] ?? request.url,
+            headers: request.headers,
+            body: request.body,
+            params: (request.params ?? {}) as Record<string, string>,
+            query: (request.query ?? {}) as Record<string, string>,
+            signal: controller.signal,
+            keyId,
+            startedAt: performance.now(),
+          };
+          const result = await route.handler(gatewayRequest);
+          await sendReply(request, reply, result);
+        } catch (error) {
+          const gatewayError = toGatewayError(error);
+          if (gatewayError.status >= 500 && gatewayError.code === 'internal_error') {
+            logger.error({ err: error, requestId: request.id }, 'request failed');
+          }
+          if (reply.sent || raw.headersSent) {
+            if (!raw.writableEnded) raw.end();
+            return;
+          }
+          errorReply(reply, gatewayError, request.id);
+        }
+        return reply;
+      },
+    });
+  }
+  return app;
+}
+
+async function sendReply(request: FastifyRequest, reply: FastifyReply, result: GatewayReply): Promise<void> {
+  if (result.kind === 'json') {
+    reply.code(result.status).header('x-request-id', request.id);
+    if (result.headers) reply.headers(result.headers);
+    reply.type('application/json').send(JSON.stringify(result.body));
+    return;
+  }
+  if (result.kind === 'text') {
+    reply.code(result.status).header('x-request-id', request.id);
+    if (result.headers) reply.headers(result.headers);
+    reply.type(result.contentType).send(result.body);
+    return;
+  }
+  reply.hijack();
+  await writeSse(reply.raw, request.id, result);
+}
+
+function waitForDrain(raw: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      raw.off('drain', done);
+      raw.off('close', done);
+      resolve();
+    };
+    raw.on('drain', done);
+    raw.on('close', done);
+  });
+}
+
+async function writeSse(raw: ServerResponse, requestId: string, result: SseReply): Promise<void> {
+  const startedAt = performance.now();
+  let firstByteMs: number | null = null;
+  let failure: unknown = null;
+  raw.writeHead(result.status, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    'x-request-id': requestId,
+    ...result.headers,
+  });
+  raw.flushHeaders();
+  try {
+    for await (const frame of result.frames) {
+      if (raw.destroyed) break;
+      firstByteMs ??= performance.now() - startedAt;
+      if (!raw.write(frame)) await waitForDrain(raw);
+    }
+  } catch (error) {
+    failure = error;
+    if (!raw.destroyed) {
+      const body = toGatewayError(error).toBody();
+      raw.write(result.errorFrames ? result.errorFrames(body) : `data: ${JSON.stringify(body)}\n\n`);
+    }
+  } finally {
+    const clientGone = raw.destroyed && !raw.writableEnded;
+    if (!raw.writableEnded) raw.end();
+    result.onEnd?.({ error: failure, clientGone, firstByteMs });
+  }
+}

@@ -1,0 +1,69 @@
+/** Framework-neutral request and reply shapes: route handlers know nothing of the HTTP library. */
+export interface GatewayRequest {
+  requestId: string;
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+  params: Record<string, string>;
+  query: Record<string, string>;
+  /** Aborted when the client disconnects before the response is complete. */
+  signal: AbortSignal;
+  /** Identifies the gateway key that authenticated the request (never the key itself). */
+  keyId: string | null;
+  /** performance.now() when the request arrived. */
+  startedAt: number;
+}
+
+export interface JsonReply {
+  kind: 'json';
+  status: number;
+  headers?: Record<string, string>;
+  body: unknown;
+}
+
+export interface TextReply {
+  kind: 'text';
+  status: number;
+  contentType: string;
+  headers?: Record<string, string>;
+  body: string;
+}
+
+export interface SseReply {
+  kind: 'sse';
+  status: number;
+  headers?: Record<string, string>;
+  /** Already framed SSE text. Errors thrown while iterating are sent as a final error event. */
+  frames: AsyncIterable<string>;
+  /** Called once the stream is over, whether it completed, failed, or the client left. */
+  onEnd?: (end: StreamEnd) => void;
+  /** Renders an error thrown mid-stream as SSE frames (default: OpenAI's `data: {"error":...}`). */
+  errorFrames?: (body: unknown) => string;
+}
+
+export interface StreamEnd {
+  error: unknown;
+  clientGone: boolean;
+  /** ms from request start to the first frame written, or null if none was. */
+  firstByteMs: number | null;
+}
+
+export type GatewayReply = JsonReply | TextReply | SseReply;
+
+export type RouteHandler = (request: GatewayRequest) => Promise<GatewayReply>;
+
+export interface Route {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Path with `:name` parameters. */
+  path: string;
+  /** Whether the master key is required (when one is set). */
+  authenticated: boolean;
+  handler: RouteHandler;
+}
+
+export function headerValue(headers: GatewayRequest['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,63 @@
+/** Entry point: `node src/main.ts`. Loads config, starts the gateway, shuts down cleanly on SIGTERM/SIGINT. */
+import { pino } from 'pino';
+import { createGateway } from './app.ts';
+import { ConfigError } from './config/config-error.ts';
+import { loadConfig } from './config/load-config.ts';
+import { defaultExtensions } from './extensions.ts';
+
+const bootLogger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+
+async function main(): Promise<void> {
+  const startedAt = performance.now();
+  const config = loadConfig();
+  const logger = pino({ level: config.logLevel, redact: ['*.apiKey', '*.masterKey', 'config.providers[*].apiKey'] });
+  if (!config.masterKey) {
+    logger.warn(
+      `MODELGATE_MASTER_KEY is not set: the gateway accepts every request without authentication. ` +
+        `Listening on ${config.host} only; set MODELGATE_MASTER_KEY before exposing it.`,
+    );
+  }
+  if (config.providers.length === 0) {
+    logger.warn('No provider is configured: set OPENAI_API_KEY (or another provider key, see README) to serve models.');
+  }
+  const gateway = await createGateway(config, logger, defaultExtensions(logger));
+  const address = await gateway.listen();
+  logger.info(
+    {
+      address,
+      providers: config.providers.map((provider) => `${provider.name} (${provider.type})`),
+      models: gateway.registry.list().length,
+      startupMs: Math.round(performance.now() - startedAt),
+    },
+    'modelgate listening',
+  );
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down: draining requests and flushing records');
+    const force = setTimeout(() => {
+      logger.error('shutdown took longer than 30 s; exiting');
+      process.exit(1);
+    }, 30_000);
+    force.unref();
+    gateway
+      .close()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    bootLogger.fatal(error.message);
+  } else {
+    bootLogger.fatal({ err: error }, 'modelgate failed to start');
+  }
+  process.exit(1);
+});

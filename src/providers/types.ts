@@ -1,0 +1,59 @@
+/**
+ * The contract between the gateway core and a provider adapter. The canonical wire format is the
+ * OpenAI one: adapters take OpenAI-shaped request bodies and return OpenAI-shaped bodies and
+ * chat.completion.chunk payloads, translating natively where the upstream speaks something else.
+ */
+import type { Usage } from '../core/usage.ts';
+
+export type Json = Record<string, unknown>;
+
+export interface CallContext {
+  requestId: string;
+  /** Aborted when the client goes away; adapters pass it to the upstream request. */
+  signal: AbortSignal;
+  /** Names of request parameters the adapter could not map; reported in X-Modelgate-Dropped-Params. */
+  droppedParams: string[];
+}
+
+export interface JsonResult {
+  kind: 'json';
+  status: number;
+  body: Json;
+  /** Upstream headers worth forwarding (rate-limit headers, request ids). */
+  headers: Record<string, string>;
+  usage: Usage | null;
+}
+
+export interface StreamChunk {
+  /** JSON text of one chat.completion.chunk (or other event payload), without SSE framing. */
+  data: string;
+  /** SSE event name, for APIs whose streams name their events (Responses, Messages). */
+  event?: string;
+  /** True for the trailing usage-only chunk the gateway asked for on the client's behalf. */
+  usageOnly?: boolean;
+}
+
+export interface StreamResult {
+  kind: 'stream';
+  status: number;
+  headers: Record<string, string>;
+  chunks: AsyncIterable<StreamChunk>;
+  /** Usage as seen so far; final once `chunks` is exhausted. */
+  usage(): Usage | null;
+}
+
+export type ProviderResult = JsonResult | StreamResult;
+
+export interface Provider {
+  /** Instance name: the prefix in `provider/model` and the `owned_by` of its models. */
+  readonly name: string;
+  /** Provider type (openai, groq, azure, anthropic, gemini...). */
+  readonly type: string;
+  listModels(signal?: AbortSignal): Promise<string[]>;
+  chatCompletions(body: Json, context: CallContext): Promise<ProviderResult>;
+  embeddings(body: Json, context: CallContext): Promise<JsonResult>;
+  /** Native OpenAI Responses API, where the upstream speaks it (OpenAI, xAI). */
+  responses?(body: Json, context: CallContext): Promise<ProviderResult>;
+  /** Releases pooled connections. */
+  close?(): Promise<void>;
+}

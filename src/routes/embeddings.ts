@@ -1,0 +1,36 @@
+/** POST /v1/embeddings. */
+import { invalidRequest } from '../core/errors.ts';
+import type { Route } from '../http/types.ts';
+import {
+  callHeaders,
+  requireModel,
+  requireObjectBody,
+  resolveModel,
+  type RouteDependencies,
+  trackCall,
+  withTracking,
+} from './model-call.ts';
+
+export function createEmbeddingsRoute(dependencies: RouteDependencies): Route {
+  return {
+    method: 'POST',
+    path: '/v1/embeddings',
+    authenticated: true,
+    handler: async (request) => {
+      const body = requireObjectBody(request.body);
+      const tracker = trackCall(dependencies, request, 'embeddings', body, false);
+      return withTracking(tracker, async () => {
+        const model = requireModel(body);
+        const input = body.input;
+        if (input === undefined || input === null || input === '' || (Array.isArray(input) && input.length === 0)) {
+          throw invalidRequest("Missing required parameter: 'input'", 'input', 'missing_required_parameter');
+        }
+        const resolved = await resolveModel(dependencies.registry, model);
+        tracker.setResolved(resolved);
+        const result = await resolved.provider.embeddings({ ...body, model: resolved.model }, tracker.context);
+        tracker.finish({ status: result.status, usage: result.usage, responseBody: result.body, responseHeaders: result.headers });
+        return { kind: 'json', status: result.status, headers: callHeaders(tracker, result.headers), body: result.body };
+      });
+    },
+  };
+}
