@@ -1,0 +1,22 @@
+/** Starts a real gateway in-process on a free port, configured only by the environment it is given. */
+import { pino } from 'pino';
+import { createGateway, type Gateway, type GatewayExtension } from '../../src/app.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { defaultExtensions } from '../../src/extensions.ts';
+
+export interface RunningGateway {
+  url: string;
+  gateway: Gateway;
+  close(): Promise<void>;
+}
+
+export async function startGateway(
+  env: Record<string, string | undefined>,
+  options: { extensions?: GatewayExtension[]; cwd?: string } = {},
+): Promise<RunningGateway> {
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ...env }, options.cwd ?? '/nonexistent-config-dir');
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const gateway = await createGateway(config, logger, options.extensions ?? defaultExtensions(logger));
+  const url = await gateway.listen();
+  return { url, gateway, close: () => gateway.close() };
+}

@@ -1,0 +1,325 @@
+/**
+ * A provider simulator speaking the OpenAI wire format, with each OpenAI-compatible provider's quirks.
+ *
+ * Formats follow the OpenAI API reference:
+ * - Chat completions object and chunk object: https://platform.openai.com/docs/api-reference/chat/object
+ *   and https://platform.openai.com/docs/api-reference/chat/streaming (SSE `data: {...}` lines, then
+ *   `data: [DONE]`; with `stream_options.include_usage` every chunk carries `"usage":null` and one last
+ *   chunk has `"choices":[]` and the usage).
+ * - Embeddings: https://platform.openai.com/docs/api-reference/embeddings/object (`encoding_format`
+ *   base64 is little-endian float32, which the openai SDK asks for by default).
+ * - Models: https://platform.openai.com/docs/api-reference/models/list
+ * - Errors: https://platform.openai.com/docs/guides/error-codes ({"error":{"message","type","param","code"}};
+ *   429 responses carry Retry-After and x-ratelimit-* headers:
+ *   https://platform.openai.com/docs/guides/rate-limits#rate-limits-in-headers).
+ * Quirks:
+ * - azure: /openai/deployments/{deployment}/{endpoint}?api-version=..., `api-key` header
+ *   (https://learn.microsoft.com/en-us/azure/ai-services/openai/reference).
+ * - groq: final chunk carries `x_groq.usage` (https://console.groq.com/docs/api-reference#chat-create).
+ * - mistral: rejects unknown fields such as stream_options with 422; the last chunk carries usage
+ *   (https://docs.mistral.ai/api/#tag/chat/operation/chat_completion_v1_chat_completions_post).
+ * - zai: the last chunk carries usage (https://docs.z.ai/api-reference/llm/chat-completion).
+ * - ollama: no key at all.
+ *
+ * Behaviour is chosen by the model name: `sim-rate-limited`, `sim-server-error`, `sim-overloaded`,
+ * `sim-bad-request`, `sim-slow-<ms>` (delays headers), `sim-hang-stream` (one chunk, then nothing),
+ * `sim-garbage` (non-JSON 200); any other model answers by echoing the last user message.
+ */
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type SimulatorFlavor = 'openai' | 'azure' | 'groq' | 'mistral' | 'zai' | 'ollama' | 'openrouter' | 'xai' | 'deepseek' | 'oracle';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingMessage['headers'];
+  body: Record<string, unknown> | undefined;
+  /** Set when the client went away before the response finished. */
+  aborted: boolean;
+}
+
+export interface SimulatorOptions {
+  flavor?: SimulatorFlavor;
+  /** Expected key; requests without it get 401. Omit for keyless (Ollama). */
+  apiKey?: string;
+  models?: string[];
+  /** Path prefix of the API, default `/v1` (Azure ignores it). */
+  prefix?: string;
+  /** Milliseconds between streamed chunks. */
+  chunkDelayMs?: number;
+}
+
+export interface Simulator {
+  url: string;
+  /** Base URL to configure in the gateway (`url + prefix`, or the resource URL for Azure). */
+  baseUrl: string;
+  requests: RecordedRequest[];
+  close(): Promise<void>;
+  /** Resolves when a request to `sim-hang-stream` has been aborted by the gateway. */
+  waitForAbort(): Promise<void>;
+}
+
+type Json = Record<string, unknown>;
+
+const defaultModels = ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small'];
+
+export function countTokens(text: string): number {
+  return text.split(/\s+/).filter(Boolean).length;
+}
+
+function messageText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content
+      .map((part) => (part && typeof part === 'object' && typeof (part as Json).text === 'string' ? ((part as Json).text as string) : ''))
+      .join(' ');
+  }
+  return '';
+}
+
+/** Deterministic prompt token count: words in all message contents. */
+export function promptTokens(messages: unknown): number {
+  if (!Array.isArray(messages)) return 0;
+  let total = 0;
+  for (const message of messages) total += countTokens(messageText((message as Json).content));
+  return total;
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  response.end(text);
+}
+
+function openAIError(response: ServerResponse, status: number, message: string, type: string, code: string | null, headers: Record<string, string> = {}): void {
+  sendJson(response, status, { error: { message, type, param: null, code } }, headers);
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function startOpenAISimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const flavor = options.flavor ?? 'openai';
+  const prefix = options.prefix ?? '/v1';
+  const models = options.models ?? defaultModels;
+  const requests: RecordedRequest[] = [];
+  const abortWaiters: (() => void)[] = [];
+  let completionCounter = 0;
+
+  function authorized(request: IncomingMessage): boolean {
+    if (!options.apiKey) return true;
+    if (flavor === 'azure') return request.headers['api-key'] === options.apiKey;
+    return request.headers.authorization === `Bearer ${options.apiKey}`;
+  }
+
+  function route(path: string): { endpoint: string; deployment?: string } | null {
+    if (flavor === 'azure') {
+      const match = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings)$/.exec(path);
+      if (match) return { endpoint: match[2] ?? '', deployment: decodeURIComponent(match[1] ?? '') };
+      if (path === '/openai/models') return { endpoint: 'models' };
+      return null;
+    }
+    if (!path.startsWith(`${prefix}/`)) return null;
+    return { endpoint: path.slice(prefix.length + 1) };
+  }
+
+  const server: Server = createServer((request, response) => {
+    void handle(request, response).catch((error: unknown) => {
+      if (!response.headersSent) openAIError(response, 500, String(error), 'server_error', null);
+      else response.destroy();
+    });
+  });
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://simulator');
+    const text = await readBody(request);
+    let body: Json | undefined;
+    if (text) {
+      try {
+        body = JSON.parse(text) as Json;
+      } catch {
+        openAIError(response, 400, 'We could not parse the JSON body of your request.', 'invalid_request_error', null);
+        return;
+      }
+    }
+    const recorded: RecordedRequest = { method: request.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: request.headers, body, aborted: false };
+    requests.push(recorded);
+    response.on('close', () => {
+      if (!response.writableFinished) {
+        recorded.aborted = true;
+        for (const waiter of abortWaiters.splice(0)) waiter();
+      }
+    });
+    const target = route(url.pathname);
+    if (!target) {
+      openAIError(response, 404, `Invalid URL (${request.method} ${url.pathname})`, 'invalid_request_error', null);
+      return;
+    }
+    if (flavor === 'azure' && !url.searchParams.get('api-version')) {
+      sendJson(response, 404, { error: { code: '404', message: 'Resource not found' } });
+      return;
+    }
+    if (!authorized(request)) {
+      openAIError(response, 401, 'Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.', 'invalid_request_error', 'invalid_api_key');
+      return;
+    }
+    if (target.endpoint === 'models' && request.method === 'GET') {
+      sendJson(response, 200, { object: 'list', data: models.map((id) => ({ id, object: 'model', created: 1715367049, owned_by: 'system' })) });
+      return;
+    }
+    if (request.method !== 'POST' || !body) {
+      openAIError(response, 405, 'Method not allowed', 'invalid_request_error', null);
+      return;
+    }
+    const model = target.deployment ?? String(body.model ?? '');
+    if (flavor === 'mistral') {
+      const allowed = new Set(['model', 'messages', 'temperature', 'top_p', 'max_tokens', 'stream', 'stop', 'random_seed', 'response_format', 'tools', 'tool_choice', 'presence_penalty', 'frequency_penalty', 'n', 'safe_prompt', 'input', 'encoding_format', 'parallel_tool_calls', 'prediction']);
+      const extra = Object.keys(body).filter((key) => !allowed.has(key));
+      if (extra.length > 0) {
+        sendJson(response, 422, { object: 'error', message: { detail: [{ type: 'extra_forbidden', loc: ['body', extra[0]], msg: 'Extra inputs are not permitted' }] }, type: 'invalid_request_error', param: null, code: null });
+        return;
+      }
+    }
+    if (await scenario(model, response)) return;
+    if (target.endpoint === 'chat/completions') return chat(model, body, response);
+    if (target.endpoint === 'embeddings') return embeddings(model, body, response);
+    openAIError(response, 404, `Invalid URL (POST ${url.pathname})`, 'invalid_request_error', null);
+  }
+
+  async function scenario(model: string, response: ServerResponse): Promise<boolean> {
+    if (model === 'sim-rate-limited') {
+      openAIError(response, 429, 'Rate limit reached for gpt-4o-mini in organization org-sim on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 20s.', 'requests', 'rate_limit_exceeded', {
+        'retry-after': '20',
+        'x-ratelimit-limit-requests': '3',
+        'x-ratelimit-remaining-requests': '0',
+        'x-ratelimit-reset-requests': '20s',
+      });
+      return true;
+    }
+    if (model === 'sim-server-error') {
+      openAIError(response, 500, 'The server had an error while processing your request. Sorry about that!', 'server_error', null);
+      return true;
+    }
+    if (model === 'sim-overloaded') {
+      openAIError(response, 503, 'The engine is currently overloaded, please try again later.', 'server_error', 'overloaded', { 'retry-after': '3' });
+      return true;
+    }
+    if (model === 'sim-bad-request') {
+      sendJson(response, 400, { error: { message: "Invalid value for 'temperature': must be between 0 and 2.", type: 'invalid_request_error', param: 'temperature', code: 'invalid_value' } });
+      return true;
+    }
+    if (model === 'sim-garbage') {
+      response.writeHead(200, { 'content-type': 'text/html' });
+      response.end('<html>not json</html>');
+      return true;
+    }
+    const slow = /^sim-slow-(\d+)$/.exec(model);
+    if (slow) await sleep(Number(slow[1]));
+    return false;
+  }
+
+  async function chat(model: string, body: Json, response: ServerResponse): Promise<void> {
+    completionCounter += 1;
+    const id = `chatcmpl-sim${completionCounter.toString().padStart(6, '0')}`;
+    const created = 1_731_000_000 + completionCounter;
+    const messages = Array.isArray(body.messages) ? (body.messages as Json[]) : [];
+    const lastUser = [...messages].reverse().find((message) => message.role === 'user');
+    const tools = Array.isArray(body.tools) ? (body.tools as Json[]) : [];
+    const lastIsTool = messages.at(-1)?.role === 'tool';
+    const firstTool = tools[0]?.function as Json | undefined;
+    const wantsTool = firstTool !== undefined && body.tool_choice !== 'none' && !lastIsTool;
+    const reply = lastIsTool ? `Tool said: ${messageText(messages.at(-1)?.content)}` : `Hello from ${flavor}: ${messageText(lastUser?.content)}`;
+    const pieces = reply.split(/(?<= )/);
+    const toolArguments = ['{"location"', ':"Paris"}'];
+    const usage = {
+      prompt_tokens: promptTokens(messages),
+      completion_tokens: wantsTool ? 7 : pieces.length,
+      total_tokens: 0,
+      prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    };
+    usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
+    const finishReason = wantsTool ? 'tool_calls' : 'stop';
+    const toolCall = { id: `call_sim${completionCounter}`, type: 'function', function: { name: String(firstTool?.name ?? ''), arguments: toolArguments.join('') } };
+
+    if (body.stream !== true) {
+      const message: Json = { role: 'assistant', content: wantsTool ? null : reply, refusal: null, annotations: [] };
+      if (wantsTool) message.tool_calls = [toolCall];
+      sendJson(response, 200, { id, object: 'chat.completion', created, model, choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason }], usage, service_tier: 'default', system_fingerprint: 'fp_sim' }, { 'x-request-id': `req_${id}`, 'x-ratelimit-remaining-requests': '99' });
+      return;
+    }
+    const includeUsage = (body.stream_options as Json | undefined)?.include_usage === true;
+    const usageAlways = flavor === 'mistral' || flavor === 'zai';
+    response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': `req_${id}` });
+    const base = (delta: Json, finish: string | null): Json => {
+      const chunk: Json = { id, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_sim', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] };
+      if (includeUsage) chunk.usage = null;
+      return chunk;
+    };
+    const write = async (chunk: Json) => {
+      response.write(`data: ${JSON.stringify(chunk)}\n\n`);
+      if (options.chunkDelayMs) await sleep(options.chunkDelayMs);
+    };
+    await write(base({ role: 'assistant', content: wantsTool ? null : '', refusal: null }, null));
+    if (model === 'sim-hang-stream') {
+      await write(base({ content: 'partial' }, null));
+      await new Promise<void>((resolve) => response.once('close', () => resolve()));
+      return;
+    }
+    if (wantsTool) {
+      await write(base({ tool_calls: [{ index: 0, id: toolCall.id, type: 'function', function: { name: toolCall.function.name, arguments: '' } }] }, null));
+      for (const piece of toolArguments) await write(base({ tool_calls: [{ index: 0, function: { arguments: piece } }] }, null));
+    } else {
+      for (const piece of pieces) await write(base({ content: piece }, null));
+    }
+    const last = base({}, finishReason);
+    if (usageAlways) last.usage = usage;
+    if (flavor === 'groq') last.x_groq = { id: `req_${id}`, usage: { queue_time: 0.01, ...usage } };
+    await write(last);
+    if (includeUsage) {
+      await write({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_sim', choices: [], usage });
+    }
+    response.write('data: [DONE]\n\n');
+    response.end();
+  }
+
+  function embeddings(model: string, body: Json, response: ServerResponse): void {
+    const inputs = Array.isArray(body.input) ? (body.input as unknown[]) : [body.input];
+    const dimensions = typeof body.dimensions === 'number' ? body.dimensions : 8;
+    let tokens = 0;
+    const data = inputs.map((input, index) => {
+      const text = typeof input === 'string' ? input : JSON.stringify(input);
+      tokens += Math.max(1, countTokens(text));
+      const vector = Array.from({ length: dimensions }, (_unused, position) => Number(((text.length + position + 1) / 100).toFixed(6)));
+      const embedding = body.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
+      return { object: 'embedding', index, embedding };
+    });
+    sendJson(response, 200, { object: 'list', data, model, usage: { prompt_tokens: tokens, total_tokens: tokens } });
+  }
+
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    baseUrl: flavor === 'azure' ? url : `${url}${prefix}`,
+    requests,
+    waitForAbort: () => new Promise<void>((resolve) => {
+      if (requests.some((recorded) => recorded.aborted)) resolve();
+      else abortWaiters.push(resolve);
+    }),
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
