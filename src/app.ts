@@ -14,6 +14,7 @@ import { createChatCompletionsRoute } from './routes/chat-completions.ts';
 import { createEmbeddingsRoute } from './routes/embeddings.ts';
 import { createModelsRoutes } from './routes/models.ts';
 import { ConfigError } from './config/config-error.ts';
+import type { Storage } from './storage/database.ts';
 
 export interface Gateway {
   config: GatewayConfig;
@@ -21,6 +22,8 @@ export interface Gateway {
   registry: ModelRegistry;
   bus: OutcomeBus;
   providers: Provider[];
+  /** The database (usage, audit, responses), set by the storage extension when it starts. */
+  storage?: Storage;
   /** Adds routes before `listen` (admin API, extra endpoints). */
   addRoutes(routes: Route[]): void;
   /** Registered shutdown steps, run in reverse order by `close`. */

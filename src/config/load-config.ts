@@ -31,7 +31,15 @@ export interface GatewayConfig {
   upstream: { headersTimeoutMs: number; bodyTimeoutMs: number; connectTimeoutMs: number };
   modelsRefreshSeconds: number;
   providers: ProviderConfig[];
-  storage: { type: 'sqlite' | 'postgresql'; sqlitePath: string; postgresUrl: string | undefined };
+  storage: {
+    type: 'sqlite' | 'postgresql';
+    sqlitePath: string;
+    postgresUrl: string | undefined;
+    /** POSTGRES_SCHEMA: schema for the tables (created when missing); default the connection's search_path. */
+    postgresSchema: string | undefined;
+    /** STORAGE_SPILL_DIR: where records go when the write buffer is full (default: next to the SQLite file). */
+    spillDir: string;
+  };
   usage: { enabled: boolean };
   logging: {
     enabled: boolean;
@@ -360,6 +368,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     throw new ConfigError('POSTGRES_URL', 'required when STORAGE_TYPE=postgresql');
   }
   const sqlitePath = pick(env.SQLITE_PATH, storage.sqlite_path) ?? 'data/modelgate.db';
+  const postgresSchema = pick(env.POSTGRES_SCHEMA);
+  if (postgresSchema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(postgresSchema)) {
+    throw new ConfigError('POSTGRES_SCHEMA', `expected a plain identifier (letters, digits, underscore), got '${postgresSchema}'`);
+  }
+  const spillDir = pick(env.STORAGE_SPILL_DIR) ?? `${sqlitePath.includes('/') ? sqlitePath.slice(0, sqlitePath.lastIndexOf('/')) : '.'}/spill`;
 
   const usageSection = yaml.usage ?? {};
   const usageValue = pick<string | boolean>(env.USAGE_ENABLED, usageSection.enabled);
@@ -396,7 +409,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     upstream: { headersTimeoutMs, bodyTimeoutMs, connectTimeoutMs },
     modelsRefreshSeconds,
     providers: [...providers.values()],
-    storage: { type: normalizedStorage, sqlitePath, postgresUrl },
+    storage: { type: normalizedStorage, sqlitePath, postgresUrl, postgresSchema, spillDir },
     usage: { enabled: usageValue === undefined ? true : parseBoolean('USAGE_ENABLED', usageValue) },
     logging: {
       enabled: boolSetting('LOGGING_ENABLED', logging.enabled, false),

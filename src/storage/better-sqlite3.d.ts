@@ -1,0 +1,21 @@
+/** The small part of better-sqlite3's API the storage module uses (the package ships no types). */
+declare module 'better-sqlite3' {
+  interface Statement {
+    run(...parameters: unknown[]): { changes: number | bigint; lastInsertRowid: number | bigint };
+    all(...parameters: unknown[]): unknown[];
+    get(...parameters: unknown[]): unknown;
+    iterate(...parameters: unknown[]): IterableIterator<unknown>;
+    readonly reader: boolean;
+  }
+  interface Database {
+    prepare(sql: string): Statement;
+    pragma(source: string, options?: { simple?: boolean }): unknown;
+    exec(sql: string): Database;
+    close(): Database;
+  }
+  interface DatabaseConstructor {
+    new (filename: string, options?: { readonly?: boolean; fileMustExist?: boolean; timeout?: number }): Database;
+  }
+  const Database: DatabaseConstructor;
+  export default Database;
+}

@@ -1,0 +1,145 @@
+/**
+ * One storage layer over SQLite (better-sqlite3, the embedded default) and PostgreSQL (pg), through
+ * Kysely. Migrations run at start. Any module can add tables with `registerMigration` before the
+ * gateway starts (module load time is enough); migrations are applied in name order and each runs once.
+ *
+ * Portability rules for migrations and queries: timestamps are integer epoch milliseconds (`bigint`),
+ * calendar days are `YYYY-MM-DD` text (UTC) computed by the writer, JSON is stored as text, booleans
+ * as integers 0/1. PostgreSQL returns bigint and SUM() as strings: read numbers through `Number()`.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { type Migration, type MigrationProvider, Migrator } from 'kysely/migration';
+import pg from 'pg';
+import type { GatewayConfig } from '../config/load-config.ts';
+import { type AuditLogTable, coreMigrations, type UsageTable } from './tables.ts';
+
+export type { AuditLogTable, UsageTable } from './tables.ts';
+
+/** Tables owned by the core storage module. Other modules type their own tables with `db.withTables<...>()`. */
+export interface StorageTables {
+  usage: UsageTable;
+  audit_log: AuditLogTable;
+}
+
+export type StorageDialect = 'sqlite' | 'postgresql';
+
+export interface Storage {
+  /** The Kysely handle. Other modules: `storage.db.withTables<{ my_table: MyTable }>()`. */
+  db: Kysely<StorageTables>;
+  dialect: StorageDialect;
+  /** Applies registered migrations that have not run yet (called by `createStorage`). */
+  migrate(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export interface StorageMigration {
+  /** Unique and sortable: `YYYYMMDD-NN-description`. Migrations run in name order. */
+  name: string;
+  up(db: Kysely<unknown>, dialect: StorageDialect): Promise<void>;
+}
+
+const migrations = new Map<string, StorageMigration>();
+
+/** Adds a migration to the registry. Call it at module load, before the gateway starts. */
+export function registerMigration(migration: StorageMigration): void {
+  const existing = migrations.get(migration.name);
+  if (existing && existing !== migration) throw new Error(`migration '${migration.name}' is already registered`);
+  migrations.set(migration.name, migration);
+}
+
+for (const migration of coreMigrations) registerMigration(migration);
+
+export function registeredMigrations(): StorageMigration[] {
+  return [...migrations.values()].sort((left, right) => left.name.localeCompare(right.name));
+}
+
+export type StorageSettings = Pick<GatewayConfig['storage'], 'type' | 'sqlitePath' | 'postgresUrl'> & {
+  /** PostgreSQL schema to use (created when missing); tests use one per run. */
+  postgresSchema?: string | undefined;
+};
+
+function quoteIdentifier(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name)) throw new Error(`invalid PostgreSQL schema name '${name}'`);
+  return `"${name}"`;
+}
+
+function createSqlite(path: string): Kysely<StorageTables> {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const database = new BetterSqlite3(path);
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('busy_timeout = 5000');
+  return new Kysely<StorageTables>({ dialect: new SqliteDialect({ database }) });
+}
+
+function createPostgres(url: string, schema: string | undefined): Kysely<StorageTables> {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // A pool error on an idle client must not crash the process; queries report their own errors.
+  pool.on('error', () => {});
+  const dialectConfig: ConstructorParameters<typeof PostgresDialect>[0] = { pool };
+  if (schema) {
+    const quoted = quoteIdentifier(schema);
+    dialectConfig.onCreateConnection = async (connection) => {
+      await connection.executeQuery(CompiledQuery.raw(`create schema if not exists ${quoted}`));
+      await connection.executeQuery(CompiledQuery.raw(`set search_path to ${quoted}`));
+    };
+  }
+  return new Kysely<StorageTables>({ dialect: new PostgresDialect(dialectConfig) });
+}
+
+/** Opens the database named by the configuration and runs pending migrations. */
+export async function createStorage(settings: StorageSettings): Promise<Storage> {
+  const dialect: StorageDialect = settings.type;
+  let db: Kysely<StorageTables>;
+  if (dialect === 'postgresql') {
+    if (!settings.postgresUrl) throw new Error('POSTGRES_URL is required when STORAGE_TYPE=postgresql');
+    db = createPostgres(settings.postgresUrl, settings.postgresSchema);
+  } else {
+    db = createSqlite(settings.sqlitePath);
+  }
+  let closed = false;
+  const storage: Storage = {
+    db,
+    dialect,
+    async migrate() {
+      const provider: MigrationProvider = {
+        async getMigrations() {
+          const result: Record<string, Migration> = {};
+          for (const migration of registeredMigrations()) {
+            result[migration.name] = { up: (handle) => migration.up(handle as Kysely<unknown>, dialect) };
+          }
+          return result;
+        },
+      };
+      const migrator = new Migrator({
+        db,
+        provider,
+        allowUnorderedMigrations: true,
+        migrationTableName: 'modelgate_migration',
+        migrationLockTableName: 'modelgate_migration_lock',
+      });
+      const { error, results } = await migrator.migrateToLatest();
+      if (error) {
+        const failed = results?.find((result) => result.status === 'Error')?.migrationName;
+        const message = error instanceof Error ? error.message : String(error);
+        throw new Error(`storage migration ${failed ? `'${failed}' ` : ''}failed: ${message}`, { cause: error });
+      }
+      return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+  try {
+    await storage.migrate();
+  } catch (error) {
+    await storage.close().catch(() => {});
+    throw error;
+  }
+  return storage;
+}

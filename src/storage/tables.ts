@@ -1,0 +1,147 @@
+/** Row types and migrations of the core tables: usage records and the audit log. */
+import type { Kysely } from 'kysely';
+import type { StorageDialect, StorageMigration } from './database.ts';
+
+/** One row per model call. Numbers may come back as strings from PostgreSQL (bigint): use Number(). */
+export interface UsageTable {
+  id: string;
+  request_id: string;
+  /** Epoch milliseconds. */
+  created_at: number;
+  /** UTC calendar day, YYYY-MM-DD. */
+  day: string;
+  endpoint: string;
+  provider: string | null;
+  provider_type: string | null;
+  model: string | null;
+  requested_model: string | null;
+  stream: number;
+  status: number;
+  error_code: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  total_tokens: number;
+  cached_tokens: number;
+  reasoning_tokens: number;
+  cache_write_tokens: number;
+  /** USD; null when the model has no price (then priced = 0). */
+  cost_usd: number | null;
+  priced: number;
+  key_id: string | null;
+  latency_ms: number;
+  first_byte_ms: number | null;
+  cache_status: string;
+}
+
+export interface AuditLogTable {
+  id: string;
+  request_id: string;
+  created_at: number;
+  day: string;
+  method: string;
+  path: string;
+  endpoint: string;
+  provider: string | null;
+  provider_type: string | null;
+  model: string | null;
+  requested_model: string | null;
+  stream: number;
+  status: number;
+  error_code: string | null;
+  error_message: string | null;
+  latency_ms: number;
+  first_byte_ms: number | null;
+  key_id: string | null;
+  dropped_params: string | null;
+  /** Redacted JSON text, present when LOGGING_LOG_HEADERS is on. */
+  request_headers: string | null;
+  response_headers: string | null;
+  /** JSON text capped at LOGGING_MAX_BODY_BYTES, present when LOGGING_LOG_BODIES is on. */
+  request_body: string | null;
+  response_body: string | null;
+  body_truncated: number;
+  /** Groups the calls of one conversation (hash of its opening messages). */
+  thread_key: string | null;
+}
+
+function bigint(dialect: StorageDialect): 'bigint' | 'integer' {
+  return dialect === 'postgresql' ? 'bigint' : 'integer';
+}
+
+function real(dialect: StorageDialect): 'double precision' | 'real' {
+  return dialect === 'postgresql' ? 'double precision' : 'real';
+}
+
+async function createUsage(db: Kysely<unknown>, dialect: StorageDialect): Promise<void> {
+  await db.schema
+    .createTable('usage')
+    .ifNotExists()
+    .addColumn('id', 'varchar(64)', (column) => column.primaryKey())
+    .addColumn('request_id', 'varchar(128)', (column) => column.notNull())
+    .addColumn('created_at', bigint(dialect), (column) => column.notNull())
+    .addColumn('day', 'varchar(10)', (column) => column.notNull())
+    .addColumn('endpoint', 'varchar(32)', (column) => column.notNull())
+    .addColumn('provider', 'varchar(255)')
+    .addColumn('provider_type', 'varchar(64)')
+    .addColumn('model', 'varchar(255)')
+    .addColumn('requested_model', 'varchar(255)')
+    .addColumn('stream', 'integer', (column) => column.notNull().defaultTo(0))
+    .addColumn('status', 'integer', (column) => column.notNull())
+    .addColumn('error_code', 'varchar(128)')
+    .addColumn('input_tokens', bigint(dialect), (column) => column.notNull().defaultTo(0))
+    .addColumn('output_tokens', bigint(dialect), (column) => column.notNull().defaultTo(0))
+    .addColumn('total_tokens', bigint(dialect), (column) => column.notNull().defaultTo(0))
+    .addColumn('cached_tokens', bigint(dialect), (column) => column.notNull().defaultTo(0))
+    .addColumn('reasoning_tokens', bigint(dialect), (column) => column.notNull().defaultTo(0))
+    .addColumn('cache_write_tokens', bigint(dialect), (column) => column.notNull().defaultTo(0))
+    .addColumn('cost_usd', real(dialect))
+    .addColumn('priced', 'integer', (column) => column.notNull().defaultTo(0))
+    .addColumn('key_id', 'varchar(128)')
+    .addColumn('latency_ms', real(dialect), (column) => column.notNull().defaultTo(0))
+    .addColumn('first_byte_ms', real(dialect))
+    .addColumn('cache_status', 'varchar(16)', (column) => column.notNull().defaultTo('none'))
+    .execute();
+  await db.schema.createIndex('usage_created_at').ifNotExists().on('usage').column('created_at').execute();
+  await db.schema.createIndex('usage_day').ifNotExists().on('usage').column('day').execute();
+  await db.schema.createIndex('usage_request_id').ifNotExists().on('usage').column('request_id').execute();
+}
+
+async function createAuditLog(db: Kysely<unknown>, dialect: StorageDialect): Promise<void> {
+  await db.schema
+    .createTable('audit_log')
+    .ifNotExists()
+    .addColumn('id', 'varchar(64)', (column) => column.primaryKey())
+    .addColumn('request_id', 'varchar(128)', (column) => column.notNull())
+    .addColumn('created_at', bigint(dialect), (column) => column.notNull())
+    .addColumn('day', 'varchar(10)', (column) => column.notNull())
+    .addColumn('method', 'varchar(16)', (column) => column.notNull())
+    .addColumn('path', 'varchar(1024)', (column) => column.notNull())
+    .addColumn('endpoint', 'varchar(32)', (column) => column.notNull())
+    .addColumn('provider', 'varchar(255)')
+    .addColumn('provider_type', 'varchar(64)')
+    .addColumn('model', 'varchar(255)')
+    .addColumn('requested_model', 'varchar(255)')
+    .addColumn('stream', 'integer', (column) => column.notNull().defaultTo(0))
+    .addColumn('status', 'integer', (column) => column.notNull())
+    .addColumn('error_code', 'varchar(128)')
+    .addColumn('error_message', 'text')
+    .addColumn('latency_ms', real(dialect), (column) => column.notNull().defaultTo(0))
+    .addColumn('first_byte_ms', real(dialect))
+    .addColumn('key_id', 'varchar(128)')
+    .addColumn('dropped_params', 'text')
+    .addColumn('request_headers', 'text')
+    .addColumn('response_headers', 'text')
+    .addColumn('request_body', 'text')
+    .addColumn('response_body', 'text')
+    .addColumn('body_truncated', 'integer', (column) => column.notNull().defaultTo(0))
+    .addColumn('thread_key', 'varchar(64)')
+    .execute();
+  await db.schema.createIndex('audit_log_created_at').ifNotExists().on('audit_log').column('created_at').execute();
+  await db.schema.createIndex('audit_log_request_id').ifNotExists().on('audit_log').column('request_id').execute();
+  await db.schema.createIndex('audit_log_thread_key').ifNotExists().on('audit_log').column('thread_key').execute();
+}
+
+export const coreMigrations: StorageMigration[] = [
+  { name: '20261125-01-usage', up: createUsage },
+  { name: '20261125-02-audit-log', up: createAuditLog },
+];
