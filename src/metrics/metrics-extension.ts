@@ -1,0 +1,63 @@
+/**
+ * Prometheus metrics at GET /metrics (master key required when one is set), fed by CallOutcomes.
+ */
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import type { GatewayExtension } from '../app.ts';
+import type { CallOutcome } from '../core/outcome.ts';
+
+export function createMetricsExtension(): GatewayExtension {
+  return (gateway) => {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry, prefix: 'modelgate_process_' });
+    const labels = ['endpoint', 'provider', 'model', 'status'] as const;
+    const requests = new Counter({
+      name: 'modelgate_requests_total',
+      help: 'Model calls by endpoint, provider, model and HTTP status',
+      labelNames: labels,
+      registers: [registry],
+    });
+    const latency = new Histogram({
+      name: 'modelgate_request_duration_seconds',
+      help: 'Model call latency, from request arrival to the last byte',
+      labelNames: ['endpoint', 'provider', 'model', 'stream'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers: [registry],
+    });
+    const firstByte = new Histogram({
+      name: 'modelgate_stream_first_byte_seconds',
+      help: 'Time to the first streamed byte',
+      labelNames: ['endpoint', 'provider', 'model'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    });
+    const tokens = new Counter({
+      name: 'modelgate_tokens_total',
+      help: 'Tokens by provider, model and kind (input, output, cached, reasoning, cache_write)',
+      labelNames: ['provider', 'model', 'kind'] as const,
+      registers: [registry],
+    });
+    gateway.bus.subscribe((outcome: CallOutcome) => {
+      const provider = outcome.provider ?? 'none';
+      const model = outcome.model ?? outcome.requestedModel ?? 'none';
+      requests.inc({ endpoint: outcome.endpoint, provider, model, status: String(outcome.status) });
+      latency.observe({ endpoint: outcome.endpoint, provider, model, stream: String(outcome.stream) }, outcome.latencyMs / 1000);
+      if (outcome.firstByteMs !== null) firstByte.observe({ endpoint: outcome.endpoint, provider, model }, outcome.firstByteMs / 1000);
+      const usage = outcome.usage;
+      if (usage) {
+        if (usage.inputTokens) tokens.inc({ provider, model, kind: 'input' }, usage.inputTokens);
+        if (usage.outputTokens) tokens.inc({ provider, model, kind: 'output' }, usage.outputTokens);
+        if (usage.cachedTokens) tokens.inc({ provider, model, kind: 'cached' }, usage.cachedTokens);
+        if (usage.reasoningTokens) tokens.inc({ provider, model, kind: 'reasoning' }, usage.reasoningTokens);
+        if (usage.cacheWriteTokens) tokens.inc({ provider, model, kind: 'cache_write' }, usage.cacheWriteTokens);
+      }
+    });
+    gateway.addRoutes([
+      {
+        method: 'GET',
+        path: '/metrics',
+        authenticated: true,
+        handler: async () => ({ kind: 'text', status: 200, contentType: registry.contentType, body: await registry.metrics() }),
+      },
+    ]);
+  };
+}
