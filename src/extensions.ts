@@ -1,7 +1,8 @@
 /** Features that plug into the gateway at start (storage, usage, audit, admin API). */
 import type { Logger } from 'pino';
 import type { GatewayExtension } from './app.ts';
+import { createResponsesExtension } from './responses/responses-extension.ts';
 
-export function defaultExtensions(_logger: Logger): GatewayExtension[] {
-  return [];
+export function defaultExtensions(logger: Logger): GatewayExtension[] {
+  return [createResponsesExtension(logger)];
 }

@@ -28,6 +28,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { simulateResponses } from './openai-responses-simulator.ts';
 
 export type SimulatorFlavor = 'openai' | 'azure' | 'groq' | 'mistral' | 'zai' | 'ollama' | 'openrouter' | 'xai' | 'deepseek' | 'oracle';
 
@@ -191,6 +192,7 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
     if (await scenario(model, response)) return;
     if (target.endpoint === 'chat/completions') return chat(model, body, response);
     if (target.endpoint === 'embeddings') return embeddings(model, body, response);
+    if (target.endpoint === 'responses') return simulateResponses(flavor, model, body, response);
     openAIError(response, 404, `Invalid URL (POST ${url.pathname})`, 'invalid_request_error', null);
   }
 
