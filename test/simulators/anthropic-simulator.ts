@@ -55,7 +55,7 @@ export interface AnthropicSimulatorOptions {
   /** Expected `x-api-key`; requests without it get 401. */
   apiKey?: string;
   models?: string[];
-  /** Page size default of GET /v1/models (Anthropic's default is 20). */
+  /** Largest page GET /v1/models returns whatever `limit` asks (Anthropic: default 20, at most 1000). */
   modelsPageSize?: number;
 }
 
@@ -170,7 +170,7 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
   }
 
   function listModels(url: URL, response: ServerResponse): void {
-    const limit = Number(url.searchParams.get('limit') ?? options.modelsPageSize ?? 20);
+    const limit = Math.min(Number(url.searchParams.get('limit') ?? 20), options.modelsPageSize ?? 1000);
     const after = url.searchParams.get('after_id');
     const start = after ? models.indexOf(after) + 1 : 0;
     const page = models.slice(start, start + limit);

@@ -1,0 +1,198 @@
+/**
+ * The Anthropic provider: OpenAI chat requests translated to the Messages API and back, natively
+ * (https://docs.anthropic.com/en/api/messages). Translation lives in pure functions next to this file.
+ */
+import { GatewayError } from '../../core/errors.ts';
+import { parseSse } from '../../core/sse.ts';
+import type { Usage } from '../../core/usage.ts';
+import type { CallContext, Json, JsonResult, Provider, ProviderResult, StreamChunk } from '../types.ts';
+import { readJson, readText, transportError, type UpstreamClient, type UpstreamResponse, upstreamHttpError } from '../upstream-client.ts';
+import { toAnthropicRequest } from './anthropic-request.ts';
+import { fromAnthropicMessage } from './anthropic-response.ts';
+import { anthropicStreamError, createAnthropicStreamTranslator } from './anthropic-stream.ts';
+
+export const anthropicVersion = '2023-06-01';
+export const defaultAnthropicBaseUrl = 'https://api.anthropic.com';
+
+export interface AnthropicProviderOptions {
+  name: string;
+  baseUrl: string;
+  apiKey?: string | undefined;
+  headers?: Record<string, string>;
+  /** Static model list (ANTHROPIC_MODELS); otherwise GET /v1/models. */
+  models?: string[] | undefined;
+  client: UpstreamClient;
+  /** Clock for `created`, replaceable in tests. */
+  now?: () => number;
+}
+
+function isAnthropicHeader(name: string): boolean {
+  return name.startsWith('anthropic-ratelimit-');
+}
+
+function pickHeaders(headers: Record<string, string>): Record<string, string> {
+  const picked: Record<string, string> = {};
+  const requestId = headers['request-id'];
+  if (requestId !== undefined) picked['x-upstream-request-id'] = requestId;
+  for (const [name, value] of Object.entries(headers)) if (isAnthropicHeader(name)) picked[name] = value;
+  return picked;
+}
+
+/**
+ * Maps an Anthropic HTTP error ({"type":"error","error":{"type","message"},"request_id"},
+ * https://docs.anthropic.com/en/api/errors) to a GatewayError: the status mapping of upstreamHttpError
+ * (529 overloaded_error -> 503, retryable), Anthropic's error type as the code, rate-limit headers kept.
+ */
+export function anthropicHttpError(provider: string, status: number, headers: Record<string, string>, text: string): GatewayError {
+  const base = upstreamHttpError(provider, status, headers, text);
+  let anthropicType: string | undefined;
+  try {
+    const parsed = JSON.parse(text) as Json;
+    const error = parsed.error as Json | undefined;
+    if (typeof error?.type === 'string') anthropicType = error.type;
+  } catch {
+    // not JSON: keep the generic mapping
+  }
+  const forwarded: Record<string, string> = { ...base.headers };
+  for (const [name, value] of Object.entries(headers)) if (isAnthropicHeader(name)) forwarded[name] = value;
+  return new GatewayError(base.message, {
+    status: base.status,
+    code: status === 429 ? 'rate_limit_exceeded' : (anthropicType ?? base.code),
+    type: base.type,
+    param: base.param,
+    retryable: base.retryable,
+    headers: forwarded,
+    provider,
+  });
+}
+
+export function createAnthropicProvider(options: AnthropicProviderOptions): Provider {
+  const origin = options.baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
+  const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  const baseHeaders: Record<string, string> = {
+    'content-type': 'application/json',
+    'anthropic-version': anthropicVersion,
+    ...options.headers,
+  };
+  if (options.apiKey) baseHeaders['x-api-key'] = options.apiKey;
+  const provider = options.name;
+
+  async function send(url: string, init: { method: 'GET' | 'POST'; body?: string; stream?: boolean }, signal?: AbortSignal): Promise<UpstreamResponse> {
+    const response = await options.client.send({
+      provider,
+      url,
+      method: init.method,
+      headers: init.stream ? { ...baseHeaders, accept: 'text/event-stream' } : baseHeaders,
+      ...(init.body === undefined ? {} : { body: init.body }),
+      ...(signal ? { signal } : {}),
+    });
+    if (response.status >= 400) {
+      const text = await readText(response.body, provider, signal);
+      throw anthropicHttpError(provider, response.status, response.headers, text);
+    }
+    return response;
+  }
+
+  async function chatCompletions(body: Json, context: CallContext): Promise<ProviderResult> {
+    const translation = toAnthropicRequest(body);
+    context.droppedParams.push(...translation.droppedParams);
+    const stream = body.stream === true;
+    const response = await send(`${origin}/v1/messages`, { method: 'POST', body: JSON.stringify(translation.body), stream }, context.signal);
+    const created = now();
+    if (!stream) {
+      const message = await readJson(response.body, provider, context.signal);
+      if (message.type === 'error') throw anthropicStreamError(provider, message.error);
+      const { body: result, usage } = fromAnthropicMessage(message, { created, jsonToolName: translation.jsonToolName });
+      return { kind: 'json', status: 200, body: result, headers: pickHeaders(response.headers), usage };
+    }
+    const translator = createAnthropicStreamTranslator({
+      created,
+      includeUsage: translation.includeUsage,
+      jsonToolName: translation.jsonToolName,
+      provider,
+    });
+    const events = parseSse(response.body)[Symbol.asyncIterator]();
+    const parse = (data: string): Json => {
+      try {
+        const parsed = JSON.parse(data) as unknown;
+        if (parsed && typeof parsed === 'object') return parsed as Json;
+      } catch {
+        // reported below
+      }
+      throw new GatewayError(`Upstream provider '${provider}' sent a stream event that is not JSON`, {
+        status: 502,
+        code: 'upstream_invalid_response',
+        type: 'upstream_error',
+        provider,
+      });
+    };
+    const release = () => {
+      if (!response.body.destroyed) response.body.destroy();
+    };
+    // Read the first event before answering, so that an immediate `error` event (overloaded) becomes an
+    // HTTP error the client can retry instead of a broken 200 stream.
+    let first: Json | undefined;
+    try {
+      const next = await events.next();
+      if (!next.done) {
+        first = parse(next.value.data);
+        if (first.type === 'error') throw anthropicStreamError(provider, first.error);
+      }
+    } catch (error) {
+      release();
+      throw transportError(error, provider, context.signal);
+    }
+    async function* chunks(): AsyncGenerator<StreamChunk> {
+      try {
+        if (first) yield* translator.push(first);
+        while (!translator.done()) {
+          const next = await events.next();
+          if (next.done) break;
+          yield* translator.push(parse(next.value.data));
+        }
+        if (!translator.done()) {
+          throw new GatewayError(`Upstream provider '${provider}' ended the stream before message_stop`, {
+            status: 502,
+            code: 'upstream_stream_truncated',
+            type: 'upstream_error',
+            provider,
+          });
+        }
+      } catch (error) {
+        throw transportError(error, provider, context.signal);
+      } finally {
+        release();
+      }
+    }
+    return { kind: 'stream', status: 200, headers: pickHeaders(response.headers), chunks: chunks(), usage: (): Usage | null => translator.usage() };
+  }
+
+  async function embeddings(): Promise<JsonResult> {
+    throw new GatewayError(
+      `Provider '${provider}' (Anthropic) has no embeddings API; use a model of a provider that serves embeddings`,
+      { status: 400, code: 'embeddings_not_supported', param: 'model', retryable: false, provider },
+    );
+  }
+
+  async function listModels(signal?: AbortSignal): Promise<string[]> {
+    if (options.models && options.models.length > 0) return [...options.models];
+    const ids: string[] = [];
+    let after: string | undefined;
+    // https://docs.anthropic.com/en/api/models-list: pages of up to 1000, `has_more` and `last_id` as cursor.
+    for (let page = 0; page < 20; page++) {
+      const query = new URLSearchParams({ limit: '1000' });
+      if (after) query.set('after_id', after);
+      const response = await send(`${origin}/v1/models?${query.toString()}`, { method: 'GET' }, signal);
+      const body = await readJson(response.body, provider, signal);
+      for (const entry of Array.isArray(body.data) ? body.data : []) {
+        const id = entry && typeof entry === 'object' ? (entry as Json).id : undefined;
+        if (typeof id === 'string') ids.push(id);
+      }
+      if (body.has_more !== true || typeof body.last_id !== 'string' || body.last_id === after) break;
+      after = body.last_id;
+    }
+    return ids;
+  }
+
+  return { name: provider, type: 'anthropic', listModels, chatCompletions, embeddings };
+}
