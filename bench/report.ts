@@ -1,0 +1,273 @@
+/** Benchmark results: machine description, ratios, goal checks, a text table and an SVG chart. */
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import type { StreamProbeResult, ThroughputResult } from './load.ts';
+
+export const workloadIds = ['chat-c1', 'chat-c32', 'stream-c1', 'stream-c32'] as const;
+export type WorkloadId = (typeof workloadIds)[number];
+
+export interface TargetResult {
+  id: string;
+  label: string;
+  coldStartMs: number;
+  idleRssMb: number;
+  peakRssMb: number;
+  workloads: Partial<Record<WorkloadId, ThroughputResult>>;
+  streaming: { c1?: StreamProbeResult; c32?: StreamProbeResult };
+}
+
+export interface GoalCheck {
+  goal: string;
+  value: number;
+  limit: number;
+  met: boolean;
+}
+
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  memoryGb: number;
+  node: string;
+  kernel: string;
+  loadAverageAtStart: number[];
+}
+
+export interface BenchResults {
+  date: string;
+  mode: 'full' | 'quick' | 'custom';
+  machine: MachineInfo;
+  settings: Record<string, unknown>;
+  targets: TargetResult[];
+  ratios: Record<string, number>;
+  goals: GoalCheck[];
+}
+
+export function machineInfo(): MachineInfo {
+  const processors = cpus();
+  return {
+    cpuModel: processors[0]?.model.trim() ?? 'unknown',
+    cores: processors.length,
+    memoryGb: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    kernel: `${process.platform} ${release()}`,
+    loadAverageAtStart: loadavg().map((value) => Math.round(value * 100) / 100),
+  };
+}
+
+const round = (value: number, digits = 3) => (Number.isFinite(value) ? Number(value.toFixed(digits)) : Number.NaN);
+
+/** Ratios between targets measured in the same run, and the issue's goals checked against them. */
+export function compare(targets: TargetResult[]): { ratios: Record<string, number>; goals: GoalCheck[] } {
+  const byId = new Map(targets.map((target) => [target.id, target]));
+  const direct = byId.get('direct');
+  const floor = byId.get('floor');
+  const modelgate = byId.get('modelgate');
+  const portkey = byId.get('portkey');
+  const ratios: Record<string, number> = {};
+  const goals: GoalCheck[] = [];
+  if (!modelgate) return { ratios, goals };
+  for (const workload of workloadIds) {
+    const ours = modelgate.workloads[workload]?.requestsPerSecond;
+    if (ours === undefined) continue;
+    const floorRps = floor?.workloads[workload]?.requestsPerSecond;
+    const portkeyRps = portkey?.workloads[workload]?.requestsPerSecond;
+    if (floorRps) ratios[`throughput.${workload}.modelgate/floor`] = round(ours / floorRps);
+    if (portkeyRps) ratios[`throughput.${workload}.modelgate/portkey`] = round(ours / portkeyRps);
+  }
+  for (const target of targets) {
+    if (target.id === 'direct' || !direct) continue;
+    const chat = target.workloads['chat-c1']?.p50Ms;
+    const directChat = direct.workloads['chat-c1']?.p50Ms;
+    if (chat !== undefined && directChat !== undefined) ratios[`addedP50Ms.chat-c1.${target.id}`] = round(chat - directChat);
+    const ttfb = target.streaming.c1?.timeToFirstByte.p50Ms;
+    const directTtfb = direct.streaming.c1?.timeToFirstByte.p50Ms;
+    if (ttfb !== undefined && directTtfb !== undefined) ratios[`addedTtfbP50Ms.stream-c1.${target.id}`] = round(ttfb - directTtfb);
+  }
+  const add = (goal: string, value: number | undefined, limit: number, atLeast: boolean) => {
+    if (value === undefined || !Number.isFinite(value)) return;
+    goals.push({ goal, value: round(value), limit, met: atLeast ? value >= limit : value < limit });
+  };
+  add('throughput (chat, c32) >= 3x Portkey', ratios['throughput.chat-c32.modelgate/portkey'], 3, true);
+  add('throughput (stream, c32) >= 3x Portkey', ratios['throughput.stream-c32.modelgate/portkey'], 3, true);
+  add('throughput (chat, c32) >= 0.5x bare proxy', ratios['throughput.chat-c32.modelgate/floor'], 0.5, true);
+  add('throughput (stream, c32) >= 0.5x bare proxy', ratios['throughput.stream-c32.modelgate/floor'], 0.5, true);
+  add('added p50 latency (chat, c1) < 0.3 ms', ratios['addedP50Ms.chat-c1.modelgate'], 0.3, false);
+  add('streaming TTFB p50 (c1) within 1 ms of direct', ratios['addedTtfbP50Ms.stream-c1.modelgate'], 1, false);
+  add('idle RSS < 80 MB', modelgate.idleRssMb, 80, false);
+  return { ratios, goals };
+}
+
+function pad(text: string, width: number, left = false): string {
+  return left ? text.padEnd(width) : text.padStart(width);
+}
+
+function fixed(value: number | undefined, digits: number): string {
+  return value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits);
+}
+
+/** A plain-text report: one block per workload, then streaming, processes, ratios and goals. */
+export function formatReport(results: BenchResults): string {
+  const lines: string[] = [];
+  const { machine } = results;
+  lines.push(
+    `Modelgate benchmark (${results.mode}) ${results.date}`,
+    `${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}, ${machine.kernel}`,
+    '',
+  );
+  const direct = results.targets.find((target) => target.id === 'direct');
+  for (const workload of workloadIds) {
+    const [kind, concurrency] = workload.split('-');
+    lines.push(`${kind === 'chat' ? 'Chat, non-streaming' : 'Chat, streaming (full response)'}, concurrency ${concurrency?.slice(1)}`);
+    lines.push(`  ${pad('target', 12, true)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('+p50 ms', 9)}${pad('errors', 8)}`);
+    for (const target of results.targets) {
+      const result = target.workloads[workload];
+      if (!result) continue;
+      const directP50 = direct?.workloads[workload]?.p50Ms;
+      const added = target.id === 'direct' || directP50 === undefined ? undefined : result.p50Ms - directP50;
+      lines.push(
+        `  ${pad(target.id, 12, true)}${pad(fixed(result.requestsPerSecond, 0), 10)}${pad(fixed(result.p50Ms, 3), 9)}${pad(fixed(result.p99Ms, 3), 9)}${pad(added === undefined ? '' : fixed(added, 3), 9)}${pad(String(result.errors), 8)}`,
+      );
+    }
+    lines.push('');
+  }
+  for (const key of ['c1', 'c32'] as const) {
+    lines.push(`Streaming time to first / last byte, concurrency ${key.slice(1)} (ms)`);
+    lines.push(`  ${pad('target', 12, true)}${pad('TTFB p50', 10)}${pad('TTFB p99', 10)}${pad('TTLB p50', 10)}${pad('TTLB p99', 10)}${pad('+TTFB', 8)}${pad('errors', 8)}`);
+    for (const target of results.targets) {
+      const probe = target.streaming[key];
+      if (!probe) continue;
+      const directTtfb = direct?.streaming[key]?.timeToFirstByte.p50Ms;
+      const added = target.id === 'direct' || directTtfb === undefined ? undefined : probe.timeToFirstByte.p50Ms - directTtfb;
+      lines.push(
+        `  ${pad(target.id, 12, true)}${pad(fixed(probe.timeToFirstByte.p50Ms, 3), 10)}${pad(fixed(probe.timeToFirstByte.p99Ms, 3), 10)}${pad(fixed(probe.timeToLastByte.p50Ms, 3), 10)}${pad(fixed(probe.timeToLastByte.p99Ms, 3), 10)}${pad(added === undefined ? '' : fixed(added, 3), 8)}${pad(String(probe.errors), 8)}`,
+      );
+    }
+    lines.push('');
+  }
+  lines.push('Processes (direct = the mock upstream itself)');
+  lines.push(`  ${pad('target', 12, true)}${pad('cold start ms', 15)}${pad('idle RSS MB', 13)}${pad('peak RSS MB', 13)}`);
+  for (const target of results.targets) {
+    lines.push(
+      `  ${pad(target.id, 12, true)}${pad(fixed(target.coldStartMs, 0), 15)}${pad(fixed(target.idleRssMb, 1), 13)}${pad(fixed(target.peakRssMb, 1), 13)}`,
+    );
+  }
+  lines.push('', 'Ratios and differences (same run)');
+  for (const [name, value] of Object.entries(results.ratios)) lines.push(`  ${pad(name, 48, true)}${fixed(value, 3)}`);
+  if (results.goals.length > 0) {
+    lines.push('', 'Goals');
+    for (const goal of results.goals) lines.push(`  [${goal.met ? 'met' : 'MISSED'}] ${pad(goal.goal, 48, true)}${fixed(goal.value, 3)}`);
+  }
+  return lines.join('\n');
+}
+
+const colors: Record<string, string> = {
+  direct: '#9e9e9e',
+  floor: '#5c6bc0',
+  modelgate: '#2e7d32',
+  portkey: '#ef6c00',
+};
+
+function escapeXml(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+function niceMaximum(value: number): number {
+  if (!(value > 0)) return 1;
+  const magnitude = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 2, 2.5, 5, 10]) if (step * magnitude >= value) return step * magnitude;
+  return 10 * magnitude;
+}
+
+interface BarGroup {
+  label: string;
+  bars: { id: string; value: number | undefined }[];
+}
+
+function barPanel(title: string, unit: string, groups: BarGroup[], x: number, y: number, width: number, height: number): string {
+  const parts: string[] = [];
+  const top = y + 28;
+  const bottom = y + height - 34;
+  const left = x + 56;
+  const right = x + width - 10;
+  const maximum = niceMaximum(Math.max(0, ...groups.flatMap((group) => group.bars.map((bar) => bar.value ?? 0))));
+  parts.push(`<text x="${x + width / 2}" y="${y + 16}" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(title)}</text>`);
+  for (let tick = 0; tick <= 4; tick++) {
+    const value = (maximum * tick) / 4;
+    const tickY = bottom - ((bottom - top) * tick) / 4;
+    parts.push(`<line x1="${left}" y1="${tickY}" x2="${right}" y2="${tickY}" stroke="#e0e0e0"/>`);
+    const label = value >= 1000 ? `${(value / 1000).toFixed(value % 1000 === 0 ? 0 : 1)}k` : String(Number(value.toFixed(2)));
+    parts.push(`<text x="${left - 6}" y="${tickY + 4}" text-anchor="end" font-size="11">${label}</text>`);
+  }
+  parts.push(
+    `<text x="${x + 12}" y="${(top + bottom) / 2}" font-size="11" text-anchor="middle" transform="rotate(-90 ${x + 12} ${(top + bottom) / 2})">${escapeXml(unit)}</text>`,
+  );
+  const groupWidth = (right - left) / Math.max(1, groups.length);
+  groups.forEach((group, groupIndex) => {
+    const barWidth = Math.min(28, (groupWidth - 16) / Math.max(1, group.bars.length));
+    const start = left + groupIndex * groupWidth + (groupWidth - barWidth * group.bars.length) / 2;
+    group.bars.forEach((bar, barIndex) => {
+      if (bar.value === undefined || !Number.isFinite(bar.value)) return;
+      const barHeight = Math.max(0, ((bottom - top) * Math.max(0, bar.value)) / maximum);
+      const barX = start + barIndex * barWidth;
+      parts.push(
+        `<rect x="${barX.toFixed(1)}" y="${(bottom - barHeight).toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${barHeight.toFixed(1)}" fill="${colors[bar.id] ?? '#607d8b'}"><title>${escapeXml(`${bar.id}: ${bar.value.toFixed(bar.value >= 100 ? 0 : 3)} ${unit}`)}</title></rect>`,
+      );
+    });
+    parts.push(`<text x="${left + groupIndex * groupWidth + groupWidth / 2}" y="${bottom + 16}" text-anchor="middle" font-size="11">${escapeXml(group.label)}</text>`);
+  });
+  parts.push(`<line x1="${left}" y1="${bottom}" x2="${right}" y2="${bottom}" stroke="#424242"/>`);
+  return parts.join('\n');
+}
+
+/** A dependency-free SVG chart: throughput per workload, and latency added over direct. */
+export function renderSvg(results: BenchResults): string {
+  const width = 960;
+  const height = 520;
+  const targets = results.targets;
+  const throughputGroups: BarGroup[] = workloadIds.map((workload) => ({
+    label: workload.replace('-c', ', c='),
+    bars: targets.map((target) => ({ id: target.id, value: target.workloads[workload]?.requestsPerSecond })),
+  }));
+  const direct = targets.find((target) => target.id === 'direct');
+  const gateways = targets.filter((target) => target.id !== 'direct');
+  const addedGroups: BarGroup[] = [
+    {
+      label: 'chat p50, c=1',
+      bars: gateways.map((target) => ({
+        id: target.id,
+        value: (target.workloads['chat-c1']?.p50Ms ?? Number.NaN) - (direct?.workloads['chat-c1']?.p50Ms ?? Number.NaN),
+      })),
+    },
+    {
+      label: 'stream TTFB p50, c=1',
+      bars: gateways.map((target) => ({
+        id: target.id,
+        value: (target.streaming.c1?.timeToFirstByte.p50Ms ?? Number.NaN) - (direct?.streaming.c1?.timeToFirstByte.p50Ms ?? Number.NaN),
+      })),
+    },
+    {
+      label: 'chat p50, c=32',
+      bars: gateways.map((target) => ({
+        id: target.id,
+        value: (target.workloads['chat-c32']?.p50Ms ?? Number.NaN) - (direct?.workloads['chat-c32']?.p50Ms ?? Number.NaN),
+      })),
+    },
+  ];
+  const { machine } = results;
+  const legend = targets
+    .map(
+      (target, index) =>
+        `<rect x="${20 + index * 170}" y="${height - 22}" width="12" height="12" fill="${colors[target.id] ?? '#607d8b'}"/><text x="${36 + index * 170}" y="${height - 12}" font-size="12">${escapeXml(target.label)}</text>`,
+    )
+    .join('\n');
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="20" y="24" font-size="16" font-weight="bold">Modelgate benchmark, ${escapeXml(results.date.slice(0, 16).replace('T', ' '))} UTC</text>`,
+    `<text x="20" y="42" font-size="12" fill="#555">${escapeXml(`${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}; instant mock upstream, all processes on one machine`)}</text>`,
+    barPanel('Throughput (requests/s, higher is better)', 'req/s', throughputGroups, 10, 56, 560, 420),
+    barPanel('Latency added over direct (ms, lower is better)', 'ms', addedGroups, 580, 56, 370, 420),
+    legend,
+    '</svg>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,131 @@
+/**
+ * Benchmark targets as separate child processes, so start time and memory are measured per process:
+ * cold start = spawn to the first successful readiness request; idle RSS = VmRSS once ready;
+ * peak RSS = VmHWM (high-water mark) after the load.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export interface TargetDefinition {
+  /** Short id used in results: direct, floor, modelgate, portkey. */
+  id: string;
+  label: string;
+  /** Arguments for `node` (script path first). */
+  nodeArguments: string[];
+  env: Record<string, string>;
+  port: number;
+  readinessPath: string;
+  /** Headers every chat request to this target carries (auth, routing). */
+  headers: Record<string, string>;
+}
+
+export interface RunningTarget {
+  definition: TargetDefinition;
+  process: ChildProcess;
+  pid: number;
+  url: string;
+  coldStartMs: number;
+  idleRssMb: number;
+  logFile: string;
+  memory(): { rssMb: number; peakRssMb: number };
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** VmRSS and VmHWM of a process, in MB (Linux /proc). */
+export function processMemory(pid: number): { rssMb: number; peakRssMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string): number => {
+    const match = new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
+    return match?.[1] ? Number(match[1]) / 1024 : Number.NaN;
+  };
+  return { rssMb: field('VmRSS'), peakRssMb: field('VmHWM') };
+}
+
+function probe(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = httpRequest(url, { agent: false, timeout: 1000 }, (response) => {
+      response.resume();
+      resolve((response.statusCode ?? 500) < 300);
+    });
+    request.on('error', () => resolve(false));
+    request.on('timeout', () => {
+      request.destroy();
+      resolve(false);
+    });
+    request.end();
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function startTarget(
+  definition: TargetDefinition,
+  options: { logDirectory: string; startTimeoutMs?: number; settleMs?: number },
+): Promise<RunningTarget> {
+  const logFile = join(options.logDirectory, `${definition.id}.log`);
+  const logFd = openSync(logFile, 'w');
+  const startedAt = performance.now();
+  const child = spawn(process.execPath, definition.nodeArguments, {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...definition.env },
+    stdio: ['ignore', logFd, logFd],
+    // A scratch working directory: no config.yaml or data/ of the checkout is picked up.
+    cwd: options.logDirectory,
+  });
+  closeSync(logFd);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let exitCode: number | null | undefined;
+  void exited.then((code) => {
+    exitCode = code;
+  });
+  const url = `http://127.0.0.1:${definition.port}`;
+  const deadline = startedAt + (options.startTimeoutMs ?? 30_000);
+  let ready = false;
+  while (!ready) {
+    if (exitCode !== undefined) {
+      throw new Error(`${definition.label} exited with code ${exitCode} before it was ready; see ${logFile}:\n${readFileSync(logFile, 'utf8').slice(-2000)}`);
+    }
+    if (performance.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${definition.label} was not ready within ${options.startTimeoutMs ?? 30_000} ms; see ${logFile}`);
+    }
+    ready = await probe(`${url}${definition.readinessPath}`);
+    if (!ready) await sleep(5);
+  }
+  const coldStartMs = performance.now() - startedAt;
+  const pid = child.pid as number;
+  // Idle RSS: once started and quiet (timers and lazy initialisation settled).
+  await sleep(options.settleMs ?? 500);
+  const idleRssMb = processMemory(pid).rssMb;
+  return {
+    definition,
+    process: child,
+    pid,
+    url,
+    coldStartMs,
+    idleRssMb,
+    logFile,
+    memory: () => processMemory(pid),
+    async stop() {
+      if (exitCode !== undefined) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
