@@ -89,7 +89,7 @@ describe('openai SDK', () => {
   });
 
   it('lists models with owned_by = provider', async () => {
-    const models = [];
+    const models: OpenAI.Model[] = [];
     for await (const model of client.models.list()) models.push(model);
     expect(models.map((model) => model.id)).toEqual(['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small']);
     expect(models.every((model) => model.owned_by === 'openai')).toBe(true);

@@ -94,7 +94,7 @@ async function outcomeFor(requestId: string | null): Promise<CallOutcome> {
 
 describe('model list and resolution', () => {
   it('merges every provider list with owned_by = provider', async () => {
-    const models = [];
+    const models: OpenAI.Model[] = [];
     for await (const model of client.models.list()) models.push(model);
     const byOwner = (owner: string) => models.filter((model) => model.owned_by === owner).map((model) => model.id);
     expect(byOwner('openai')).toEqual(['gpt-4o-mini', 'shared-model']);

@@ -63,7 +63,13 @@ export function createModelsRoutes(registry: ModelRegistry): Route[] {
       handler: async () => ({
         kind: 'json',
         status: 200,
-        body: { status: 'ok', providers: registry.providers.length, models: registry.list().length },
+        body: {
+          status: 'ok',
+          providers: registry.providers.length,
+          models: registry.list().length,
+          // Names only: this endpoint needs no key, so reasons (upstream messages) stay in the logs.
+          providers_without_models: Object.keys(registry.failures()),
+        },
       }),
     },
   ];
