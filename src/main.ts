@@ -49,6 +49,8 @@ async function main(): Promise<void> {
         process.exit(1);
       });
   };
+  // A bug in one request must not take every other request down with it.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
