@@ -169,9 +169,9 @@ function toolResponseValue(content: unknown): Json {
   }
 }
 
-/** Reads `extra_content.google.thought_signature` from an OpenAI tool call. */
-export function thoughtSignatureOf(toolCall: Json): string | undefined {
-  const extra = toolCall.extra_content;
+/** Reads `extra_content.google.thought_signature` from an OpenAI tool call or assistant message. */
+export function thoughtSignatureOf(carrier: Json): string | undefined {
+  const extra = carrier.extra_content;
   const google = isObject(extra) ? extra.google : undefined;
   const signature = isObject(google) ? google.thought_signature : undefined;
   return typeof signature === 'string' && signature !== '' ? signature : undefined;
@@ -217,6 +217,10 @@ function translateMessages(messages: unknown[]): { contents: Json[]; systemParts
         if (signature) part.thoughtSignature = signature;
         parts.push(part);
       });
+      // A signature Gemini put on a text part comes back as message-level extra_content; it returns to the last text part.
+      const textSignature = thoughtSignatureOf(raw);
+      const lastText = [...parts].reverse().find((part) => typeof part.text === 'string');
+      if (textSignature && lastText) lastText.thoughtSignature = textSignature;
       if (isObject(raw.function_call) && typeof raw.function_call.name === 'string') {
         parts.push({ functionCall: { name: raw.function_call.name, args: parseArguments(raw.function_call.arguments, `${param}.function_call.arguments`) } });
       }
@@ -413,15 +417,18 @@ interface CandidateParts {
   reasoning: string;
   toolCalls: Json[];
   hasText: boolean;
+  /** The last signature Gemini put on a text (or thought) part. */
+  textSignature: string | undefined;
 }
 
 function readParts(parts: unknown, makeId: () => string): CandidateParts {
-  const result: CandidateParts = { text: '', reasoning: '', toolCalls: [], hasText: false };
+  const result: CandidateParts = { text: '', reasoning: '', toolCalls: [], hasText: false, textSignature: undefined };
   if (!Array.isArray(parts)) return result;
   for (const part of parts as unknown[]) {
     if (!isObject(part)) continue;
     if (isObject(part.functionCall)) result.toolCalls.push(toolCallFromPart(part, makeId));
     else if (typeof part.text === 'string') {
+      if (typeof part.thoughtSignature === 'string' && part.thoughtSignature !== '') result.textSignature = part.thoughtSignature;
       if (part.thought === true) result.reasoning += part.text;
       else {
         result.text += part.text;
@@ -441,6 +448,7 @@ export function geminiResponseToChat(response: Json, identity: ResponseIdentity,
     if (parts.text === '' && parts.toolCalls.length === 0 && contentFilterReasons.has(String(candidate.finishReason))) message.content = null;
     if (parts.reasoning) message.reasoning_content = parts.reasoning;
     if (parts.toolCalls.length > 0) message.tool_calls = parts.toolCalls;
+    if (parts.textSignature) message.extra_content = { google: { thought_signature: parts.textSignature } };
     return {
       index: typeof candidate.index === 'number' ? candidate.index : position,
       message,
@@ -490,6 +498,7 @@ export function createGeminiStreamTranslator(identity: ResponseIdentity, makeId:
         }
         if (parts.reasoning) delta.reasoning_content = parts.reasoning;
         if (parts.hasText && parts.text !== '') delta.content = parts.text;
+        if (parts.textSignature) delta.extra_content = { google: { thought_signature: parts.textSignature } };
         if (parts.toolCalls.length > 0) {
           const already = toolCallCounts.get(index) ?? 0;
           delta.tool_calls = parts.toolCalls.map((call, offset) => ({ index: already + offset, ...call }));
