@@ -1,8 +1,9 @@
 /** Features that plug into the gateway at start (storage, usage, audit, admin API). */
 import type { Logger } from 'pino';
+import { createRecordsExtensions } from './admin/records-extension.ts';
 import type { GatewayExtension } from './app.ts';
 import { createResponsesExtension } from './responses/responses-extension.ts';
 
 export function defaultExtensions(logger: Logger): GatewayExtension[] {
-  return [createResponsesExtension(logger)];
+  return [...createRecordsExtensions(logger), createResponsesExtension(logger)];
 }

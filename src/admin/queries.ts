@@ -1,0 +1,372 @@
+/**
+ * Read side of the usage and audit tables for the admin API. Same SQL on SQLite and PostgreSQL:
+ * days are `YYYY-MM-DD` text, weeks and months are folded from days here; numbers go through Number()
+ * because PostgreSQL returns bigint and SUM() as strings.
+ */
+import { invalidRequest } from '../core/errors.ts';
+import type { AuditLogTable, Storage, UsageTable } from '../storage/database.ts';
+
+export interface DateRange {
+  startDay: string;
+  endDay: string;
+}
+
+export interface UsageFilters {
+  range: DateRange;
+  model?: string;
+  provider?: string;
+  endpoint?: string;
+  keyId?: string;
+  status?: number;
+  requestId?: string;
+}
+
+export interface AuditFilters extends UsageFilters {
+  method?: string;
+  path?: string;
+  errorsOnly?: boolean;
+  stream?: boolean;
+}
+
+export interface Page {
+  limit: number;
+  offset: number;
+}
+
+export interface UsageTotals {
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  total_tokens: number;
+  cached_tokens: number;
+  reasoning_tokens: number;
+  cache_write_tokens: number;
+  /** Sum over priced records; unpriced records are counted in `unpriced_requests`. */
+  cost_usd: number;
+  unpriced_requests: number;
+  error_requests: number;
+  average_latency_ms: number;
+}
+
+const dayPattern = /^\d{4}-\d{2}-\d{2}$/;
+
+function dayOf(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+function addDays(day: string, days: number): string {
+  return dayOf(new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000));
+}
+
+function validDay(value: string, name: string): string {
+  if (!dayPattern.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+    throw invalidRequest(`'${name}' must be a date as YYYY-MM-DD`, name, 'invalid_value');
+  }
+  return value;
+}
+
+function integerParameter(query: Record<string, string>, name: string, fallback: number, min: number, max: number): number {
+  const raw = query[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw invalidRequest(`'${name}' must be an integer between ${min} and ${max}`, name, 'invalid_value');
+  }
+  return value;
+}
+
+/** `start_date`/`end_date` (YYYY-MM-DD, inclusive, UTC) or `days` (default 30, ending today). */
+export function parseRange(query: Record<string, string>, now = new Date()): DateRange {
+  const today = dayOf(now);
+  const endDay = query.end_date ? validDay(query.end_date, 'end_date') : today;
+  if (query.start_date) {
+    const startDay = validDay(query.start_date, 'start_date');
+    if (startDay > endDay) throw invalidRequest("'start_date' is after 'end_date'", 'start_date', 'invalid_value');
+    return { startDay, endDay };
+  }
+  const days = integerParameter(query, 'days', 30, 1, 36_500);
+  return { startDay: addDays(endDay, -(days - 1)), endDay };
+}
+
+export function parsePage(query: Record<string, string>): Page {
+  return { limit: integerParameter(query, 'limit', 50, 1, 500), offset: integerParameter(query, 'offset', 0, 0, 10_000_000) };
+}
+
+function optional(query: Record<string, string>, name: string): string | undefined {
+  const value = query[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+export function parseUsageFilters(query: Record<string, string>): UsageFilters {
+  const filters: UsageFilters = { range: parseRange(query) };
+  const model = optional(query, 'model');
+  const provider = optional(query, 'provider');
+  const endpoint = optional(query, 'endpoint');
+  const keyId = optional(query, 'key_id');
+  const requestId = optional(query, 'request_id');
+  if (model) filters.model = model;
+  if (provider) filters.provider = provider;
+  if (endpoint) filters.endpoint = endpoint;
+  if (keyId) filters.keyId = keyId;
+  if (requestId) filters.requestId = requestId;
+  if (optional(query, 'status')) filters.status = integerParameter(query, 'status', 0, 100, 599);
+  return filters;
+}
+
+export function parseAuditFilters(query: Record<string, string>): AuditFilters {
+  const filters: AuditFilters = parseUsageFilters(query);
+  const method = optional(query, 'method');
+  const path = optional(query, 'path');
+  if (method) filters.method = method.toUpperCase();
+  if (path) filters.path = path;
+  const errors = optional(query, 'errors_only');
+  if (errors !== undefined) filters.errorsOnly = errors === 'true' || errors === '1';
+  const stream = optional(query, 'stream');
+  if (stream !== undefined) filters.stream = stream === 'true' || stream === '1';
+  return filters;
+}
+
+const number = (value: unknown): number => (value === null || value === undefined ? 0 : Number(value));
+
+type Row = Record<string, unknown>;
+
+function totalsFrom(row: Row | undefined): UsageTotals {
+  const requests = number(row?.requests);
+  return {
+    requests,
+    input_tokens: number(row?.input_tokens),
+    output_tokens: number(row?.output_tokens),
+    total_tokens: number(row?.total_tokens),
+    cached_tokens: number(row?.cached_tokens),
+    reasoning_tokens: number(row?.reasoning_tokens),
+    cache_write_tokens: number(row?.cache_write_tokens),
+    cost_usd: number(row?.cost_usd),
+    unpriced_requests: number(row?.unpriced_requests),
+    error_requests: number(row?.error_requests),
+    average_latency_ms: requests === 0 ? 0 : Math.round((number(row?.latency_sum) / requests) * 1000) / 1000,
+  };
+}
+
+export function createAdminQueries(storage: Storage) {
+  const db = storage.db;
+
+  function usageQuery(filters: UsageFilters) {
+    let query = db
+      .selectFrom('usage')
+      .where('day', '>=', filters.range.startDay)
+      .where('day', '<=', filters.range.endDay);
+    if (filters.model) query = query.where((eb) => eb.or([eb('model', '=', filters.model ?? ''), eb('requested_model', '=', filters.model ?? '')]));
+    if (filters.provider) query = query.where('provider', '=', filters.provider);
+    if (filters.endpoint) query = query.where('endpoint', '=', filters.endpoint);
+    if (filters.keyId) query = query.where('key_id', '=', filters.keyId);
+    if (filters.status !== undefined) query = query.where('status', '=', filters.status);
+    if (filters.requestId) query = query.where('request_id', '=', filters.requestId);
+    return query;
+  }
+
+  function totalsSelect<Q extends ReturnType<typeof usageQuery>>(query: Q) {
+    return query.select((eb) => [
+      eb.fn.countAll().as('requests'),
+      eb.fn.sum('input_tokens').as('input_tokens'),
+      eb.fn.sum('output_tokens').as('output_tokens'),
+      eb.fn.sum('total_tokens').as('total_tokens'),
+      eb.fn.sum('cached_tokens').as('cached_tokens'),
+      eb.fn.sum('reasoning_tokens').as('reasoning_tokens'),
+      eb.fn.sum('cache_write_tokens').as('cache_write_tokens'),
+      eb.fn.sum('cost_usd').as('cost_usd'),
+      eb.fn.sum(eb.case().when('priced', '=', 0).then(1).else(0).end()).as('unpriced_requests'),
+      eb.fn.sum(eb.case().when('status', '>=', 400).then(1).else(0).end()).as('error_requests'),
+      eb.fn.sum('latency_ms').as('latency_sum'),
+    ]);
+  }
+
+  async function summary(filters: UsageFilters): Promise<UsageTotals> {
+    const row = await totalsSelect(usageQuery(filters)).executeTakeFirst();
+    return totalsFrom(row as Row | undefined);
+  }
+
+  async function daily(filters: UsageFilters): Promise<(UsageTotals & { day: string })[]> {
+    const rows = await totalsSelect(usageQuery(filters)).select('day').groupBy('day').orderBy('day').execute();
+    return rows.map((row) => ({ day: String(row.day), ...totalsFrom(row as Row) }));
+  }
+
+  async function byModel(filters: UsageFilters) {
+    const rows = await totalsSelect(usageQuery(filters))
+      .select(['model', 'provider', 'provider_type'])
+      .groupBy(['model', 'provider', 'provider_type'])
+      .execute();
+    return rows
+      .map((row) => ({ model: row.model, provider: row.provider, provider_type: row.provider_type, ...totalsFrom(row as Row) }))
+      .sort((left, right) => right.total_tokens - left.total_tokens || right.requests - left.requests);
+  }
+
+  async function byProvider(filters: UsageFilters) {
+    const rows = await totalsSelect(usageQuery(filters)).select(['provider', 'provider_type']).groupBy(['provider', 'provider_type']).execute();
+    return rows
+      .map((row) => ({ provider: row.provider, provider_type: row.provider_type, ...totalsFrom(row as Row) }))
+      .sort((left, right) => right.total_tokens - left.total_tokens || right.requests - left.requests);
+  }
+
+  async function usageLog(filters: UsageFilters, page: Page) {
+    const base = usageQuery(filters);
+    const [rows, count] = await Promise.all([
+      base.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute(),
+      base.select((eb) => eb.fn.countAll().as('count')).executeTakeFirst(),
+    ]);
+    return { data: rows.map(usageEntry), total: number(count?.count), limit: page.limit, offset: page.offset };
+  }
+
+  function auditQuery(filters: AuditFilters) {
+    let query = db
+      .selectFrom('audit_log')
+      .where('day', '>=', filters.range.startDay)
+      .where('day', '<=', filters.range.endDay);
+    if (filters.model) query = query.where((eb) => eb.or([eb('model', '=', filters.model ?? ''), eb('requested_model', '=', filters.model ?? '')]));
+    if (filters.provider) query = query.where('provider', '=', filters.provider);
+    if (filters.endpoint) query = query.where('endpoint', '=', filters.endpoint);
+    if (filters.keyId) query = query.where('key_id', '=', filters.keyId);
+    if (filters.status !== undefined) query = query.where('status', '=', filters.status);
+    if (filters.requestId) query = query.where('request_id', '=', filters.requestId);
+    if (filters.method) query = query.where('method', '=', filters.method);
+    if (filters.path) query = query.where('path', '=', filters.path);
+    if (filters.errorsOnly === true) query = query.where('status', '>=', 400);
+    if (filters.errorsOnly === false) query = query.where('status', '<', 400);
+    if (filters.stream !== undefined) query = query.where('stream', '=', filters.stream ? 1 : 0);
+    return query;
+  }
+
+  async function auditLog(filters: AuditFilters, page: Page) {
+    const base = auditQuery(filters);
+    const [rows, count] = await Promise.all([
+      base.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute(),
+      base.select((eb) => eb.fn.countAll().as('count')).executeTakeFirst(),
+    ]);
+    return { data: rows.map(auditEntry), total: number(count?.count), limit: page.limit, offset: page.offset };
+  }
+
+  async function auditEntryById(id: string) {
+    const row = await db.selectFrom('audit_log').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? auditEntry(row) : null;
+  }
+
+  /** The calls of the conversation an audit entry belongs to, oldest first (at most 200). */
+  async function thread(id: string) {
+    const row = await db.selectFrom('audit_log').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) return null;
+    if (!row.thread_key) return { id, thread_key: null, entries: [auditEntry(row)] };
+    const rows = await db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('thread_key', '=', row.thread_key)
+      .orderBy('created_at', 'asc')
+      .orderBy('id', 'asc')
+      .limit(200)
+      .execute();
+    return { id, thread_key: row.thread_key, entries: rows.map(auditEntry) };
+  }
+
+  return { summary, daily, byModel, byProvider, usageLog, auditLog, auditEntryById, thread };
+}
+
+export type AdminQueries = ReturnType<typeof createAdminQueries>;
+
+export function usageEntry(row: UsageTable) {
+  return {
+    id: row.id,
+    request_id: row.request_id,
+    created_at: new Date(Number(row.created_at)).toISOString(),
+    endpoint: row.endpoint,
+    provider: row.provider,
+    provider_type: row.provider_type,
+    model: row.model,
+    requested_model: row.requested_model,
+    stream: Number(row.stream) === 1,
+    status: Number(row.status),
+    error_code: row.error_code,
+    input_tokens: Number(row.input_tokens),
+    output_tokens: Number(row.output_tokens),
+    total_tokens: Number(row.total_tokens),
+    cached_tokens: Number(row.cached_tokens),
+    reasoning_tokens: Number(row.reasoning_tokens),
+    cache_write_tokens: Number(row.cache_write_tokens),
+    cost_usd: row.cost_usd === null ? null : Number(row.cost_usd),
+    priced: Number(row.priced) === 1,
+    key_id: row.key_id,
+    latency_ms: Number(row.latency_ms),
+    first_byte_ms: row.first_byte_ms === null ? null : Number(row.first_byte_ms),
+    cache_status: row.cache_status,
+  };
+}
+
+function parseStored(value: string | null): unknown {
+  if (value === null) return null;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value; // a body cut at LOGGING_MAX_BODY_BYTES is kept as text
+  }
+}
+
+export function auditEntry(row: AuditLogTable) {
+  return {
+    id: row.id,
+    request_id: row.request_id,
+    created_at: new Date(Number(row.created_at)).toISOString(),
+    method: row.method,
+    path: row.path,
+    endpoint: row.endpoint,
+    provider: row.provider,
+    provider_type: row.provider_type,
+    model: row.model,
+    requested_model: row.requested_model,
+    stream: Number(row.stream) === 1,
+    status: Number(row.status),
+    error: row.error_code === null ? null : { code: row.error_code, message: row.error_message },
+    latency_ms: Number(row.latency_ms),
+    first_byte_ms: row.first_byte_ms === null ? null : Number(row.first_byte_ms),
+    key_id: row.key_id,
+    dropped_params: row.dropped_params ? row.dropped_params.split(',') : [],
+    request_headers: parseStored(row.request_headers),
+    response_headers: parseStored(row.response_headers),
+    request_body: parseStored(row.request_body),
+    response_body: parseStored(row.response_body),
+    body_truncated: Number(row.body_truncated) === 1,
+    thread_key: row.thread_key,
+  };
+}
+
+/** Folds daily rows into ISO weeks (starting Monday) or calendar months. */
+export function foldPeriods<T extends UsageTotals & { day: string }>(days: T[], period: 'week' | 'month'): (UsageTotals & { period: string })[] {
+  const buckets = new Map<string, UsageTotals & { period: string; latency_sum: number }>();
+  for (const day of days) {
+    let key: string;
+    if (period === 'month') key = day.day.slice(0, 7);
+    else {
+      const date = new Date(`${day.day}T00:00:00Z`);
+      const weekday = (date.getUTCDay() + 6) % 7;
+      key = dayOf(new Date(date.getTime() - weekday * 86_400_000));
+    }
+    let bucket = buckets.get(key);
+    if (!bucket) {
+      bucket = { period: key, ...totalsFrom(undefined), latency_sum: 0 };
+      buckets.set(key, bucket);
+    }
+    bucket.requests += day.requests;
+    bucket.input_tokens += day.input_tokens;
+    bucket.output_tokens += day.output_tokens;
+    bucket.total_tokens += day.total_tokens;
+    bucket.cached_tokens += day.cached_tokens;
+    bucket.reasoning_tokens += day.reasoning_tokens;
+    bucket.cache_write_tokens += day.cache_write_tokens;
+    bucket.cost_usd += day.cost_usd;
+    bucket.unpriced_requests += day.unpriced_requests;
+    bucket.error_requests += day.error_requests;
+    bucket.latency_sum += day.average_latency_ms * day.requests;
+  }
+  return [...buckets.values()]
+    .sort((left, right) => left.period.localeCompare(right.period))
+    .map(({ latency_sum: latencySum, ...bucket }) => ({
+      ...bucket,
+      average_latency_ms: bucket.requests === 0 ? 0 : Math.round((latencySum / bucket.requests) * 1000) / 1000,
+    }));
+}

@@ -1,0 +1,100 @@
+/**
+ * Storage, usage records, audit log and admin API, in start order. The storage extension comes
+ * first so that later extensions (the Responses store) find `gateway.storage`. The admin API flushes
+ * this process's pending records before it reads, so it shows the same totals as the records.
+ */
+import type { Logger } from 'pino';
+import type { Gateway, GatewayExtension } from '../app.ts';
+import { createAuditRecorder } from '../audit/audit-recorder.ts';
+import type { BatchWriter } from '../storage/batch-writer.ts';
+import { createStorageExtension } from '../storage/storage-extension.ts';
+import { createPricingTable } from '../usage/pricing.ts';
+import { createUsageRecorder } from '../usage/usage-recorder.ts';
+import { createAdminRoutes } from './admin-routes.ts';
+import { createOpenApiRoutes } from './openapi.ts';
+import { createAdminQueries } from './queries.ts';
+
+export interface RecordsOptions {
+  /** Batch writer tuning (tests use small values). */
+  maxBatch?: number;
+  maxQueue?: number;
+  flushIntervalMs?: number;
+}
+
+function requireStorage(gateway: Gateway) {
+  if (!gateway.storage) throw new Error('the storage extension must run before usage, audit and admin');
+  return gateway.storage;
+}
+
+export function createRecordsExtensions(logger: Logger, options: RecordsOptions = {}): GatewayExtension[] {
+  // Per gateway, so one extension list can serve several gateways (tests restart on the same list).
+  const writersOf = new WeakMap<Gateway, BatchWriter<unknown>[]>();
+  const writers = (gateway: Gateway): BatchWriter<unknown>[] => {
+    let list = writersOf.get(gateway);
+    if (!list) {
+      list = [];
+      writersOf.set(gateway, list);
+    }
+    return list;
+  };
+  const tuning = {
+    ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
+    ...(options.maxQueue === undefined ? {} : { maxQueue: options.maxQueue }),
+    ...(options.flushIntervalMs === undefined ? {} : { flushIntervalMs: options.flushIntervalMs }),
+  };
+  const onSpill = (kind: string) => (file: string) =>
+    logger.warn({ file }, `${kind} write buffer is full: records spill to disk and are written when the database catches up`);
+  const onError = (kind: string) => (error: unknown) =>
+    logger.error({ err: error }, `${kind} records could not be written; they are kept and retried`);
+
+  const usage: GatewayExtension = (gateway) => {
+    if (!gateway.config.usage.enabled) return;
+    const recorder = createUsageRecorder({
+      bus: gateway.bus,
+      storage: requireStorage(gateway),
+      pricing: createPricingTable(gateway.config.pricing),
+      spillDir: gateway.config.storage.spillDir,
+      onError: onError('usage'),
+      onSpill: onSpill('usage'),
+      ...tuning,
+    });
+    writers(gateway).push(recorder.writer as BatchWriter<unknown>);
+    gateway.onClose(() => recorder.close());
+  };
+
+  const audit: GatewayExtension = (gateway) => {
+    const { logging } = gateway.config;
+    if (!logging.enabled) return;
+    const recorder = createAuditRecorder({
+      bus: gateway.bus,
+      storage: requireStorage(gateway),
+      settings: logging,
+      secrets: [gateway.config.masterKey, ...gateway.config.providers.map((provider) => provider.apiKey)],
+      spillDir: gateway.config.storage.spillDir,
+      onError: onError('audit'),
+      onSpill: onSpill('audit'),
+      ...tuning,
+    });
+    writers(gateway).push(recorder.writer as BatchWriter<unknown>);
+    gateway.onClose(() => recorder.close());
+  };
+
+  const admin: GatewayExtension = (gateway) => {
+    const queries = createAdminQueries(requireStorage(gateway));
+    const flush = async () => {
+      await Promise.all(writers(gateway).map((writer) => writer.flush().catch(() => {})));
+    };
+    const flushed: typeof queries = Object.fromEntries(
+      Object.entries(queries).map(([name, query]) => [
+        name,
+        async (...parameters: unknown[]) => {
+          await flush();
+          return (query as (...values: unknown[]) => Promise<unknown>)(...parameters);
+        },
+      ]),
+    ) as typeof queries;
+    gateway.addRoutes([...createAdminRoutes(flushed, gateway.registry), ...createOpenApiRoutes()]);
+  };
+
+  return [createStorageExtension(), usage, audit, admin];
+}

@@ -1,0 +1,155 @@
+/**
+ * The audit log: one row per model call with request/response metadata and, when enabled, headers
+ * and bodies (streamed responses reassembled by the route), redacted and capped, written in batches.
+ * Rows older than the retention period are deleted by a periodic sweep.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { CallOutcome, OutcomeBus } from '../core/outcome.ts';
+import { type BatchWriter, createBatchWriter } from '../storage/batch-writer.ts';
+import type { AuditLogTable, Storage } from '../storage/database.ts';
+import { capText, createSecretScrubber, redactHeaders, redactJson, redactUrl, type SecretScrubber } from './redaction.ts';
+
+export interface AuditSettings {
+  logBodies: boolean;
+  logHeaders: boolean;
+  maxBodyBytes: number;
+  retentionDays: number;
+}
+
+export interface AuditRecorderOptions {
+  bus: OutcomeBus;
+  storage: Storage;
+  settings: AuditSettings;
+  /** Secrets that must never be stored (provider keys, master key). */
+  secrets: (string | undefined)[];
+  spillDir: string;
+  maxBatch?: number;
+  maxQueue?: number;
+  flushIntervalMs?: number;
+  /** How often expired rows are deleted (default hourly). */
+  sweepIntervalMs?: number;
+  onError?: (error: unknown) => void;
+  onSpill?: (file: string) => void;
+}
+
+export interface AuditRecorder {
+  writer: BatchWriter<AuditLogTable>;
+  /** Deletes rows older than the retention period; returns how many. */
+  sweep(now?: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+function text(value: unknown): string | null {
+  if (value === undefined) return null;
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return null;
+  }
+}
+
+/** Hash of the opening of a conversation (instructions and first user turn): calls of one thread share it. */
+export function threadKey(body: unknown): string | null {
+  if (!body || typeof body !== 'object') return null;
+  const record = body as Record<string, unknown>;
+  let opening: unknown[] = [];
+  if (Array.isArray(record.messages)) {
+    const messages = record.messages as { role?: unknown }[];
+    const firstUser = messages.findIndex((message) => message && message.role === 'user');
+    if (firstUser === -1) return null;
+    opening = messages.slice(0, firstUser + 1);
+    if (record.system !== undefined) opening.unshift(record.system);
+  } else if (record.input !== undefined) {
+    if (typeof record.previous_response_id === 'string') return null;
+    const input = Array.isArray(record.input) ? (record.input as unknown[]).slice(0, 1) : [record.input];
+    opening = record.instructions === undefined ? input : [record.instructions, ...input];
+  } else {
+    return null;
+  }
+  return createHash('sha256').update(JSON.stringify(opening)).digest('hex').slice(0, 32);
+}
+
+export function auditRow(outcome: CallOutcome, settings: AuditSettings, scrubber: SecretScrubber): AuditLogTable {
+  const scrub = (value: string | null): string | null => (value === null ? null : scrubber.scrub(value));
+  let truncated = false;
+  const body = (value: unknown): string | null => {
+    const serialized = scrub(text(value === undefined ? undefined : redactJson(value)));
+    if (serialized === null) return null;
+    const capped = capText(serialized, settings.maxBodyBytes);
+    truncated ||= capped.truncated;
+    return capped.text;
+  };
+  const headers = (value: Record<string, string> | undefined): string | null =>
+    settings.logHeaders && value ? scrub(JSON.stringify(redactHeaders(value))) : null;
+  return {
+    id: randomUUID(),
+    request_id: outcome.requestId,
+    created_at: outcome.startedAt.getTime(),
+    day: outcome.startedAt.toISOString().slice(0, 10),
+    method: outcome.method,
+    path: scrubber.scrub(redactUrl(outcome.path)),
+    endpoint: outcome.endpoint,
+    provider: outcome.provider,
+    provider_type: outcome.providerType,
+    model: outcome.model,
+    requested_model: outcome.requestedModel === null ? null : scrubber.scrub(outcome.requestedModel),
+    stream: outcome.stream ? 1 : 0,
+    status: outcome.status,
+    error_code: outcome.error?.code ?? null,
+    error_message: scrub(outcome.error?.message ?? null),
+    latency_ms: Math.round(outcome.latencyMs * 1000) / 1000,
+    first_byte_ms: outcome.firstByteMs === null ? null : Math.round(outcome.firstByteMs * 1000) / 1000,
+    key_id: outcome.keyId,
+    dropped_params: outcome.droppedParams.length > 0 ? [...new Set(outcome.droppedParams)].join(',') : null,
+    request_headers: headers(outcome.requestHeaders),
+    response_headers: headers(outcome.responseHeaders),
+    request_body: settings.logBodies ? body(outcome.requestBody) : null,
+    response_body: settings.logBodies ? body(outcome.responseBody) : null,
+    body_truncated: truncated ? 1 : 0,
+    thread_key: threadKey(outcome.requestBody),
+  };
+}
+
+export function createAuditRecorder(options: AuditRecorderOptions): AuditRecorder {
+  const { storage, settings } = options;
+  if (settings.logBodies) options.bus.captureBodies = true;
+  if (settings.logHeaders) options.bus.captureHeaders = true;
+  const scrubber = createSecretScrubber(options.secrets);
+  const writerOptions: Parameters<typeof createBatchWriter<AuditLogTable>>[0] = {
+    name: 'audit',
+    spillDir: options.spillDir,
+    write: async (rows) => {
+      await storage.db.insertInto('audit_log').values(rows).onConflict((conflict) => conflict.column('id').doNothing()).execute();
+    },
+  };
+  if (options.maxBatch !== undefined) writerOptions.maxBatch = options.maxBatch;
+  if (options.maxQueue !== undefined) writerOptions.maxQueue = options.maxQueue;
+  if (options.flushIntervalMs !== undefined) writerOptions.flushIntervalMs = options.flushIntervalMs;
+  if (options.onError) writerOptions.onError = options.onError;
+  if (options.onSpill) writerOptions.onSpill = options.onSpill;
+  const writer = createBatchWriter(writerOptions);
+  // Stays subscribed after close: a late outcome goes to the spill file and is written at the next start.
+  options.bus.subscribe((outcome) => writer.add(auditRow(outcome, settings, scrubber)));
+
+  async function sweep(now = Date.now()): Promise<number> {
+    if (settings.retentionDays <= 0) return 0;
+    const cutoff = now - settings.retentionDays * 86_400_000;
+    const result = await storage.db.deleteFrom('audit_log').where('created_at', '<', cutoff).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+  const sweeper = setInterval(() => {
+    sweep().catch((error: unknown) => options.onError?.(error));
+  }, options.sweepIntervalMs ?? 3_600_000);
+  sweeper.unref();
+  sweep().catch((error: unknown) => options.onError?.(error));
+
+  return {
+    writer,
+    sweep,
+    async close() {
+      clearInterval(sweeper);
+      await writer.close();
+    },
+  };
+}

@@ -1,0 +1,79 @@
+/** Turns every CallOutcome into one usage row (tokens, cost, latency, status) written in batches. */
+import { randomUUID } from 'node:crypto';
+import type { CallOutcome, OutcomeBus } from '../core/outcome.ts';
+import { type BatchWriter, createBatchWriter } from '../storage/batch-writer.ts';
+import type { Storage, UsageTable } from '../storage/database.ts';
+import type { PricingTable } from './pricing.ts';
+
+export interface UsageRecorderOptions {
+  bus: OutcomeBus;
+  storage: Storage;
+  pricing: PricingTable;
+  spillDir: string;
+  maxBatch?: number;
+  maxQueue?: number;
+  flushIntervalMs?: number;
+  onError?: (error: unknown) => void;
+  onSpill?: (file: string) => void;
+}
+
+export interface UsageRecorder {
+  writer: BatchWriter<UsageTable>;
+  close(): Promise<void>;
+}
+
+export function utcDay(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+export function usageRow(outcome: CallOutcome, pricing: PricingTable): UsageTable {
+  const usage = outcome.usage;
+  const pricedModel = outcome.model ?? outcome.requestedModel;
+  const cost = pricing.costOf(usage, pricedModel, outcome.provider);
+  return {
+    id: randomUUID(),
+    request_id: outcome.requestId,
+    created_at: outcome.startedAt.getTime(),
+    day: utcDay(outcome.startedAt),
+    endpoint: outcome.endpoint,
+    provider: outcome.provider,
+    provider_type: outcome.providerType,
+    model: outcome.model,
+    requested_model: outcome.requestedModel,
+    stream: outcome.stream ? 1 : 0,
+    status: outcome.status,
+    error_code: outcome.error?.code ?? null,
+    input_tokens: usage?.inputTokens ?? 0,
+    output_tokens: usage?.outputTokens ?? 0,
+    total_tokens: usage?.totalTokens ?? 0,
+    cached_tokens: usage?.cachedTokens ?? 0,
+    reasoning_tokens: usage?.reasoningTokens ?? 0,
+    cache_write_tokens: usage?.cacheWriteTokens ?? 0,
+    cost_usd: cost,
+    priced: cost === null ? 0 : 1,
+    key_id: outcome.keyId,
+    latency_ms: Math.round(outcome.latencyMs * 1000) / 1000,
+    first_byte_ms: outcome.firstByteMs === null ? null : Math.round(outcome.firstByteMs * 1000) / 1000,
+    cache_status: outcome.cacheStatus,
+  };
+}
+
+export function createUsageRecorder(options: UsageRecorderOptions): UsageRecorder {
+  const { storage } = options;
+  const writerOptions: Parameters<typeof createBatchWriter<UsageTable>>[0] = {
+    name: 'usage',
+    spillDir: options.spillDir,
+    write: async (rows) => {
+      await storage.db.insertInto('usage').values(rows).onConflict((conflict) => conflict.column('id').doNothing()).execute();
+    },
+  };
+  if (options.maxBatch !== undefined) writerOptions.maxBatch = options.maxBatch;
+  if (options.maxQueue !== undefined) writerOptions.maxQueue = options.maxQueue;
+  if (options.flushIntervalMs !== undefined) writerOptions.flushIntervalMs = options.flushIntervalMs;
+  if (options.onError) writerOptions.onError = options.onError;
+  if (options.onSpill) writerOptions.onSpill = options.onSpill;
+  const writer = createBatchWriter(writerOptions);
+  // Stays subscribed after close: a late outcome goes to the spill file and is written at the next start.
+  options.bus.subscribe((outcome) => writer.add(usageRow(outcome, options.pricing)));
+  return { writer, close: () => writer.close() };
+}
