@@ -288,6 +288,32 @@ describe('gemini provider through the openai SDK', () => {
     expect((overloaded as InstanceType<typeof OpenAI.APIError>).message).toContain('overloaded');
   });
 
+  it('fails the stream when Gemini sends an error event mid-stream', async () => {
+    const stream = await client.chat.completions.create({ model: 'gemini/gemini-sim-stream-error', messages: [{ role: 'user', content: 'one two three' }], stream: true });
+    let text = '';
+    const error = await (async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    })().catch((caught: unknown) => caught);
+    expect(text).toBe('Hello ');
+    expect(error).toBeInstanceOf(Error);
+  });
+
+  it('cancels the upstream stream when the client goes away', async () => {
+    const controller = new AbortController();
+    const stream = await client.chat.completions.create({ model: 'gemini/gemini-sim-hang-stream', messages: [{ role: 'user', content: 'hang' }], stream: true }, { signal: controller.signal });
+    let first = '';
+    const reading = (async () => {
+      for await (const chunk of stream) {
+        first += chunk.choices[0]?.delta.content ?? '';
+        controller.abort();
+      }
+    })().catch(() => undefined);
+    await simulator.waitForAbort();
+    await reading;
+    expect(first).toBe('Hello ');
+    expect(simulator.requests.find((request) => request.model === 'gemini-sim-hang-stream')?.aborted).toBe(true);
+  });
+
   it('rejects bad input with a 400 before calling Gemini', async () => {
     const before = simulator.requests.length;
     const error = await client.chat.completions

@@ -31,7 +31,7 @@
  * `gemini-sim-overloaded` (503), `gemini-sim-safety` (candidate finishReason SAFETY, no content),
  * `gemini-sim-prompt-blocked` (promptFeedback.blockReason, no candidates), `gemini-sim-thinking` (reports
  * thoughtsTokenCount and, with includeThoughts, a thought part), `gemini-sim-stream-error` (an error event
- * mid-stream). Any other model answers by echoing the last user text; when function declarations are offered and
+ * mid-stream), `gemini-sim-hang-stream` (one event, then nothing until the client goes away). Any other model answers by echoing the last user text; when function declarations are offered and
  * the last turn is not a function response, it calls the first function, with a thoughtSignature.
  */
 import { once } from 'node:events';
@@ -66,6 +66,8 @@ export interface GeminiSimulator {
   requests: GeminiRecordedRequest[];
   /** Thought signatures the simulator has issued, in order. */
   issuedSignatures: string[];
+  /** Resolves when a request has been aborted by its client before the response finished. */
+  waitForAbort(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -120,6 +122,7 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
   const models = options.models ?? defaultModels;
   const requests: GeminiRecordedRequest[] = [];
   const issuedSignatures: string[] = [];
+  const abortWaiters: (() => void)[] = [];
   let responseCounter = 0;
 
   const server: Server = createServer((request, response) => {
@@ -147,7 +150,10 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
     const recorded: GeminiRecordedRequest = { method: request.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: request.headers, body, action, model, aborted: false };
     requests.push(recorded);
     response.on('close', () => {
-      if (!response.writableFinished) recorded.aborted = true;
+      if (!response.writableFinished) {
+        recorded.aborted = true;
+        for (const waiter of abortWaiters.splice(0)) waiter();
+      }
     });
     if (!match) {
       googleError(response, 404, 'NOT_FOUND', `The requested URL ${url.pathname} was not found on this server.`);
@@ -360,6 +366,12 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
         events.push({ candidates: [candidate], usageMetadata: isLast ? usageMetadata : runningUsage, ...base });
       }
     }
+    if (model === 'gemini-sim-hang-stream') {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write(`data: ${JSON.stringify(events[0])}\r\n\r\n`);
+      await new Promise<void>((resolve) => response.once('close', () => resolve()));
+      return;
+    }
     if (model === 'gemini-sim-stream-error') {
       events.splice(1, events.length, { error: { code: 500, message: 'An internal error has occurred.', status: 'INTERNAL' } });
     }
@@ -429,6 +441,11 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
     baseUrl: `${url}/v1beta`,
     requests,
     issuedSignatures,
+    waitForAbort: () =>
+      new Promise<void>((resolve) => {
+        if (requests.some((recorded) => recorded.aborted)) resolve();
+        else abortWaiters.push(resolve);
+      }),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
