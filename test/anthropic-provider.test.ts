@@ -366,6 +366,27 @@ describe('anthropic provider through the openai SDK', () => {
     expect(text).toBe('Hello from anthropic: Hi');
   });
 
+  it('cancels the upstream request when the client goes away mid-stream', async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${running.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer mg-test-key', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'anthropic/sim-hang-stream', messages: [{ role: 'user', content: 'Hi' }], stream: true }),
+      signal: controller.signal,
+    });
+    const reader = response.body?.getReader();
+    let received = '';
+    while (!received.includes('partial')) {
+      const next = await reader?.read();
+      if (!next || next.done) break;
+      received += new TextDecoder().decode(next.value);
+    }
+    expect(received).toContain('"content":"partial"');
+    controller.abort();
+    await simulator.waitForAbort();
+    expect(simulator.requests.some((request) => request.body?.model === 'sim-hang-stream' && request.aborted)).toBe(true);
+  });
+
   it('answers embeddings with a clear OpenAI-shaped error', async () => {
     await expect(client.embeddings.create({ model: 'anthropic/claude-sonnet-4-5', input: 'hello' })).rejects.toMatchObject({
       status: 400,

@@ -30,7 +30,8 @@
  *
  * Behaviour by model name: `sim-rate-limited` (429), `sim-overloaded` (529), `sim-server-error` (500),
  * `sim-overloaded-stream` (200 stream that ends with an `error` event), `sim-overloaded-stream-start`
- * (200 stream whose first event is an `error`). Otherwise the reply echoes the last user text; with tools
+ * (200 stream whose first event is an `error`), `sim-hang-stream` (message_start and one text delta, then nothing
+ * until the client goes away). Otherwise the reply echoes the last user text; with tools
  * (and tool_choice not none) it answers with a short text block and a tool_use block (every tool when the
  * user text contains "all tools" and parallel use is allowed); after a tool_result it says what the tool said;
  * with thinking enabled it first emits a signed thinking block.
@@ -65,6 +66,8 @@ export interface AnthropicSimulator {
   baseUrl: string;
   requests: AnthropicRecordedRequest[];
   close(): Promise<void>;
+  /** Resolves once a request has been aborted by its client (the gateway). */
+  waitForAbort(): Promise<void>;
 }
 
 const defaultModels = ['claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-4-1'];
@@ -130,6 +133,7 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
   const models = options.models ?? defaultModels;
   const requests: AnthropicRecordedRequest[] = [];
   const cachedPrefixes = new Set<string>();
+  const abortWaiters: (() => void)[] = [];
   let messageCounter = 0;
 
   const server: Server = createServer((request, response) => {
@@ -154,7 +158,10 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
     const recorded: AnthropicRecordedRequest = { method: request.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: request.headers, body, aborted: false };
     requests.push(recorded);
     response.on('close', () => {
-      if (!response.writableFinished) recorded.aborted = true;
+      if (!response.writableFinished) {
+        recorded.aborted = true;
+        for (const waiter of abortWaiters.splice(0)) waiter();
+      }
     });
     if (options.apiKey && request.headers['x-api-key'] !== options.apiKey) {
       anthropicError(response, 401, 'authentication_error', 'invalid x-api-key');
@@ -350,6 +357,13 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
     const write = (event: string, data: Json) => {
       response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     };
+    if (model === 'sim-hang-stream') {
+      write('message_start', { type: 'message_start', message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } });
+      write('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
+      write('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'partial' } });
+      await new Promise<void>((resolve) => response.once('close', () => resolve()));
+      return;
+    }
     if (model === 'sim-overloaded-stream-start') {
       write('error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
       response.end();
@@ -402,6 +416,11 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
     url,
     baseUrl: url,
     requests,
+    waitForAbort: () =>
+      new Promise<void>((resolve) => {
+        if (requests.some((recorded) => recorded.aborted)) resolve();
+        else abortWaiters.push(resolve);
+      }),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
