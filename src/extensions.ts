@@ -2,8 +2,9 @@
 import type { Logger } from 'pino';
 import { createRecordsExtensions } from './admin/records-extension.ts';
 import type { GatewayExtension } from './app.ts';
+import { createMessagesExtension } from './messages/messages-extension.ts';
 import { createResponsesExtension } from './responses/responses-extension.ts';
 
 export function defaultExtensions(logger: Logger): GatewayExtension[] {
-  return [...createRecordsExtensions(logger), createResponsesExtension(logger)];
+  return [...createRecordsExtensions(logger), createResponsesExtension(logger), createMessagesExtension()];
 }

@@ -1,0 +1,23 @@
+/**
+ * Errors on the Anthropic-compatible endpoint in Anthropic's shape
+ * (https://docs.anthropic.com/en/api/errors): {"type":"error","error":{"type","message"}}, with the
+ * HTTP status kept, so the Anthropic SDK raises the matching error class.
+ */
+import type { GatewayError } from '../core/errors.ts';
+
+export function anthropicErrorType(status: number): string {
+  if (status === 400 || status === 422) return 'invalid_request_error';
+  if (status === 401) return 'authentication_error';
+  if (status === 403) return 'permission_error';
+  if (status === 404) return 'not_found_error';
+  if (status === 413) return 'request_too_large';
+  if (status === 429) return 'rate_limit_error';
+  if (status === 503 || status === 529) return 'overloaded_error';
+  if (status === 504) return 'timeout_error';
+  if (status >= 400 && status < 500) return 'invalid_request_error';
+  return 'api_error';
+}
+
+export function anthropicErrorBody(error: GatewayError): { type: 'error'; error: { type: string; message: string } } {
+  return { type: 'error', error: { type: anthropicErrorType(error.status), message: error.message } };
+}

@@ -1,0 +1,121 @@
+/**
+ * The Anthropic Messages API, inbound, for every provider (https://docs.anthropic.com/en/api/messages):
+ * POST /v1/messages (JSON or SSE) is translated to chat completions (src/messages/), so Anthropic
+ * clients and coding agents can use any model through the gateway. Errors are Anthropic-shaped.
+ * POST /v1/messages/count_tokens answers with an estimate (about four characters per token).
+ */
+import { GatewayError, invalidRequest, toGatewayError } from '../core/errors.ts';
+import { sseFrame } from '../core/sse.ts';
+import type { GatewayReply, GatewayRequest, Route } from '../http/types.ts';
+import type { Json } from '../providers/types.ts';
+import { anthropicErrorBody } from '../messages/anthropic-errors.ts';
+import { createMessagesStreamTranslator, type MessagesEvent } from '../messages/chat-stream-to-messages-events.ts';
+import { chatCompletionToMessage } from '../messages/chat-to-message.ts';
+import { messagesToChatRequest } from '../messages/messages-to-chat.ts';
+import { callHeaders, requireModel, requireObjectBody, resolveModel, type RouteDependencies, trackCall, withTracking } from './model-call.ts';
+
+export function createMessagesRoutes(dependencies: RouteDependencies): Route[] {
+  return [
+    { method: 'POST', path: '/v1/messages', authenticated: true, handler: (request) => anthropicErrors(() => handleMessages(dependencies, request)) },
+    { method: 'POST', path: '/v1/messages/count_tokens', authenticated: true, handler: (request) => anthropicErrors(async () => countTokens(request)) },
+  ];
+}
+
+async function anthropicErrors(handle: () => Promise<GatewayReply>): Promise<GatewayReply> {
+  try {
+    return await handle();
+  } catch (error) {
+    const gatewayError = toGatewayError(error);
+    if (gatewayError.code === 'internal_error') throw error;
+    return { kind: 'json', status: gatewayError.status, headers: gatewayError.headers, body: anthropicErrorBody(gatewayError) };
+  }
+}
+
+function frame(event: MessagesEvent): string {
+  return sseFrame(JSON.stringify(event.data), event.event);
+}
+
+async function handleMessages(dependencies: RouteDependencies, request: GatewayRequest): Promise<GatewayReply> {
+  const body = requireObjectBody(request.body);
+  const stream = body.stream === true;
+  const tracker = trackCall(dependencies, request, 'messages', body, stream);
+  return withTracking(tracker, async () => {
+    const model = requireModel(body);
+    if (body.stream !== undefined && typeof body.stream !== 'boolean') throw invalidRequest('stream: must be a boolean', 'stream', 'invalid_type');
+    const resolved = await resolveModel(dependencies.registry, model);
+    tracker.setResolved(resolved);
+    const chatRequest = messagesToChatRequest(body, tracker.context.droppedParams, { anthropicNative: resolved.provider.type === 'anthropic' });
+    const result = await resolved.provider.chatCompletions({ ...chatRequest, model: resolved.model }, tracker.context);
+    if (result.kind === 'json') {
+      const message = chatCompletionToMessage(result.body, model, result.usage);
+      tracker.finish({ status: 200, usage: result.usage, responseBody: message, responseHeaders: result.headers });
+      return { kind: 'json', status: 200, headers: callHeaders(tracker, result.headers), body: message };
+    }
+    const streamResult = result;
+    const translator = createMessagesStreamTranslator(model);
+    let firstByteMs: number | null = null;
+    let finished = false;
+    async function* frames(): AsyncGenerator<string> {
+      firstByteMs = performance.now() - request.startedAt;
+      for (const event of translator.start()) yield frame(event);
+      for await (const chunk of streamResult.chunks) {
+        let parsed: Json;
+        try {
+          parsed = JSON.parse(chunk.data) as Json;
+        } catch {
+          continue;
+        }
+        for (const event of translator.add(parsed)) yield frame(event);
+      }
+      finished = true;
+      for (const event of translator.finish(streamResult.usage())) yield frame(event);
+    }
+    return {
+      kind: 'sse',
+      status: 200,
+      headers: callHeaders(tracker, result.headers),
+      frames: frames(),
+      errorFrames: (errorBody) => {
+        const error = ((errorBody as Json).error ?? {}) as Json;
+        const status = typeof error.type === 'string' && error.type === 'timeout_error' ? 504 : 502;
+        const gatewayError = new GatewayError(String(error.message ?? 'stream failed'), { status, code: String(error.code ?? 'upstream_stream_error') });
+        const anthropic = anthropicErrorBody(gatewayError);
+        if (status === 502) anthropic.error.type = 'api_error';
+        return sseFrame(JSON.stringify(anthropic), 'error');
+      },
+      onEnd: (end) => {
+        tracker.finish({
+          status: end.error ? 502 : end.clientGone ? 499 : 200,
+          usage: streamResult.usage(),
+          error: end.error ?? (end.clientGone ? new GatewayError('Client closed the request', { status: 499, code: 'client_closed_request', retryable: false }) : undefined),
+          responseBody: finished ? translator.message() : undefined,
+          firstByteMs,
+          responseHeaders: result.headers,
+        });
+      },
+    };
+  });
+}
+
+const ignoredKeys = new Set(['type', 'role', 'cache_control', 'id', 'tool_use_id']);
+
+function textLength(value: unknown): number {
+  if (typeof value === 'string') return value.length;
+  if (Array.isArray(value)) return value.reduce<number>((total, item) => total + textLength(item), 0);
+  if (value !== null && typeof value === 'object') {
+    const object = value as Json;
+    // Images and documents are counted at a flat rate rather than by their base64 size.
+    if (object.type === 'image' || object.type === 'document') return 1600 * 4;
+    return Object.entries(object).reduce<number>((total, [key, item]) => total + (ignoredKeys.has(key) ? 0 : textLength(item)), 0);
+  }
+  return 0;
+}
+
+/** An estimate: about four characters per token over system, messages and tools. */
+async function countTokens(request: GatewayRequest): Promise<GatewayReply> {
+  const body = requireObjectBody(request.body);
+  requireModel(body);
+  if (!Array.isArray(body.messages)) throw invalidRequest('messages: Field required', 'messages', 'missing_required_parameter');
+  const characters = textLength(body.system) + textLength(body.messages) + textLength(body.tools);
+  return { kind: 'json', status: 200, headers: { 'x-modelgate-estimate': 'true' }, body: { input_tokens: Math.max(1, Math.ceil(characters / 4)) } };
+}
