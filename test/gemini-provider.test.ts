@@ -20,11 +20,16 @@ afterAll(async () => {
   await simulator?.close();
 });
 
-const lastGenerate = () => [...simulator.requests].reverse().find((request) => request.action === 'generateContent' || request.action === 'streamGenerateContent');
+const lastGenerate = () =>
+  [...simulator.requests].reverse().find((request) => request.action === 'generateContent' || request.action === 'streamGenerateContent');
 
 const weatherTool: OpenAI.ChatCompletionTool = {
   type: 'function',
-  function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'], additionalProperties: false } },
+  function: {
+    name: 'get_weather',
+    description: 'Weather for a city',
+    parameters: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'], additionalProperties: false },
+  },
 };
 
 describe('gemini provider through the openai SDK', () => {
@@ -67,7 +72,11 @@ describe('gemini provider through the openai SDK', () => {
   });
 
   it('streams a chat completion and keeps the usage chunk for itself', async () => {
-    const stream = await client.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Stream please' }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'Stream please' }],
+      stream: true,
+    });
     let text = '';
     let chunks = 0;
     let finish: string | null | undefined;
@@ -105,12 +114,21 @@ describe('gemini provider through the openai SDK', () => {
     }
     expect(reasoning).toContain('Planning');
     expect(text).toBe('Hello from gemini: a b c');
-    expect(usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 6 + 12, total_tokens: 21, completion_tokens_details: { reasoning_tokens: 12 } });
+    expect(usage).toMatchObject({
+      prompt_tokens: 3,
+      completion_tokens: 6 + 12,
+      total_tokens: 21,
+      completion_tokens_details: { reasoning_tokens: 12 },
+    });
     expect(lastGenerate()?.body?.generationConfig).toMatchObject({ thinkingConfig: { thinkingBudget: 1024, includeThoughts: true } });
   });
 
   it('reports thinking tokens and reasoning_content without streaming', async () => {
-    const completion = await client.chat.completions.create({ model: 'gemini/gemini-sim-thinking', messages: [{ role: 'user', content: 'think' }], reasoning_effort: 'high' });
+    const completion = await client.chat.completions.create({
+      model: 'gemini/gemini-sim-thinking',
+      messages: [{ role: 'user', content: 'think' }],
+      reasoning_effort: 'high',
+    });
     const message = completion.choices[0]?.message as OpenAI.ChatCompletionMessage & { reasoning_content?: string };
     expect(message.reasoning_content).toContain('Planning');
     expect(message.content).toBe('Hello from gemini: think');
@@ -119,25 +137,45 @@ describe('gemini provider through the openai SDK', () => {
 
   it('calls tools and round-trips the thought signature, non-streaming', async () => {
     const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather in Paris?' }];
-    const completion = await client.chat.completions.create({ model: 'gemini-2.5-flash', messages, tools: [weatherTool], tool_choice: 'required' });
+    const completion = await client.chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages,
+      tools: [weatherTool],
+      tool_choice: 'required',
+    });
     const choice = completion.choices[0];
     expect(choice?.finish_reason).toBe('tool_calls');
-    const call = choice?.message.tool_calls?.[0] as OpenAI.ChatCompletionMessageToolCall & { extra_content?: { google?: { thought_signature?: string } } };
+    const call = choice?.message.tool_calls?.[0] as OpenAI.ChatCompletionMessageToolCall & {
+      extra_content?: { google?: { thought_signature?: string } };
+    };
     expect(call.type === 'function' && call.function.name).toBe('get_weather');
     expect(call.type === 'function' && JSON.parse(call.function.arguments)).toEqual({ location: 'Paris' });
     const signature = call.extra_content?.google?.thought_signature;
     expect(signature).toBe(simulator.issuedSignatures.at(-1));
     const upstream = lastGenerate()?.body;
-    expect(upstream?.tools).toEqual([{ functionDeclarations: [{ name: 'get_weather', description: 'Weather for a city', parametersJsonSchema: weatherTool.function.parameters }] }]);
+    expect(upstream?.tools).toEqual([
+      {
+        functionDeclarations: [
+          { name: 'get_weather', description: 'Weather for a city', parametersJsonSchema: weatherTool.function.parameters },
+        ],
+      },
+    ]);
     expect(upstream?.toolConfig).toEqual({ functionCallingConfig: { mode: 'ANY' } });
 
     // The SDK hands the assistant message back as it came, extra_content included.
-    messages.push(choice?.message as OpenAI.ChatCompletionMessageParam, { role: 'tool', tool_call_id: call.id, content: '{"temperature":21}' });
+    messages.push(choice?.message as OpenAI.ChatCompletionMessageParam, {
+      role: 'tool',
+      tool_call_id: call.id,
+      content: '{"temperature":21}',
+    });
     const followUp = await client.chat.completions.create({ model: 'gemini-2.5-flash', messages, tools: [weatherTool] });
     expect(followUp.choices[0]?.message.content).toBe('Tool said: {"temperature":21}');
     expect(followUp.choices[0]?.finish_reason).toBe('stop');
     const contents = lastGenerate()?.body?.contents as Record<string, unknown>[];
-    expect(contents[1]).toEqual({ role: 'model', parts: [{ functionCall: { name: 'get_weather', args: { location: 'Paris' } }, thoughtSignature: signature }] });
+    expect(contents[1]).toEqual({
+      role: 'model',
+      parts: [{ functionCall: { name: 'get_weather', args: { location: 'Paris' } }, thoughtSignature: signature }],
+    });
     expect(contents[2]).toEqual({ role: 'user', parts: [{ functionResponse: { name: 'get_weather', response: { temperature: 21 } } }] });
   });
 
@@ -152,16 +190,27 @@ describe('gemini provider through the openai SDK', () => {
     }
     expect(finish).toBe('tool_calls');
     expect(toolCalls).toHaveLength(1);
-    expect(toolCalls[0]).toMatchObject({ index: 0, type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' }, extra_content: { google: { thought_signature: simulator.issuedSignatures.at(-1) } } });
+    expect(toolCalls[0]).toMatchObject({
+      index: 0,
+      type: 'function',
+      function: { name: 'get_weather', arguments: '{"location":"Paris"}' },
+      extra_content: { google: { thought_signature: simulator.issuedSignatures.at(-1) } },
+    });
 
     // Without the signature the simulator (like Gemini 3) rejects the history: the error reaches the client as a 400.
     const id = String(toolCalls[0]?.id);
     const unsigned: OpenAI.ChatCompletionMessageParam[] = [
       ...messages,
-      { role: 'assistant', content: null, tool_calls: [{ id, type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } }] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id, type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } }],
+      },
       { role: 'tool', tool_call_id: id, content: 'sunny' },
     ];
-    const error = await client.chat.completions.create({ model: 'gemini-2.5-flash', messages: unsigned, tools: [weatherTool] }).catch((caught: unknown) => caught);
+    const error = await client.chat.completions
+      .create({ model: 'gemini-2.5-flash', messages: unsigned, tools: [weatherTool] })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).message).toContain('thought_signature');
 
@@ -189,7 +238,11 @@ describe('gemini provider through the openai SDK', () => {
     expect(lastGenerate()?.body?.contents).toEqual([
       {
         role: 'user',
-        parts: [{ text: 'What are these' }, { inlineData: { mimeType: 'image/png', data: 'iVBORw0KGgo=' } }, { fileData: { mimeType: 'image/jpeg', fileUri: 'https://example.com/cat.jpg' } }],
+        parts: [
+          { text: 'What are these' },
+          { inlineData: { mimeType: 'image/png', data: 'iVBORw0KGgo=' } },
+          { fileData: { mimeType: 'image/jpeg', fileUri: 'https://example.com/cat.jpg' } },
+        ],
       },
     ]);
   });
@@ -206,7 +259,12 @@ describe('gemini provider through the openai SDK', () => {
   });
 
   it('returns several candidates as choices and maps MAX_TOKENS to length', async () => {
-    const completion = await client.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'one two three four five' }], n: 2, max_completion_tokens: 3 });
+    const completion = await client.chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'one two three four five' }],
+      n: 2,
+      max_completion_tokens: 3,
+    });
     expect(completion.choices.map((choice) => choice.index)).toEqual([0, 1]);
     expect(completion.choices.every((choice) => choice.finish_reason === 'length')).toBe(true);
     expect(completion.choices[0]?.message.content).toBe('Hello from gemini: ');
@@ -214,11 +272,18 @@ describe('gemini provider through the openai SDK', () => {
   });
 
   it('maps a safety stop to content_filter, streamed and not', async () => {
-    const completion = await client.chat.completions.create({ model: 'gemini/gemini-sim-safety', messages: [{ role: 'user', content: 'something bad' }] });
+    const completion = await client.chat.completions.create({
+      model: 'gemini/gemini-sim-safety',
+      messages: [{ role: 'user', content: 'something bad' }],
+    });
     expect(completion.choices[0]?.finish_reason).toBe('content_filter');
     expect(completion.choices[0]?.message.content).toBeNull();
 
-    const stream = await client.chat.completions.create({ model: 'gemini/gemini-sim-safety', messages: [{ role: 'user', content: 'something bad' }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'gemini/gemini-sim-safety',
+      messages: [{ role: 'user', content: 'something bad' }],
+      stream: true,
+    });
     let finish: string | null | undefined;
     let text = '';
     for await (const chunk of stream) {
@@ -230,10 +295,17 @@ describe('gemini provider through the openai SDK', () => {
   });
 
   it('maps a blocked prompt to content_filter', async () => {
-    const completion = await client.chat.completions.create({ model: 'gemini/gemini-sim-prompt-blocked', messages: [{ role: 'user', content: 'blocked' }] });
+    const completion = await client.chat.completions.create({
+      model: 'gemini/gemini-sim-prompt-blocked',
+      messages: [{ role: 'user', content: 'blocked' }],
+    });
     expect(completion.choices[0]?.finish_reason).toBe('content_filter');
     expect(completion.usage?.prompt_tokens).toBe(1);
-    const stream = await client.chat.completions.create({ model: 'gemini/gemini-sim-prompt-blocked', messages: [{ role: 'user', content: 'blocked' }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'gemini/gemini-sim-prompt-blocked',
+      messages: [{ role: 'user', content: 'blocked' }],
+      stream: true,
+    });
     const reasons: (string | null)[] = [];
     for await (const chunk of stream) reasons.push(chunk.choices[0]?.finish_reason ?? null);
     expect(reasons.at(-1)).toBe('content_filter');
@@ -241,7 +313,13 @@ describe('gemini provider through the openai SDK', () => {
 
   it('reports parameters Gemini cannot take in X-Modelgate-Dropped-Params', async () => {
     const { response } = await client.chat.completions
-      .create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'hi' }], logit_bias: { '50256': -100 }, user: 'someone', parallel_tool_calls: false })
+      .create({
+        model: 'gemini-2.5-flash',
+        messages: [{ role: 'user', content: 'hi' }],
+        logit_bias: { '50256': -100 },
+        user: 'someone',
+        parallel_tool_calls: false,
+      })
       .withResponse();
     const dropped = response.headers.get('x-modelgate-dropped-params')?.split(',') ?? [];
     expect(dropped.sort()).toEqual(['logit_bias', 'parallel_tool_calls', 'user']);
@@ -260,17 +338,28 @@ describe('gemini provider through the openai SDK', () => {
   });
 
   it('creates embeddings for several inputs with batchEmbedContents and honours dimensions', async () => {
-    const result = await client.embeddings.create({ model: 'gemini-embedding-001', input: ['a', 'bb', 'ccc'], dimensions: 4, encoding_format: 'float' });
+    const result = await client.embeddings.create({
+      model: 'gemini-embedding-001',
+      input: ['a', 'bb', 'ccc'],
+      dimensions: 4,
+      encoding_format: 'float',
+    });
     expect(result.data.map((item) => item.index)).toEqual([0, 1, 2]);
     expect(result.data.map((item) => item.embedding.length)).toEqual([4, 4, 4]);
     expect(result.data[2]?.embedding[0]).toBeCloseTo(0.04, 6);
     const upstream = simulator.requests.at(-1);
     expect(upstream?.action).toBe('batchEmbedContents');
-    expect((upstream?.body?.requests as unknown[])[1]).toEqual({ model: 'models/gemini-embedding-001', content: { parts: [{ text: 'bb' }] }, outputDimensionality: 4 });
+    expect((upstream?.body?.requests as unknown[] | undefined)?.[1]).toEqual({
+      model: 'models/gemini-embedding-001',
+      content: { parts: [{ text: 'bb' }] },
+      outputDimensionality: 4,
+    });
   });
 
   it('maps 429 RESOURCE_EXHAUSTED with its retry delay', async () => {
-    const error = await client.chat.completions.create({ model: 'gemini/gemini-sim-rate-limited', messages: [{ role: 'user', content: 'hi' }] }).catch((caught: unknown) => caught);
+    const error = await client.chat.completions
+      .create({ model: 'gemini/gemini-sim-rate-limited', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     const rateLimit = error as InstanceType<typeof OpenAI.RateLimitError>;
     expect(rateLimit.status).toBe(429);
@@ -280,16 +369,24 @@ describe('gemini provider through the openai SDK', () => {
   });
 
   it('maps 500 and 503 to upstream errors', async () => {
-    const serverError = await client.chat.completions.create({ model: 'gemini/gemini-sim-server-error', messages: [{ role: 'user', content: 'hi' }] }).catch((caught: unknown) => caught);
+    const serverError = await client.chat.completions
+      .create({ model: 'gemini/gemini-sim-server-error', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((caught: unknown) => caught);
     expect((serverError as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
     expect((serverError as InstanceType<typeof OpenAI.APIError>).code).toBe('internal');
-    const overloaded = await client.chat.completions.create({ model: 'gemini/gemini-sim-overloaded', messages: [{ role: 'user', content: 'hi' }], stream: true }).catch((caught: unknown) => caught);
+    const overloaded = await client.chat.completions
+      .create({ model: 'gemini/gemini-sim-overloaded', messages: [{ role: 'user', content: 'hi' }], stream: true })
+      .catch((caught: unknown) => caught);
     expect((overloaded as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
     expect((overloaded as InstanceType<typeof OpenAI.APIError>).message).toContain('overloaded');
   });
 
   it('fails the stream when Gemini sends an error event mid-stream', async () => {
-    const stream = await client.chat.completions.create({ model: 'gemini/gemini-sim-stream-error', messages: [{ role: 'user', content: 'one two three' }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'gemini/gemini-sim-stream-error',
+      messages: [{ role: 'user', content: 'one two three' }],
+      stream: true,
+    });
     let text = '';
     const error = await (async () => {
       for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
@@ -300,7 +397,10 @@ describe('gemini provider through the openai SDK', () => {
 
   it('cancels the upstream stream when the client goes away', async () => {
     const controller = new AbortController();
-    const stream = await client.chat.completions.create({ model: 'gemini/gemini-sim-hang-stream', messages: [{ role: 'user', content: 'hang' }], stream: true }, { signal: controller.signal });
+    const stream = await client.chat.completions.create(
+      { model: 'gemini/gemini-sim-hang-stream', messages: [{ role: 'user', content: 'hang' }], stream: true },
+      { signal: controller.signal },
+    );
     let first = '';
     const reading = (async () => {
       for await (const chunk of stream) {
@@ -317,7 +417,13 @@ describe('gemini provider through the openai SDK', () => {
   it('rejects bad input with a 400 before calling Gemini', async () => {
     const before = simulator.requests.length;
     const error = await client.chat.completions
-      .create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'hi' }, { role: 'tool', tool_call_id: 'call_unknown', content: 'x' }] })
+      .create({
+        model: 'gemini-2.5-flash',
+        messages: [
+          { role: 'user', content: 'hi' },
+          { role: 'tool', tool_call_id: 'call_unknown', content: 'x' },
+        ],
+      })
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect(simulator.requests.length).toBe(before);
@@ -326,10 +432,17 @@ describe('gemini provider through the openai SDK', () => {
 
 describe('gemini provider with a wrong upstream key', () => {
   it('maps API_KEY_INVALID to 401 and never leaks the key', async () => {
-    const wrong = await startGateway({ GEMINI_API_KEY: 'AIza-wrong-key', GEMINI_BASE_URL: simulator.baseUrl, GEMINI_MODELS: 'gemini-2.5-flash', MODELGATE_MASTER_KEY: 'mg-test-key' });
+    const wrong = await startGateway({
+      GEMINI_API_KEY: 'AIza-wrong-key',
+      GEMINI_BASE_URL: simulator.baseUrl,
+      GEMINI_MODELS: 'gemini-2.5-flash',
+      MODELGATE_MASTER_KEY: 'mg-test-key',
+    });
     try {
       const wrongClient = new OpenAI({ apiKey: 'mg-test-key', baseURL: `${wrong.url}/v1`, maxRetries: 0 });
-      const error = await wrongClient.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'hi' }] }).catch((caught: unknown) => caught);
+      const error = await wrongClient.chat.completions
+        .create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'hi' }] })
+        .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
       expect(JSON.stringify((error as InstanceType<typeof OpenAI.APIError>).error)).not.toContain('AIza-wrong-key');
       const models = await wrongClient.models.list();

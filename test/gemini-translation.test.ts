@@ -16,7 +16,11 @@ import {
   thinkingConfigFor,
   usageFromGemini,
 } from '../src/providers/gemini/gemini-chat-translation.ts';
-import { embeddingsRequestToGemini, floatsToBase64, geminiEmbeddingsToOpenAI } from '../src/providers/gemini/gemini-embeddings-translation.ts';
+import {
+  embeddingsRequestToGemini,
+  floatsToBase64,
+  geminiEmbeddingsToOpenAI,
+} from '../src/providers/gemini/gemini-embeddings-translation.ts';
 
 type Json = Record<string, unknown>;
 const identity = { id: 'chatcmpl-test', model: 'gemini-2.5-flash', created: 1_750_000_000 };
@@ -47,7 +51,12 @@ describe('chatRequestToGemini', () => {
             role: 'assistant',
             content: null,
             tool_calls: [
-              { id: 'call_a', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' }, extra_content: { google: { thought_signature: 'c2lnLWE=' } } },
+              {
+                id: 'call_a',
+                type: 'function',
+                function: { name: 'weather', arguments: '{"city":"Paris"}' },
+                extra_content: { google: { thought_signature: 'c2lnLWE=' } },
+              },
               { id: 'call_b', type: 'function', function: { name: 'weather', arguments: '{"city":"Rome"}' } },
             ],
           },
@@ -123,28 +132,53 @@ describe('chatRequestToGemini', () => {
 
   it('maps tools and every tool_choice form', () => {
     const tools = [
-      { type: 'function', function: { name: 'lookup', description: 'Look up', parameters: { type: 'object', properties: { q: { type: 'string' } }, additionalProperties: false } } },
+      {
+        type: 'function',
+        function: {
+          name: 'lookup',
+          description: 'Look up',
+          parameters: { type: 'object', properties: { q: { type: 'string' } }, additionalProperties: false },
+        },
+      },
       { type: 'custom', custom: { name: 'free_text' } },
     ];
     const base = { model: 'gemini-2.5-pro', messages: [{ role: 'user', content: 'hi' }], tools };
     const dropped: string[] = [];
     const request = chatRequestToGemini({ ...base, tool_choice: 'auto' }, dropped);
-    expect(request.body.tools).toEqual([{ functionDeclarations: [{ name: 'lookup', description: 'Look up', parametersJsonSchema: tools[0]?.function?.parameters }] }]);
+    expect(request.body.tools).toEqual([
+      { functionDeclarations: [{ name: 'lookup', description: 'Look up', parametersJsonSchema: tools[0]?.function?.parameters }] },
+    ]);
     expect(request.body.toolConfig).toEqual({ functionCallingConfig: { mode: 'AUTO' } });
     expect(dropped).toEqual(['tools[1]']);
     const modeOf = (choice: unknown) => chatRequestToGemini({ ...base, tool_choice: choice }, []).body.toolConfig;
     expect(modeOf('none')).toEqual({ functionCallingConfig: { mode: 'NONE' } });
     expect(modeOf('required')).toEqual({ functionCallingConfig: { mode: 'ANY' } });
-    expect(modeOf({ type: 'function', function: { name: 'lookup' } })).toEqual({ functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['lookup'] } });
-    expect(modeOf({ type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [{ type: 'function', function: { name: 'lookup' } }] } })).toEqual({
+    expect(modeOf({ type: 'function', function: { name: 'lookup' } })).toEqual({
+      functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['lookup'] },
+    });
+    expect(
+      modeOf({ type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [{ type: 'function', function: { name: 'lookup' } }] } }),
+    ).toEqual({
       functionCallingConfig: { mode: 'AUTO', allowedFunctionNames: ['lookup'] },
     });
     expect(() => modeOf('sometimes')).toThrow(GatewayError);
   });
 
   it('maps response_format json_schema to responseJsonSchema unchanged', () => {
-    const schema = { type: 'object', properties: { answer: { type: ['string', 'null'] } }, required: ['answer'], additionalProperties: false };
-    const request = chatRequestToGemini({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'q' }], response_format: { type: 'json_schema', json_schema: { name: 'a', strict: true, schema } } }, []);
+    const schema = {
+      type: 'object',
+      properties: { answer: { type: ['string', 'null'] } },
+      required: ['answer'],
+      additionalProperties: false,
+    };
+    const request = chatRequestToGemini(
+      {
+        model: 'gemini-2.5-flash',
+        messages: [{ role: 'user', content: 'q' }],
+        response_format: { type: 'json_schema', json_schema: { name: 'a', strict: true, schema } },
+      },
+      [],
+    );
     expect(request.body.generationConfig).toEqual({ responseMimeType: 'application/json', responseJsonSchema: schema });
   });
 
@@ -166,11 +200,21 @@ describe('chatRequestToGemini', () => {
       }
       return null;
     };
-    expect(attempt([{ role: 'user', content: 'x' }, { role: 'tool', tool_call_id: 'nope', content: 'y' }])).toEqual({ status: 400, param: 'messages[1].tool_call_id' });
-    expect(attempt([{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'ftp://host/a.png' } }] }])).toEqual({ status: 400, param: 'messages[0].content[0].image_url.url' });
+    expect(
+      attempt([
+        { role: 'user', content: 'x' },
+        { role: 'tool', tool_call_id: 'nope', content: 'y' },
+      ]),
+    ).toEqual({ status: 400, param: 'messages[1].tool_call_id' });
+    expect(attempt([{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'ftp://host/a.png' } }] }])).toEqual({
+      status: 400,
+      param: 'messages[0].content[0].image_url.url',
+    });
     expect(attempt([{ role: 'user', content: [{ type: 'video', video: {} }] }])).toEqual({ status: 400, param: 'messages[0].content[0]' });
     expect(attempt([{ role: 'system', content: 'only a system prompt' }])).toEqual({ status: 400, param: 'messages' });
-    expect(attempt([{ role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '[1,2]' } }] }])).toEqual({ status: 400, param: 'messages[0].tool_calls[0].function.arguments' });
+    expect(
+      attempt([{ role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '[1,2]' } }] }]),
+    ).toEqual({ status: 400, param: 'messages[0].tool_calls[0].function.arguments' });
     expect(attempt([{ role: 'narrator', content: 'x' }])).toEqual({ status: 400, param: 'messages[0].role' });
   });
 });
@@ -194,7 +238,13 @@ describe('geminiResponseToChat', () => {
         index: 0,
       },
     ],
-    usageMetadata: { promptTokenCount: 40, candidatesTokenCount: 15, thoughtsTokenCount: 120, cachedContentTokenCount: 32, totalTokenCount: 175 },
+    usageMetadata: {
+      promptTokenCount: 40,
+      candidatesTokenCount: 15,
+      thoughtsTokenCount: 120,
+      cachedContentTokenCount: 32,
+      totalTokenCount: 175,
+    },
     modelVersion: 'gemini-2.5-flash',
     responseId: 'abc123',
   };
@@ -215,7 +265,12 @@ describe('geminiResponseToChat', () => {
             refusal: null,
             reasoning_content: 'The user wants the weather.',
             tool_calls: [
-              { id: 'call_fixed1', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' }, extra_content: { google: { thought_signature: 'CiQBVKhc7rUNDP2R' } } },
+              {
+                id: 'call_fixed1',
+                type: 'function',
+                function: { name: 'get_weather', arguments: '{"location":"Paris"}' },
+                extra_content: { google: { thought_signature: 'CiQBVKhc7rUNDP2R' } },
+              },
               { id: 'call_fixed2', type: 'function', function: { name: 'get_time', arguments: '{}' } },
             ],
           },
@@ -223,7 +278,13 @@ describe('geminiResponseToChat', () => {
           finish_reason: 'tool_calls',
         },
       ],
-      usage: { prompt_tokens: 40, completion_tokens: 135, total_tokens: 175, prompt_tokens_details: { cached_tokens: 32 }, completion_tokens_details: { reasoning_tokens: 120 } },
+      usage: {
+        prompt_tokens: 40,
+        completion_tokens: 135,
+        total_tokens: 175,
+        prompt_tokens_details: { cached_tokens: 32 },
+        completion_tokens_details: { reasoning_tokens: 120 },
+      },
     });
   });
 
@@ -251,24 +312,47 @@ describe('geminiResponseToChat', () => {
         { functionCall: { name: 'get_time', args: {} } },
       ],
     });
-    expect(contents[2]).toEqual({ role: 'user', parts: [{ functionResponse: { name: 'get_weather', response: { c: 20 } } }, { functionResponse: { name: 'get_time', response: { t: 'noon' } } }] });
+    expect(contents[2]).toEqual({
+      role: 'user',
+      parts: [
+        { functionResponse: { name: 'get_weather', response: { c: 20 } } },
+        { functionResponse: { name: 'get_time', response: { t: 'noon' } } },
+      ],
+    });
   });
 
   it('maps finish reasons', () => {
     expect(mapFinishReason('STOP', false)).toBe('stop');
     expect(mapFinishReason('STOP', true)).toBe('tool_calls');
     expect(mapFinishReason('MAX_TOKENS', true)).toBe('length');
-    for (const reason of ['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY']) expect(mapFinishReason(reason, false)).toBe('content_filter');
+    for (const reason of ['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY'])
+      expect(mapFinishReason(reason, false)).toBe('content_filter');
     expect(mapFinishReason('MALFORMED_FUNCTION_CALL', false)).toBe('stop');
     expect(mapFinishReason('OTHER', false)).toBe('stop');
     expect(mapFinishReason(undefined, false)).toBeNull();
   });
 
   it('maps a safety-blocked candidate and a blocked prompt to content_filter', () => {
-    const safety = geminiResponseToChat({ candidates: [{ finishReason: 'SAFETY', index: 0, safetyRatings: [{ category: 'HARM_CATEGORY_HARASSMENT', probability: 'HIGH', blocked: true }] }] }, identity);
+    const safety = geminiResponseToChat(
+      {
+        candidates: [
+          {
+            finishReason: 'SAFETY',
+            index: 0,
+            safetyRatings: [{ category: 'HARM_CATEGORY_HARASSMENT', probability: 'HIGH', blocked: true }],
+          },
+        ],
+      },
+      identity,
+    );
     expect((safety.choices as Json[])[0]).toMatchObject({ finish_reason: 'content_filter', message: { content: null } });
-    const blocked = geminiResponseToChat({ promptFeedback: { blockReason: 'PROHIBITED_CONTENT' }, usageMetadata: { promptTokenCount: 9, totalTokenCount: 9 } }, identity);
-    expect(blocked.choices).toEqual([{ index: 0, message: { role: 'assistant', content: null, refusal: null }, logprobs: null, finish_reason: 'content_filter' }]);
+    const blocked = geminiResponseToChat(
+      { promptFeedback: { blockReason: 'PROHIBITED_CONTENT' }, usageMetadata: { promptTokenCount: 9, totalTokenCount: 9 } },
+      identity,
+    );
+    expect(blocked.choices).toEqual([
+      { index: 0, message: { role: 'assistant', content: null, refusal: null }, logprobs: null, finish_reason: 'content_filter' },
+    ]);
     expect(blocked.usage).toEqual({ prompt_tokens: 9, completion_tokens: 0, total_tokens: 9 });
   });
 
@@ -289,10 +373,17 @@ describe('createGeminiStreamTranslator', () => {
   it('turns streamGenerateContent events into chat chunks with a trailing usage chunk', () => {
     const translator = createGeminiStreamTranslator(identity, fixedIds());
     const events: Json[] = [
-      { candidates: [{ content: { role: 'model', parts: [{ text: 'Thinking about it', thought: true }] }, index: 0 }], usageMetadata: { promptTokenCount: 5, totalTokenCount: 5 } },
+      {
+        candidates: [{ content: { role: 'model', parts: [{ text: 'Thinking about it', thought: true }] }, index: 0 }],
+        usageMetadata: { promptTokenCount: 5, totalTokenCount: 5 },
+      },
       { candidates: [{ content: { role: 'model', parts: [{ text: 'Hel' }] }, index: 0 }] },
       { candidates: [{ content: { role: 'model', parts: [{ text: 'lo' }] }, index: 0 }] },
-      { candidates: [{ content: { role: 'model', parts: [{ functionCall: { name: 'a', args: { x: 1 } }, thoughtSignature: 'U0lH' }] }, index: 0 }] },
+      {
+        candidates: [
+          { content: { role: 'model', parts: [{ functionCall: { name: 'a', args: { x: 1 } }, thoughtSignature: 'U0lH' }] }, index: 0 },
+        ],
+      },
       {
         candidates: [{ content: { role: 'model', parts: [{ functionCall: { name: 'b', args: {} } }] }, finishReason: 'STOP', index: 0 }],
         usageMetadata: { promptTokenCount: 5, candidatesTokenCount: 4, thoughtsTokenCount: 3, totalTokenCount: 12 },
@@ -305,11 +396,26 @@ describe('createGeminiStreamTranslator', () => {
       { index: 0, delta: { content: 'lo' }, logprobs: null, finish_reason: null },
       {
         index: 0,
-        delta: { tool_calls: [{ index: 0, id: 'call_fixed1', type: 'function', function: { name: 'a', arguments: '{"x":1}' }, extra_content: { google: { thought_signature: 'U0lH' } } }] },
+        delta: {
+          tool_calls: [
+            {
+              index: 0,
+              id: 'call_fixed1',
+              type: 'function',
+              function: { name: 'a', arguments: '{"x":1}' },
+              extra_content: { google: { thought_signature: 'U0lH' } },
+            },
+          ],
+        },
         logprobs: null,
         finish_reason: null,
       },
-      { index: 0, delta: { tool_calls: [{ index: 1, id: 'call_fixed2', type: 'function', function: { name: 'b', arguments: '{}' } }] }, logprobs: null, finish_reason: 'tool_calls' },
+      {
+        index: 0,
+        delta: { tool_calls: [{ index: 1, id: 'call_fixed2', type: 'function', function: { name: 'b', arguments: '{}' } }] },
+        logprobs: null,
+        finish_reason: 'tool_calls',
+      },
     ]);
     expect(translator.usageChunk()).toEqual({
       id: 'chatcmpl-test',
@@ -323,11 +429,16 @@ describe('createGeminiStreamTranslator', () => {
 
   it('ends a blocked prompt with content_filter and carries a text signature in the delta', () => {
     const blocked = createGeminiStreamTranslator(identity);
-    expect(blocked.push({ promptFeedback: { blockReason: 'SAFETY' } })[0]?.choices).toEqual([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: 'content_filter' }]);
+    expect(blocked.push({ promptFeedback: { blockReason: 'SAFETY' } })[0]?.choices).toEqual([
+      { index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: 'content_filter' },
+    ]);
     expect(blocked.usageChunk()).toBeNull();
     const signed = createGeminiStreamTranslator(identity);
     signed.push({ candidates: [{ content: { parts: [{ text: 'Hi' }] }, index: 0 }] });
-    expect(signed.push({ candidates: [{ content: { parts: [{ text: '', thoughtSignature: 'VEVYVA==' }] }, finishReason: 'STOP', index: 0 }] })[0]?.choices).toEqual([
+    expect(
+      signed.push({ candidates: [{ content: { parts: [{ text: '', thoughtSignature: 'VEVYVA==' }] }, finishReason: 'STOP', index: 0 }] })[0]
+        ?.choices,
+    ).toEqual([
       { index: 0, delta: { extra_content: { google: { thought_signature: 'VEVYVA==' } } }, logprobs: null, finish_reason: 'stop' },
     ]);
   });
@@ -343,7 +454,9 @@ describe('embeddings translation', () => {
       body: { model: 'models/gemini-embedding-001', content: { parts: [{ text: 'hello' }] } },
     });
     expect(dropped).toEqual(['user']);
-    expect(embeddingsRequestToGemini({ model: 'gemini-embedding-001', input: ['a', 'b'], dimensions: 256, encoding_format: 'base64' }, [])).toEqual({
+    expect(
+      embeddingsRequestToGemini({ model: 'gemini-embedding-001', input: ['a', 'b'], dimensions: 256, encoding_format: 'base64' }, []),
+    ).toEqual({
       model: 'gemini-embedding-001',
       action: 'batchEmbedContents',
       encoding: 'base64',
@@ -397,9 +510,18 @@ describe('Gemini error mapping', () => {
   });
 
   it('maps API_KEY_INVALID to 401 and reads array-wrapped errors', () => {
-    const invalidKey = JSON.stringify({ error: { code: 400, message: 'API key not valid. Please pass a valid API key.', status: 'INVALID_ARGUMENT', details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID' }] } });
+    const invalidKey = JSON.stringify({
+      error: {
+        code: 400,
+        message: 'API key not valid. Please pass a valid API key.',
+        status: 'INVALID_ARGUMENT',
+        details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID' }],
+      },
+    });
     expect(geminiHttpError('gemini', 400, {}, invalidKey).status).toBe(401);
-    const wrapped = JSON.stringify([{ error: { code: 400, message: 'Function call is missing a thought_signature', status: 'INVALID_ARGUMENT' } }]);
+    const wrapped = JSON.stringify([
+      { error: { code: 400, message: 'Function call is missing a thought_signature', status: 'INVALID_ARGUMENT' } },
+    ]);
     const error = geminiHttpError('gemini', 400, {}, wrapped);
     expect(error.status).toBe(400);
     expect(error.code).toBe('invalid_argument');

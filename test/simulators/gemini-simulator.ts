@@ -147,7 +147,16 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
     const match = /^\/v1beta\/models(?:\/([^/:]+):([A-Za-z]+))?$/.exec(url.pathname);
     const action = match?.[2] ?? (match ? 'models' : 'unknown');
     const model = match?.[1] === undefined ? undefined : decodeURIComponent(match[1]);
-    const recorded: GeminiRecordedRequest = { method: request.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: request.headers, body, action, model, aborted: false };
+    const recorded: GeminiRecordedRequest = {
+      method: request.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: request.headers,
+      body,
+      action,
+      model,
+      aborted: false,
+    };
     requests.push(recorded);
     response.on('close', () => {
       if (!response.writableFinished) {
@@ -162,12 +171,22 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
     const key = request.headers['x-goog-api-key'] ?? url.searchParams.get('key') ?? undefined;
     if (options.apiKey !== undefined) {
       if (key === undefined) {
-        googleError(response, 403, 'PERMISSION_DENIED', 'Method doesn\'t allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.');
+        googleError(
+          response,
+          403,
+          'PERMISSION_DENIED',
+          "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+        );
         return;
       }
       if (key !== options.apiKey) {
         googleError(response, 400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', [
-          { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com', metadata: { service: 'generativelanguage.googleapis.com' } },
+          {
+            '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+            reason: 'API_KEY_INVALID',
+            domain: 'googleapis.com',
+            metadata: { service: 'generativelanguage.googleapis.com' },
+          },
         ]);
         return;
       }
@@ -202,7 +221,9 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
       description: `Simulated ${name}`,
       inputTokenLimit: 1_048_576,
       outputTokenLimit: 65_536,
-      supportedGenerationMethods: name.includes('embedding') ? ['embedContent', 'batchEmbedContents'] : ['generateContent', 'countTokens', 'createCachedContent', 'batchGenerateContent'],
+      supportedGenerationMethods: name.includes('embedding')
+        ? ['embedContent', 'batchEmbedContents']
+        : ['generateContent', 'countTokens', 'createCachedContent', 'batchGenerateContent'],
     }));
     const page = all.slice(start, start + pageSize);
     const result: Json = { models: page };
@@ -212,18 +233,38 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
 
   function scenario(model: string, response: ServerResponse): boolean {
     if (model === 'gemini-sim-rate-limited') {
-      googleError(response, 429, 'RESOURCE_EXHAUSTED', 'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.', [
-        {
-          '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
-          violations: [{ quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests', quotaId: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier', quotaValue: '10' }],
-        },
-        { '@type': 'type.googleapis.com/google.rpc.Help', links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }] },
-        { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '17s' },
-      ]);
+      googleError(
+        response,
+        429,
+        'RESOURCE_EXHAUSTED',
+        'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.',
+        [
+          {
+            '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+            violations: [
+              {
+                quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests',
+                quotaId: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier',
+                quotaValue: '10',
+              },
+            ],
+          },
+          {
+            '@type': 'type.googleapis.com/google.rpc.Help',
+            links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }],
+          },
+          { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '17s' },
+        ],
+      );
       return true;
     }
     if (model === 'gemini-sim-server-error') {
-      googleError(response, 500, 'INTERNAL', 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting');
+      googleError(
+        response,
+        500,
+        'INTERNAL',
+        'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting',
+      );
       return true;
     }
     if (model === 'gemini-sim-overloaded') {
@@ -262,7 +303,12 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
     }
     const unsigned = missingSignature(contents);
     if (unsigned !== null) {
-      googleError(response, 400, 'INVALID_ARGUMENT', `Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly, and missing thought_signature may lead to degraded model performance. Additional data, function call \`default_api:lookup\` , position ${unsigned + 1}. Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures for more details.`);
+      googleError(
+        response,
+        400,
+        'INVALID_ARGUMENT',
+        `Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly, and missing thought_signature may lead to degraded model performance. Additional data, function call \`default_api:lookup\` , position ${unsigned + 1}. Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures for more details.`,
+      );
       return;
     }
     const generationConfig = (body.generationConfig as Json | undefined) ?? {};
@@ -273,14 +319,18 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
     const last = contents.at(-1) as Json;
     const lastParts = partsOf(last);
     const functionResponse = lastParts.find((part) => part.functionResponse !== undefined)?.functionResponse as Json | undefined;
-    const lastUser = [...contents].reverse().find((content) => content.role === 'user' && partsOf(content).some((part) => typeof part.text === 'string'));
+    const lastUser = [...contents]
+      .reverse()
+      .find((content) => content.role === 'user' && partsOf(content).some((part) => typeof part.text === 'string'));
     const images = lastParts.filter((part) => part.inlineData !== undefined || part.fileData !== undefined).length;
     const declarations = Array.isArray(body.tools)
       ? (body.tools as Json[]).flatMap((tool) => (Array.isArray(tool.functionDeclarations) ? (tool.functionDeclarations as Json[]) : []))
       : [];
     const mode = ((body.toolConfig as Json | undefined)?.functionCallingConfig as Json | undefined)?.mode;
     const allowed = ((body.toolConfig as Json | undefined)?.functionCallingConfig as Json | undefined)?.allowedFunctionNames;
-    const callable = Array.isArray(allowed) ? declarations.filter((declaration) => (allowed as unknown[]).includes(declaration.name)) : declarations;
+    const callable = Array.isArray(allowed)
+      ? declarations.filter((declaration) => (allowed as unknown[]).includes(declaration.name))
+      : declarations;
     const wantsCall = callable.length > 0 && mode !== 'NONE' && functionResponse === undefined;
     const thinking = model === 'gemini-sim-thinking';
     const thoughtsTokenCount = thinking ? 12 : 0;
@@ -308,7 +358,8 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
       promptTokensDetails: [{ modality: 'TEXT', tokenCount: promptTokenCount }],
     };
     if (thoughtsTokenCount > 0) usageMetadata.thoughtsTokenCount = thoughtsTokenCount;
-    const thoughtPart: Json | null = thinking && thinkingConfig.includeThoughts === true ? { text: '**Planning** I should answer politely.', thought: true } : null;
+    const thoughtPart: Json | null =
+      thinking && thinkingConfig.includeThoughts === true ? { text: '**Planning** I should answer politely.', thought: true } : null;
     const callPart = (): Json => {
       issuedSignatures.push(signature);
       return { functionCall: { name: String(callable[0]?.name ?? ''), args: callArgs }, thoughtSignature: signature };
@@ -316,7 +367,14 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
     const base = { modelVersion: model, responseId };
 
     if (model === 'gemini-sim-prompt-blocked') {
-      const blocked = { promptFeedback: { blockReason: 'SAFETY', safetyRatings: [{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'HIGH', blocked: true }] }, usageMetadata: { promptTokenCount, totalTokenCount: promptTokenCount }, ...base };
+      const blocked = {
+        promptFeedback: {
+          blockReason: 'SAFETY',
+          safetyRatings: [{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'HIGH', blocked: true }],
+        },
+        usageMetadata: { promptTokenCount, totalTokenCount: promptTokenCount },
+        ...base,
+      };
       if (stream) return writeStream(response, [blocked]);
       sendJson(response, 200, blocked);
       return;
@@ -324,7 +382,16 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
     if (model === 'gemini-sim-safety') {
       const partial = { candidates: [{ content: { parts: [{ text: 'I started to ' }], role: 'model' }, index: 0 }], ...base };
       const final = {
-        candidates: [{ finishReason: 'SAFETY', index: 0, safetyRatings: [{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'HIGH', blocked: true }, ...negligibleRatings.slice(0, 3)] }],
+        candidates: [
+          {
+            finishReason: 'SAFETY',
+            index: 0,
+            safetyRatings: [
+              { category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'HIGH', blocked: true },
+              ...negligibleRatings.slice(0, 3),
+            ],
+          },
+        ],
         usageMetadata: { promptTokenCount, candidatesTokenCount: 4, totalTokenCount: promptTokenCount + 4 },
         ...base,
       };
@@ -352,9 +419,14 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
     }
     const events: Json[] = [];
     const runningUsage = { promptTokenCount, totalTokenCount: promptTokenCount, promptTokensDetails: usageMetadata.promptTokensDetails };
-    if (thoughtPart) events.push({ candidates: [{ content: { parts: [thoughtPart], role: 'model' }, index: 0 }], usageMetadata: runningUsage, ...base });
+    if (thoughtPart)
+      events.push({ candidates: [{ content: { parts: [thoughtPart], role: 'model' }, index: 0 }], usageMetadata: runningUsage, ...base });
     if (wantsCall) {
-      events.push({ candidates: [{ content: { parts: [callPart()], role: 'model' }, finishReason, index: 0, safetyRatings: negligibleRatings }], usageMetadata, ...base });
+      events.push({
+        candidates: [{ content: { parts: [callPart()], role: 'model' }, finishReason, index: 0, safetyRatings: negligibleRatings }],
+        usageMetadata,
+        ...base,
+      });
     } else {
       for (let index = 0; index < pieces.length; index++) {
         const isLast = index === pieces.length - 1;
@@ -379,7 +451,11 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
   }
 
   async function writeStream(response: ServerResponse, events: Json[]): Promise<void> {
-    response.writeHead(200, { 'content-type': 'text/event-stream', 'content-disposition': 'attachment', 'x-content-type-options': 'nosniff' });
+    response.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'content-disposition': 'attachment',
+      'x-content-type-options': 'nosniff',
+    });
     for (const event of events) {
       response.write(`data: ${JSON.stringify(event)}\r\n\r\n`);
       if (options.chunkDelayMs) await sleep(options.chunkDelayMs);
@@ -418,7 +494,12 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
     for (let index = 0; index < batch.length; index++) {
       const request = batch[index] as Json;
       if (request.model !== `models/${model}`) {
-        googleError(response, 400, 'INVALID_ARGUMENT', `* BatchEmbedContentsRequest.requests[${index}].model: unexpected model name format`);
+        googleError(
+          response,
+          400,
+          'INVALID_ARGUMENT',
+          `* BatchEmbedContentsRequest.requests[${index}].model: unexpected model name format`,
+        );
         return;
       }
       const text = embedRequestText(request);

@@ -6,14 +6,7 @@
 import { GatewayError } from '../../core/errors.ts';
 import { parseSse } from '../../core/sse.ts';
 import type { CallContext, Json, JsonResult, Provider, ProviderResult, StreamChunk, StreamResult } from '../types.ts';
-import {
-  readJson,
-  readText,
-  transportError,
-  type UpstreamClient,
-  type UpstreamResponse,
-  upstreamHttpError,
-} from '../upstream-client.ts';
+import { readJson, readText, transportError, type UpstreamClient, type UpstreamResponse, upstreamHttpError } from '../upstream-client.ts';
 import {
   chatRequestToGemini,
   createGeminiStreamTranslator,
@@ -123,7 +116,12 @@ export function createGeminiProvider(options: GeminiProviderOptions): Provider {
           try {
             event = JSON.parse(data) as Json;
           } catch {
-            throw new GatewayError(`${provider}: stream event is not JSON`, { status: 502, code: 'upstream_invalid_response', type: 'upstream_error', provider });
+            throw new GatewayError(`${provider}: stream event is not JSON`, {
+              status: 502,
+              code: 'upstream_invalid_response',
+              type: 'upstream_error',
+              provider,
+            });
           }
           if (event.error && typeof event.error === 'object') {
             const error = event.error as Json;
@@ -138,7 +136,8 @@ export function createGeminiProvider(options: GeminiProviderOptions): Provider {
           for (const chunk of translator.push(event)) yield { data: JSON.stringify(chunk) };
         }
         const usageChunk = translator?.usageChunk();
-        if (usageChunk) yield clientAskedUsage ? { data: JSON.stringify(usageChunk) } : { data: JSON.stringify(usageChunk), usageOnly: true };
+        if (usageChunk)
+          yield clientAskedUsage ? { data: JSON.stringify(usageChunk) } : { data: JSON.stringify(usageChunk), usageOnly: true };
       } catch (error) {
         throw transportError(error, provider, context.signal);
       } finally {

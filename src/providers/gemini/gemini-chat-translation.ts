@@ -131,7 +131,8 @@ export function contentToParts(content: unknown, param: string): Json[] {
       }
       case 'file': {
         const file = isObject(item.file) ? item.file : {};
-        if (typeof file.file_data !== 'string') throw invalidRequest("File parts need 'file.file_data' (a data URL)", partParam, 'invalid_type');
+        if (typeof file.file_data !== 'string')
+          throw invalidRequest("File parts need 'file.file_data' (a data URL)", partParam, 'invalid_type');
         parts.push(mediaPart(file.file_data, `${partParam}.file.file_data`));
         break;
       }
@@ -159,7 +160,12 @@ function parseArguments(text: unknown, param: string): Json {
 
 /** A tool result as a functionResponse `response` Struct: JSON objects as they are, anything else wrapped. */
 function toolResponseValue(content: unknown): Json {
-  const text = typeof content === 'string' ? content : Array.isArray(content) ? content.map((part) => (isObject(part) && typeof part.text === 'string' ? part.text : '')).join('') : '';
+  const text =
+    typeof content === 'string'
+      ? content
+      : Array.isArray(content)
+        ? content.map((part) => (isObject(part) && typeof part.text === 'string' ? part.text : '')).join('')
+        : '';
   try {
     const parsed = JSON.parse(text) as unknown;
     if (isObject(parsed)) return parsed;
@@ -222,7 +228,12 @@ function translateMessages(messages: unknown[]): { contents: Json[]; systemParts
       const lastText = [...parts].reverse().find((part) => typeof part.text === 'string');
       if (textSignature && lastText) lastText.thoughtSignature = textSignature;
       if (isObject(raw.function_call) && typeof raw.function_call.name === 'string') {
-        parts.push({ functionCall: { name: raw.function_call.name, args: parseArguments(raw.function_call.arguments, `${param}.function_call.arguments`) } });
+        parts.push({
+          functionCall: {
+            name: raw.function_call.name,
+            args: parseArguments(raw.function_call.arguments, `${param}.function_call.arguments`),
+          },
+        });
       }
       if (parts.length === 0) parts.push({ text: '' });
       pushContent(contents, 'model', parts);
@@ -232,7 +243,11 @@ function translateMessages(messages: unknown[]): { contents: Json[]; systemParts
       const id = typeof raw.tool_call_id === 'string' ? raw.tool_call_id : undefined;
       const name = (id === undefined ? undefined : toolNames.get(id)) ?? (typeof raw.name === 'string' ? raw.name : undefined);
       if (name === undefined) {
-        throw invalidRequest(`Tool message refers to tool_call_id '${id ?? ''}', which no earlier assistant message called`, `${param}.tool_call_id`, 'invalid_value');
+        throw invalidRequest(
+          `Tool message refers to tool_call_id '${id ?? ''}', which no earlier assistant message called`,
+          `${param}.tool_call_id`,
+          'invalid_value',
+        );
       }
       pushContent(contents, 'user', [{ functionResponse: { name, response: toolResponseValue(raw.content) } }]);
       return;
@@ -267,7 +282,8 @@ function translateTools(tools: unknown, droppedParams: string[]): Json[] | undef
       return;
     }
     const fn = tool.function;
-    if (typeof fn.name !== 'string' || fn.name === '') throw invalidRequest('Function tools need a name', `tools[${index}].function.name`, 'invalid_value');
+    if (typeof fn.name !== 'string' || fn.name === '')
+      throw invalidRequest('Function tools need a name', `tools[${index}].function.name`, 'invalid_value');
     const declaration: Json = { name: fn.name };
     if (typeof fn.description === 'string') declaration.description = fn.description;
     if (isObject(fn.parameters)) declaration.parametersJsonSchema = fn.parameters;
@@ -360,7 +376,16 @@ export function chatRequestToGemini(body: Json, droppedParams: string[]): Gemini
 // ---------------------------------------------------------------------------------------------
 // Responses
 
-const contentFilterReasons = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION']);
+const contentFilterReasons = new Set([
+  'SAFETY',
+  'RECITATION',
+  'BLOCKLIST',
+  'PROHIBITED_CONTENT',
+  'SPII',
+  'IMAGE_SAFETY',
+  'IMAGE_PROHIBITED_CONTENT',
+  'IMAGE_RECITATION',
+]);
 
 /** Gemini finishReason -> OpenAI finish_reason. */
 export function mapFinishReason(reason: unknown, hasToolCalls: boolean): string | null {
@@ -445,7 +470,8 @@ export function geminiResponseToChat(response: Json, identity: ResponseIdentity,
   const choices: Json[] = candidates.filter(isObject).map((candidate, position) => {
     const parts = readParts((candidate.content as Json | undefined)?.parts, makeId);
     const message: Json = { role: 'assistant', content: parts.hasText || parts.toolCalls.length === 0 ? parts.text : null, refusal: null };
-    if (parts.text === '' && parts.toolCalls.length === 0 && contentFilterReasons.has(String(candidate.finishReason))) message.content = null;
+    if (parts.text === '' && parts.toolCalls.length === 0 && contentFilterReasons.has(String(candidate.finishReason)))
+      message.content = null;
     if (parts.reasoning) message.reasoning_content = parts.reasoning;
     if (parts.toolCalls.length > 0) message.tool_calls = parts.toolCalls;
     if (parts.textSignature) message.extra_content = { google: { thought_signature: parts.textSignature } };
@@ -459,7 +485,12 @@ export function geminiResponseToChat(response: Json, identity: ResponseIdentity,
   if (choices.length === 0) {
     // The prompt itself was blocked (promptFeedback.blockReason): no candidates at all.
     const blocked = isObject(response.promptFeedback) && response.promptFeedback.blockReason !== undefined;
-    choices.push({ index: 0, message: { role: 'assistant', content: null, refusal: null }, logprobs: null, finish_reason: blocked ? 'content_filter' : 'stop' });
+    choices.push({
+      index: 0,
+      message: { role: 'assistant', content: null, refusal: null },
+      logprobs: null,
+      finish_reason: blocked ? 'content_filter' : 'stop',
+    });
   }
   const result: Json = { id: identity.id, object: 'chat.completion', created: identity.created, model: identity.model, choices };
   const usage = usageFromGemini(response.usageMetadata);
@@ -481,7 +512,13 @@ export function createGeminiStreamTranslator(identity: ResponseIdentity, makeId:
   const started = new Set<number>();
   const toolCallCounts = new Map<number, number>();
   const finished = new Set<number>();
-  const chunk = (choices: Json[]): Json => ({ id: identity.id, object: 'chat.completion.chunk', created: identity.created, model: identity.model, choices });
+  const chunk = (choices: Json[]): Json => ({
+    id: identity.id,
+    object: 'chat.completion.chunk',
+    created: identity.created,
+    model: identity.model,
+    choices,
+  });
 
   return {
     push(event) {
@@ -507,7 +544,8 @@ export function createGeminiStreamTranslator(identity: ResponseIdentity, makeId:
         const finishReason = mapFinishReason(candidate.finishReason, (toolCallCounts.get(index) ?? 0) > 0);
         if (finishReason) finished.add(index);
         if (Object.keys(delta).length === 0 && !finishReason) return;
-        if (delta.role && delta.content === undefined && delta.tool_calls === undefined && delta.reasoning_content === undefined) delta.content = '';
+        if (delta.role && delta.content === undefined && delta.tool_calls === undefined && delta.reasoning_content === undefined)
+          delta.content = '';
         choices.push({ index, delta, logprobs: null, finish_reason: finishReason });
       });
       if (candidates.length === 0 && isObject(event.promptFeedback) && event.promptFeedback.blockReason !== undefined && !finished.has(0)) {

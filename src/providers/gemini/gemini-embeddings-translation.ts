@@ -24,11 +24,19 @@ export function embeddingsRequestToGemini(body: Json, droppedParams: string[]): 
   if (texts.length === 0) throw invalidRequest("'input' must be a string or an array of strings", 'input', 'invalid_value');
   texts.forEach((text: unknown, index) => {
     if (typeof text !== 'string') {
-      throw invalidRequest('Gemini embeddings take text input only (token arrays are not supported)', Array.isArray(input) ? `input[${index}]` : 'input', 'invalid_value');
+      throw invalidRequest(
+        'Gemini embeddings take text input only (token arrays are not supported)',
+        Array.isArray(input) ? `input[${index}]` : 'input',
+        'invalid_value',
+      );
     }
   });
   const dimensions = body.dimensions;
-  if (dimensions !== undefined && dimensions !== null && (typeof dimensions !== 'number' || !Number.isInteger(dimensions) || dimensions <= 0)) {
+  if (
+    dimensions !== undefined &&
+    dimensions !== null &&
+    (typeof dimensions !== 'number' || !Number.isInteger(dimensions) || dimensions <= 0)
+  ) {
     throw invalidRequest("'dimensions' must be a positive integer", 'dimensions', 'invalid_value');
   }
   const encodingFormat = body.encoding_format;
@@ -51,7 +59,9 @@ export function embeddingsRequestToGemini(body: Json, droppedParams: string[]): 
 /** Little-endian float32 base64, the encoding OpenAI returns for `encoding_format: "base64"`. */
 export function floatsToBase64(values: number[]): string {
   const buffer = Buffer.alloc(values.length * 4);
-  values.forEach((value, index) => buffer.writeFloatLE(value, index * 4));
+  values.forEach((value, index) => {
+    buffer.writeFloatLE(value, index * 4);
+  });
   return buffer.toString('base64');
 }
 
@@ -62,7 +72,10 @@ function valuesOf(embedding: unknown): number[] {
 
 /** Gemini embedContent / batchEmbedContents response -> OpenAI embeddings list. */
 export function geminiEmbeddingsToOpenAI(response: Json, request: GeminiEmbeddingsRequest): { body: Json; usage: Usage } {
-  const vectors = request.action === 'embedContent' ? [valuesOf(response.embedding)] : (Array.isArray(response.embeddings) ? response.embeddings : []).map(valuesOf);
+  const vectors =
+    request.action === 'embedContent'
+      ? [valuesOf(response.embedding)]
+      : (Array.isArray(response.embeddings) ? response.embeddings : []).map(valuesOf);
   const data = vectors.map((values, index) => ({
     object: 'embedding',
     index,
@@ -71,6 +84,13 @@ export function geminiEmbeddingsToOpenAI(response: Json, request: GeminiEmbeddin
   // The Gemini API does not report token counts for embeddings; usageMetadata is read where present.
   const metadata = response.usageMetadata as Json | undefined;
   const tokens = typeof metadata?.promptTokenCount === 'number' ? metadata.promptTokenCount : 0;
-  const usage: Usage = { inputTokens: tokens, outputTokens: 0, totalTokens: tokens, cachedTokens: 0, reasoningTokens: 0, cacheWriteTokens: 0 };
+  const usage: Usage = {
+    inputTokens: tokens,
+    outputTokens: 0,
+    totalTokens: tokens,
+    cachedTokens: 0,
+    reasoningTokens: 0,
+    cacheWriteTokens: 0,
+  };
   return { body: { object: 'list', data, model: request.model, usage: { prompt_tokens: tokens, total_tokens: tokens } }, usage };
 }
