@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: admin API JSON bodies are checked field by field with expect()
 /**
  * Usage records, audit log and admin API through the real gateway, on SQLite and on the real
  * PostgreSQL server, with the OpenAI simulator upstream and the official openai SDK as client.
@@ -13,7 +14,15 @@ import { countTokens, type Simulator, startOpenAISimulator } from './simulators/
 
 const upstreamKey = 'sk-upstream-SECRET-4f9a2c71e0';
 const masterKey = 'mg-master-SECRET-8b3d5e2a61';
-const secrets = [upstreamKey, masterKey, 'goog-SECRET-77aa', 'azure-SECRET-99bb', 'cookie-SECRET-55cc', 'xkey-SECRET-33dd', 'query-SECRET-11ee'];
+const secrets = [
+  upstreamKey,
+  masterKey,
+  'goog-SECRET-77aa',
+  'azure-SECRET-99bb',
+  'cookie-SECRET-55cc',
+  'xkey-SECRET-33dd',
+  'query-SECRET-11ee',
+];
 
 /** What the simulator reports for one user message (see openai-simulator.ts: words in, reply pieces out). */
 function simulatorUsage(content: string): { prompt: number; completion: number } {
@@ -113,20 +122,36 @@ describe.each(['sqlite', 'postgresql'] as const)('records and admin API on %s', 
     const log = await admin('/usage/log?model=burst-model&limit=500');
     expect(log.body.total).toBe(50);
     for (const record of log.body.data) {
-      expect(record).toMatchObject({ endpoint: 'chat.completions', provider: 'openai', provider_type: 'openai', stream: true, status: 200, priced: false, cost_usd: null });
+      expect(record).toMatchObject({
+        endpoint: 'chat.completions',
+        provider: 'openai',
+        provider_type: 'openai',
+        stream: true,
+        status: 200,
+        priced: false,
+        cost_usd: null,
+      });
       expect(record.key_id).toMatch(/^master:/);
     }
     const audit = await admin('/audit/log?model=burst-model&limit=500');
     expect(audit.body.total).toBe(50);
     // Streamed bodies are reassembled into one chat.completion object.
     const entry = audit.body.data.find((item: any) => item.request_body?.messages?.[0]?.content === contents[3]);
-    expect(entry.response_body).toMatchObject({ object: 'chat.completion', choices: [{ message: { content: `Hello from openai: ${contents[3]}` } }] });
+    expect(entry.response_body).toMatchObject({
+      object: 'chat.completion',
+      choices: [{ message: { content: `Hello from openai: ${contents[3]}` } }],
+    });
   });
 
   it('prices known models, and records embeddings and failures', async () => {
-    const completion = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'price this call please' }] });
+    const completion = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'price this call please' }],
+    });
     await client.embeddings.create({ model: 'text-embedding-3-small', input: ['one two three', 'four'] });
-    await expect(client.chat.completions.create({ model: 'sim-server-error', messages: [{ role: 'user', content: 'x' }] })).rejects.toThrow();
+    await expect(
+      client.chat.completions.create({ model: 'sim-server-error', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toThrow();
 
     const records = (await admin(`/usage/log?request_id=${completion._request_id}`)).body.data;
     expect(records).toHaveLength(1);
@@ -205,7 +230,11 @@ describe.each(['sqlite', 'postgresql'] as const)('records and admin API on %s', 
     const turn1 = await client.chat.completions.create({ model: 'thread-model', messages: opening });
     const turn2 = await client.chat.completions.create({
       model: 'thread-model',
-      messages: [...opening, { role: 'assistant', content: turn1.choices[0]?.message.content ?? '' }, { role: 'user', content: 'and then?' }],
+      messages: [
+        ...opening,
+        { role: 'assistant', content: turn1.choices[0]?.message.content ?? '' },
+        { role: 'user', content: 'and then?' },
+      ],
     });
     await client.chat.completions.create({ model: 'thread-model', messages: [{ role: 'user', content: 'another conversation' }] });
     const entry = (await admin(`/audit/log?request_id=${turn2._request_id}`)).body.data[0];
@@ -264,13 +293,27 @@ describe.each(['sqlite', 'postgresql'] as const)('records and admin API on %s', 
     expect((await admin('/usage/summary', null)).status).toBe(401);
     expect((await admin('/usage/summary', 'wrong-key')).status).toBe(401);
     const models = (await admin('/models')).body;
-    expect(models.data).toContainEqual({ id: 'gpt-4o-mini', qualified_id: 'openai/gpt-4o-mini', provider: 'openai', provider_type: 'openai' });
+    expect(models.data).toContainEqual({
+      id: 'gpt-4o-mini',
+      qualified_id: 'openai/gpt-4o-mini',
+      provider: 'openai',
+      provider_type: 'openai',
+    });
 
     const openapi = await fetch(`${running.url}/openapi.json`);
     expect(openapi.status).toBe(200);
     const document = (await openapi.json()) as { openapi: string; paths: Record<string, unknown> };
     expect(document.openapi).toBe('3.1.0');
-    for (const path of ['/v1/chat/completions', '/v1/embeddings', '/v1/models', '/v1/responses', '/v1/messages', '/health', '/admin/api/v1/usage/summary', '/admin/api/v1/audit/log']) {
+    for (const path of [
+      '/v1/chat/completions',
+      '/v1/embeddings',
+      '/v1/models',
+      '/v1/responses',
+      '/v1/messages',
+      '/health',
+      '/admin/api/v1/usage/summary',
+      '/admin/api/v1/audit/log',
+    ]) {
       expect(Object.keys(document.paths)).toContain(path);
     }
     const swagger = await fetch(`${running.url}/swagger`);
@@ -288,13 +331,19 @@ describe.each(['sqlite', 'postgresql'] as const)('records and admin API on %s', 
     const slow = await startOpenAISimulator({ apiKey: upstreamKey, models: ['restart-model'], chunkDelayMs: 15 });
     const restartEnv = { ...env, OPENAI_BASE_URL: slow.baseUrl };
     // Records stay queued in memory (no timed flush): only the close can write them.
-    let first: RunningGateway | undefined = await startGateway(restartEnv, { extensions: createRecordsExtensions(logger, { flushIntervalMs: 3_600_000, maxBatch: 10_000 }) });
+    let first: RunningGateway | undefined = await startGateway(restartEnv, {
+      extensions: createRecordsExtensions(logger, { flushIntervalMs: 3_600_000, maxBatch: 10_000 }),
+    });
     try {
       const restartClient = new OpenAI({ apiKey: masterKey, baseURL: `${first.url}/v1`, maxRetries: 0 });
       const contents = Array.from({ length: 30 }, (_unused, index) => `restart ${index} ${'x '.repeat(index % 5)}`.trim());
       const burst = Promise.all(
         contents.map(async (content) => {
-          const stream = await restartClient.chat.completions.create({ model: 'restart-model', messages: [{ role: 'user', content }], stream: true });
+          const stream = await restartClient.chat.completions.create({
+            model: 'restart-model',
+            messages: [{ role: 'user', content }],
+            stream: true,
+          });
           let text = '';
           for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
           return text;
@@ -312,12 +361,16 @@ describe.each(['sqlite', 'postgresql'] as const)('records and admin API on %s', 
 
       const second = await startGateway(restartEnv, { extensions: createRecordsExtensions(logger) });
       try {
-        const response = await fetch(`${second.url}/admin/api/v1/usage/summary?model=restart-model`, { headers: { authorization: `Bearer ${masterKey}` } });
+        const response = await fetch(`${second.url}/admin/api/v1/usage/summary?model=restart-model`, {
+          headers: { authorization: `Bearer ${masterKey}` },
+        });
         const summary = (await response.json()) as Record<string, number>;
         const prompt = contents.reduce((sum, content) => sum + simulatorUsage(content).prompt, 0);
         const completion = contents.reduce((sum, content) => sum + simulatorUsage(content).completion, 0);
         expect(summary).toMatchObject({ requests: 30, input_tokens: prompt, output_tokens: completion });
-        const audit = await fetch(`${second.url}/admin/api/v1/audit/log?model=restart-model&limit=100`, { headers: { authorization: `Bearer ${masterKey}` } });
+        const audit = await fetch(`${second.url}/admin/api/v1/audit/log?model=restart-model&limit=100`, {
+          headers: { authorization: `Bearer ${masterKey}` },
+        });
         expect(((await audit.json()) as { total: number }).total).toBe(30);
       } finally {
         await second.close();
@@ -332,7 +385,10 @@ describe.each(['sqlite', 'postgresql'] as const)('records and admin API on %s', 
     const storage = await createStorage(backend.settings);
     try {
       expect(await storage.migrate()).toEqual([]);
-      const count = await storage.db.selectFrom('usage').select((eb) => eb.fn.countAll().as('count')).executeTakeFirst();
+      const count = await storage.db
+        .selectFrom('usage')
+        .select((eb) => eb.fn.countAll().as('count'))
+        .executeTakeFirst();
       expect(Number(count?.count)).toBe(87);
     } finally {
       await storage.close();

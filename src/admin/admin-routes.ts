@@ -3,13 +3,7 @@ import { GatewayError } from '../core/errors.ts';
 import type { ModelRegistry } from '../core/model-registry.ts';
 import type { GatewayRequest, JsonReply, Route } from '../http/types.ts';
 import { publicModelIds } from '../routes/models.ts';
-import {
-  type AdminQueries,
-  foldPeriods,
-  parseAuditFilters,
-  parsePage,
-  parseUsageFilters,
-} from './queries.ts';
+import { type AdminQueries, foldPeriods, parseAuditFilters, parsePage, parseUsageFilters } from './queries.ts';
 
 export const adminPrefix = '/admin/api/v1';
 
@@ -95,7 +89,12 @@ export function createAdminRoutes(queries: AdminQueries, registry: ModelRegistry
     }),
     get('/audit/conversation', async (_request, query) => {
       const id = query.log_id ?? query.id;
-      if (!id) throw new GatewayError("Missing required parameter: 'log_id'", { status: 400, code: 'missing_required_parameter', param: 'log_id' });
+      if (!id)
+        throw new GatewayError("Missing required parameter: 'log_id'", {
+          status: 400,
+          code: 'missing_required_parameter',
+          param: 'log_id',
+        });
       const thread = await queries.thread(id);
       if (!thread) throw notFound('Audit entry');
       return json(thread);

@@ -38,9 +38,19 @@ function modelCall(summary: string, description: string, requestSchema: string, 
 }
 
 const dateParameters = [
-  { name: 'days', in: 'query', schema: { type: 'integer', minimum: 1, default: 30 }, description: 'Days ending at end_date (used when start_date is absent)' },
+  {
+    name: 'days',
+    in: 'query',
+    schema: { type: 'integer', minimum: 1, default: 30 },
+    description: 'Days ending at end_date (used when start_date is absent)',
+  },
   { name: 'start_date', in: 'query', schema: { type: 'string', format: 'date' }, description: 'First day, YYYY-MM-DD (UTC), inclusive' },
-  { name: 'end_date', in: 'query', schema: { type: 'string', format: 'date' }, description: 'Last day, YYYY-MM-DD (UTC), inclusive; default today' },
+  {
+    name: 'end_date',
+    in: 'query',
+    schema: { type: 'string', format: 'date' },
+    description: 'Last day, YYYY-MM-DD (UTC), inclusive; default today',
+  },
 ];
 const filterParameters = [
   ...dateParameters,
@@ -135,8 +145,20 @@ export function createOpenApiDocument(): Schema {
         'ChatCompletion',
         true,
       ),
-      '/v1/embeddings': modelCall('Create embeddings', 'https://platform.openai.com/docs/api-reference/embeddings/create', 'EmbeddingsRequest', 'EmbeddingsResponse', false),
-      '/v1/responses': modelCall('Create a model response (Responses API)', 'https://platform.openai.com/docs/api-reference/responses/create', 'ResponsesRequest', 'Response', true),
+      '/v1/embeddings': modelCall(
+        'Create embeddings',
+        'https://platform.openai.com/docs/api-reference/embeddings/create',
+        'EmbeddingsRequest',
+        'EmbeddingsResponse',
+        false,
+      ),
+      '/v1/responses': modelCall(
+        'Create a model response (Responses API)',
+        'https://platform.openai.com/docs/api-reference/responses/create',
+        'ResponsesRequest',
+        'Response',
+        true,
+      ),
       '/v1/responses/{response_id}': {
         get: {
           tags: ['Model calls'],
@@ -169,7 +191,9 @@ export function createOpenApiDocument(): Schema {
         get: {
           tags: ['Models'],
           summary: 'Retrieve a model',
-          parameters: [{ name: 'model', in: 'path', required: true, schema: { type: 'string' }, description: 'Model id, or provider/model' }],
+          parameters: [
+            { name: 'model', in: 'path', required: true, schema: { type: 'string' }, description: 'Model id, or provider/model' },
+          ],
           responses: { '200': { description: 'Model', content: jsonContent(ref('Model')) }, '404': errorResponses['404'] },
         },
       },
@@ -181,7 +205,10 @@ export function createOpenApiDocument(): Schema {
           responses: {
             '200': {
               description: 'Up',
-              content: jsonContent({ type: 'object', properties: { status: { type: 'string' }, providers: { type: 'integer' }, models: { type: 'integer' } } }),
+              content: jsonContent({
+                type: 'object',
+                properties: { status: { type: 'string' }, providers: { type: 'integer' }, models: { type: 'integer' } },
+              }),
             },
           },
         },
@@ -192,11 +219,18 @@ export function createOpenApiDocument(): Schema {
       }),
       [`${adminPrefix}/usage/daily`]: adminGet(
         'Usage per day (or per `interval`: day, week, month)',
-        [...filterParameters, { name: 'interval', in: 'query', schema: { type: 'string', enum: ['day', 'week', 'month'], default: 'day' } }],
+        [
+          ...filterParameters,
+          { name: 'interval', in: 'query', schema: { type: 'string', enum: ['day', 'week', 'month'], default: 'day' } },
+        ],
         periodList('UsagePeriod'),
       ),
       [`${adminPrefix}/usage/weekly`]: adminGet('Usage per ISO week (period = the Monday)', filterParameters, periodList('UsagePeriod')),
-      [`${adminPrefix}/usage/monthly`]: adminGet('Usage per calendar month (period = YYYY-MM)', filterParameters, periodList('UsagePeriod')),
+      [`${adminPrefix}/usage/monthly`]: adminGet(
+        'Usage per calendar month (period = YYYY-MM)',
+        filterParameters,
+        periodList('UsagePeriod'),
+      ),
       [`${adminPrefix}/usage/models`]: adminGet('Usage by model', filterParameters, periodList('UsageByModel')),
       [`${adminPrefix}/usage/providers`]: adminGet('Usage by provider', filterParameters, periodList('UsageByProvider')),
       [`${adminPrefix}/usage/log`]: adminGet('Usage records, newest first', [...filterParameters, ...pageParameters], paged('UsageRecord')),
@@ -212,7 +246,11 @@ export function createOpenApiDocument(): Schema {
         ],
         paged('AuditEntry'),
       ),
-      [`${adminPrefix}/audit/log/{id}`]: adminGet('One audit entry', [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], ref('AuditEntry')),
+      [`${adminPrefix}/audit/log/{id}`]: adminGet(
+        'One audit entry',
+        [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        ref('AuditEntry'),
+      ),
       [`${adminPrefix}/audit/log/{id}/thread`]: adminGet(
         'The conversation an audit entry belongs to (entries sharing its opening messages), oldest first',
         [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
@@ -231,7 +269,12 @@ export function createOpenApiDocument(): Schema {
             type: 'array',
             items: {
               type: 'object',
-              properties: { id: { type: 'string' }, qualified_id: { type: 'string' }, provider: { type: 'string' }, provider_type: { type: ['string', 'null'] } },
+              properties: {
+                id: { type: 'string' },
+                qualified_id: { type: 'string' },
+                provider: { type: 'string' },
+                provider_type: { type: ['string', 'null'] },
+              },
             },
           },
         },
@@ -249,7 +292,12 @@ export function createOpenApiDocument(): Schema {
           properties: {
             error: {
               type: 'object',
-              properties: { message: { type: 'string' }, type: { type: 'string' }, code: { type: ['string', 'null'] }, param: { type: ['string', 'null'] } },
+              properties: {
+                message: { type: 'string' },
+                type: { type: 'string' },
+                code: { type: ['string', 'null'] },
+                param: { type: ['string', 'null'] },
+              },
             },
           },
         },
@@ -259,7 +307,16 @@ export function createOpenApiDocument(): Schema {
           additionalProperties: true,
           properties: {
             model: { type: 'string', description: 'Model id, or provider/model' },
-            messages: { type: 'array', minItems: 1, items: { type: 'object', required: ['role'], additionalProperties: true, properties: { role: { type: 'string' }, content: {} } } },
+            messages: {
+              type: 'array',
+              minItems: 1,
+              items: {
+                type: 'object',
+                required: ['role'],
+                additionalProperties: true,
+                properties: { role: { type: 'string' }, content: {} },
+              },
+            },
             stream: { type: 'boolean' },
             stream_options: { type: 'object', properties: { include_usage: { type: 'boolean' } } },
             temperature: { type: 'number' },
@@ -304,7 +361,12 @@ export function createOpenApiDocument(): Schema {
         },
         EmbeddingsResponse: {
           type: 'object',
-          properties: { object: { const: 'list' }, data: { type: 'array', items: { type: 'object' } }, model: { type: 'string' }, usage: { type: 'object' } },
+          properties: {
+            object: { const: 'list' },
+            data: { type: 'array', items: { type: 'object' } },
+            model: { type: 'string' },
+            usage: { type: 'object' },
+          },
         },
         ResponsesRequest: {
           type: 'object',
@@ -322,7 +384,13 @@ export function createOpenApiDocument(): Schema {
         Response: {
           type: 'object',
           additionalProperties: true,
-          properties: { id: { type: 'string' }, object: { const: 'response' }, status: { type: 'string' }, output: { type: 'array' }, usage: { type: 'object' } },
+          properties: {
+            id: { type: 'string' },
+            object: { const: 'response' },
+            status: { type: 'string' },
+            output: { type: 'array' },
+            usage: { type: 'object' },
+          },
         },
         MessagesRequest: {
           type: 'object',
@@ -339,7 +407,13 @@ export function createOpenApiDocument(): Schema {
         Message: {
           type: 'object',
           additionalProperties: true,
-          properties: { id: { type: 'string' }, type: { const: 'message' }, role: { type: 'string' }, content: { type: 'array' }, usage: { type: 'object' } },
+          properties: {
+            id: { type: 'string' },
+            type: { const: 'message' },
+            role: { type: 'string' },
+            content: { type: 'array' },
+            usage: { type: 'object' },
+          },
         },
         Model: {
           type: 'object',
@@ -349,7 +423,12 @@ export function createOpenApiDocument(): Schema {
         UsagePeriod: { type: 'object', properties: { period: { type: 'string' }, ...totalsProperties } },
         UsageByModel: {
           type: 'object',
-          properties: { model: { type: ['string', 'null'] }, provider: { type: ['string', 'null'] }, provider_type: { type: ['string', 'null'] }, ...totalsProperties },
+          properties: {
+            model: { type: ['string', 'null'] },
+            provider: { type: ['string', 'null'] },
+            provider_type: { type: ['string', 'null'] },
+            ...totalsProperties,
+          },
         },
         UsageByProvider: {
           type: 'object',
@@ -413,7 +492,11 @@ export function createOpenApiDocument(): Schema {
         },
         AuditThread: {
           type: 'object',
-          properties: { id: { type: 'string' }, thread_key: { type: ['string', 'null'] }, entries: { type: 'array', items: ref('AuditEntry') } },
+          properties: {
+            id: { type: 'string' },
+            thread_key: { type: ['string', 'null'] },
+            entries: { type: 'array', items: ref('AuditEntry') },
+          },
         },
       },
     },
@@ -482,7 +565,8 @@ export function createOpenApiRoutes(): Route[] {
           return { kind: 'text', status: 200, contentType: 'application/javascript; charset=utf-8', body: swaggerInitializer };
         }
         const contentType = swaggerFiles[file];
-        if (!contentType) throw new GatewayError(`Unknown endpoint GET /swagger/${file}`, { status: 404, code: 'unknown_endpoint', retryable: false });
+        if (!contentType)
+          throw new GatewayError(`Unknown endpoint GET /swagger/${file}`, { status: 404, code: 'unknown_endpoint', retryable: false });
         let body = cache.get(file);
         if (body === undefined) {
           body = readFileSync(join(directory, file), 'utf8');

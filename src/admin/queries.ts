@@ -151,11 +151,9 @@ export function createAdminQueries(storage: Storage) {
   const db = storage.db;
 
   function usageQuery(filters: UsageFilters) {
-    let query = db
-      .selectFrom('usage')
-      .where('day', '>=', filters.range.startDay)
-      .where('day', '<=', filters.range.endDay);
-    if (filters.model) query = query.where((eb) => eb.or([eb('model', '=', filters.model ?? ''), eb('requested_model', '=', filters.model ?? '')]));
+    let query = db.selectFrom('usage').where('day', '>=', filters.range.startDay).where('day', '<=', filters.range.endDay);
+    if (filters.model)
+      query = query.where((eb) => eb.or([eb('model', '=', filters.model ?? ''), eb('requested_model', '=', filters.model ?? '')]));
     if (filters.provider) query = query.where('provider', '=', filters.provider);
     if (filters.endpoint) query = query.where('endpoint', '=', filters.endpoint);
     if (filters.keyId) query = query.where('key_id', '=', filters.keyId);
@@ -201,7 +199,10 @@ export function createAdminQueries(storage: Storage) {
   }
 
   async function byProvider(filters: UsageFilters) {
-    const rows = await totalsSelect(usageQuery(filters)).select(['provider', 'provider_type']).groupBy(['provider', 'provider_type']).execute();
+    const rows = await totalsSelect(usageQuery(filters))
+      .select(['provider', 'provider_type'])
+      .groupBy(['provider', 'provider_type'])
+      .execute();
     return rows
       .map((row) => ({ provider: row.provider, provider_type: row.provider_type, ...totalsFrom(row as Row) }))
       .sort((left, right) => right.total_tokens - left.total_tokens || right.requests - left.requests);
@@ -217,11 +218,9 @@ export function createAdminQueries(storage: Storage) {
   }
 
   function auditQuery(filters: AuditFilters) {
-    let query = db
-      .selectFrom('audit_log')
-      .where('day', '>=', filters.range.startDay)
-      .where('day', '<=', filters.range.endDay);
-    if (filters.model) query = query.where((eb) => eb.or([eb('model', '=', filters.model ?? ''), eb('requested_model', '=', filters.model ?? '')]));
+    let query = db.selectFrom('audit_log').where('day', '>=', filters.range.startDay).where('day', '<=', filters.range.endDay);
+    if (filters.model)
+      query = query.where((eb) => eb.or([eb('model', '=', filters.model ?? ''), eb('requested_model', '=', filters.model ?? '')]));
     if (filters.provider) query = query.where('provider', '=', filters.provider);
     if (filters.endpoint) query = query.where('endpoint', '=', filters.endpoint);
     if (filters.keyId) query = query.where('key_id', '=', filters.keyId);
@@ -336,7 +335,10 @@ export function auditEntry(row: AuditLogTable) {
 }
 
 /** Folds daily rows into ISO weeks (starting Monday) or calendar months. */
-export function foldPeriods<T extends UsageTotals & { day: string }>(days: T[], period: 'week' | 'month'): (UsageTotals & { period: string })[] {
+export function foldPeriods<T extends UsageTotals & { day: string }>(
+  days: T[],
+  period: 'week' | 'month',
+): (UsageTotals & { period: string })[] {
   const buckets = new Map<string, UsageTotals & { period: string; latency_sum: number }>();
   for (const day of days) {
     let key: string;

@@ -120,7 +120,11 @@ export function createAuditRecorder(options: AuditRecorderOptions): AuditRecorde
     name: 'audit',
     spillDir: options.spillDir,
     write: async (rows) => {
-      await storage.db.insertInto('audit_log').values(rows).onConflict((conflict) => conflict.column('id').doNothing()).execute();
+      await storage.db
+        .insertInto('audit_log')
+        .values(rows)
+        .onConflict((conflict) => conflict.column('id').doNothing())
+        .execute();
     },
   };
   if (options.maxBatch !== undefined) writerOptions.maxBatch = options.maxBatch;

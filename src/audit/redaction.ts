@@ -19,7 +19,17 @@ const secretHeaders = new Set([
   'x-modelgate-key',
 ]);
 
-const secretQueryParameters = new Set(['key', 'api_key', 'api-key', 'apikey', 'access_token', 'token', 'sig', 'signature', 'x-goog-api-key']);
+const secretQueryParameters = new Set([
+  'key',
+  'api_key',
+  'api-key',
+  'apikey',
+  'access_token',
+  'token',
+  'sig',
+  'signature',
+  'x-goog-api-key',
+]);
 
 const secretFields = new Set([
   'api_key',

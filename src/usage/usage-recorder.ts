@@ -64,7 +64,11 @@ export function createUsageRecorder(options: UsageRecorderOptions): UsageRecorde
     name: 'usage',
     spillDir: options.spillDir,
     write: async (rows) => {
-      await storage.db.insertInto('usage').values(rows).onConflict((conflict) => conflict.column('id').doNothing()).execute();
+      await storage.db
+        .insertInto('usage')
+        .values(rows)
+        .onConflict((conflict) => conflict.column('id').doNothing())
+        .execute();
     },
   };
   if (options.maxBatch !== undefined) writerOptions.maxBatch = options.maxBatch;
