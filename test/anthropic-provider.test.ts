@@ -185,6 +185,27 @@ describe('anthropic provider through the openai SDK', () => {
     expect(messages[2]).toEqual({ role: 'user', content: [{ type: 'tool_result', tool_use_id: call.id, content: 'Sunny, 21C' }] });
   });
 
+  it('sends parallel tool results back in one user turn, before the next user text', async () => {
+    const first = await client.chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'Use all tools' }], tools: [weatherTool, timeTool] });
+    const message = first.choices[0]?.message;
+    const calls = message?.tool_calls ?? [];
+    expect(calls.map((call) => call.type === 'function' && call.function.name)).toEqual(['get_weather', 'get_time']);
+    const followUp = await client.chat.completions.create({
+      model: 'claude-sonnet-4-5',
+      messages: [
+        { role: 'user', content: 'Use all tools' },
+        { role: 'assistant', content: message?.content ?? null, tool_calls: calls },
+        { role: 'tool', tool_call_id: calls[0]?.id ?? '', content: 'Sunny' },
+        { role: 'tool', tool_call_id: calls[1]?.id ?? '', content: 'Noon' },
+        { role: 'user', content: 'Summarize' },
+      ],
+      tools: [weatherTool, timeTool],
+    });
+    expect(followUp.choices[0]?.message.content).toBe('Tool said: Sunny');
+    const userTurn = (lastUpstream().messages as Json[])[2];
+    expect((userTurn?.content as Json[]).map((block) => block.type)).toEqual(['tool_result', 'tool_result', 'text']);
+  });
+
   it('sends images as base64 and url sources', async () => {
     await client.chat.completions.create({
       model: 'claude-sonnet-4-5',

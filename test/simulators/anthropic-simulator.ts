@@ -195,6 +195,28 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
     if (typeof body.max_tokens !== 'number') return 'max_tokens: Field required';
     if (!Array.isArray(body.messages)) return 'messages: Field required';
     const messagesList = body.messages as Json[];
+    if (messagesList.length === 0) return 'messages: at least one message is required';
+    if (body.tool_choice !== undefined && !Array.isArray(body.tools)) return 'tool_choice: tool_choice may only be specified while providing tools';
+    if (body.system !== undefined && typeof body.system !== 'string') {
+      if (!Array.isArray(body.system) || (body.system as Json[]).some((block) => block.type !== 'text' || typeof block.text !== 'string')) {
+        return 'system: Input should be a valid string or a list of text blocks';
+      }
+    }
+    for (let index = 0; index < messagesList.length; index++) {
+      // Each tool_use must be answered by a tool_result in the next (user) message.
+      const message = messagesList[index] as Json;
+      const blocks = Array.isArray(message.content) ? (message.content as Json[]) : [];
+      const toolUseIds = blocks.filter((block) => block.type === 'tool_use').map((block) => String(block.id));
+      if (message.role !== 'assistant' || toolUseIds.length === 0 || index === messagesList.length - 1) continue;
+      const next = messagesList[index + 1] as Json;
+      const answered = new Set(
+        (Array.isArray(next.content) ? (next.content as Json[]) : []).filter((block) => block.type === 'tool_result').map((block) => String(block.tool_use_id)),
+      );
+      const missing = toolUseIds.filter((id) => !answered.has(id));
+      if (missing.length > 0) {
+        return `messages.${index + 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing.join(', ')}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`;
+      }
+    }
     for (let index = 0; index < messagesList.length; index++) {
       const message = messagesList[index] as Json;
       if (message.role !== 'user' && message.role !== 'assistant') {
@@ -207,8 +229,17 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
           if (block.type === 'thinking' && block.signature !== simulatedSignature(String(block.thinking ?? ''))) {
             return `messages.${index}.content.${position}: Invalid \`signature\` in \`thinking\` block`;
           }
+          if (block.type === 'text' && (typeof block.text !== 'string' || block.text === '')) {
+            return `messages.${index}.content.${position}.text: text content blocks must be non-empty`;
+          }
+          if (block.type === 'tool_result' && position > 0 && blocks[position - 1]?.type !== 'tool_result') {
+            return `messages.${index}.content.${position}: tool_result blocks must come first in the user message`;
+          }
           if (block.type === 'image') {
             const source = block.source as Json | undefined;
+            if (source?.type === 'base64' && !['image/jpeg', 'image/png', 'image/gif', 'image/webp'].includes(String(source.media_type))) {
+              return `messages.${index}.content.${position}.image.source.base64.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'`;
+            }
             if (source?.type !== 'base64' && source?.type !== 'url') return `messages.${index}.content.${position}.image.source: Input tag '${String(source?.type)}' found using 'type' does not match any of the expected tags: 'base64', 'url'`;
           }
         }

@@ -112,6 +112,11 @@ function contentBlocks(content: unknown, where: string, dropped: string[]): Json
       case 'refusal':
         if (typeof part.refusal === 'string') blocks.push({ type: 'text', text: part.refusal });
         break;
+      case 'thinking':
+      case 'redacted_thinking':
+        // Signed thinking given as content parts (as some clients send them) go back unchanged.
+        blocks.push(part);
+        break;
       default:
         dropped.push(`messages[].content.${String(part.type)}`);
     }
