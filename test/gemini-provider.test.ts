@@ -452,3 +452,28 @@ describe('gemini provider with a wrong upstream key', () => {
     }
   });
 });
+
+describe('gemini model listing', () => {
+  it('follows nextPageToken and keeps only models usable for chat or embeddings', async () => {
+    const paged = await startGeminiSimulator({
+      apiKey: upstreamKey,
+      maxPageSize: 2,
+      models: ['gemini-a', 'gemini-b', 'imagen-4', 'text-embedding-x', 'gemini-d'],
+    });
+    const gateway = await startGateway({
+      GEMINI_API_KEY: upstreamKey,
+      GEMINI_BASE_URL: paged.baseUrl,
+      MODELGATE_MASTER_KEY: 'mg-test-key',
+    });
+    try {
+      const pagedClient = new OpenAI({ apiKey: 'mg-test-key', baseURL: `${gateway.url}/v1`, maxRetries: 0 });
+      const models = await pagedClient.models.list();
+      expect(models.data.map((model) => model.id)).toEqual(['gemini-a', 'gemini-b', 'text-embedding-x', 'gemini-d']);
+      const listings = paged.requests.filter((request) => request.action === 'models');
+      expect(listings.map((request) => request.query.get('pageToken'))).toEqual([null, '2', '4']);
+    } finally {
+      await gateway.close();
+      await paged.close();
+    }
+  });
+});

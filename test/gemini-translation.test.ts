@@ -130,6 +130,27 @@ describe('chatRequestToGemini', () => {
     });
   });
 
+  it('leaves out empty text parts and empty assistant turns, which Gemini rejects', () => {
+    const request = chatRequestToGemini(
+      {
+        model: 'gemini-2.5-flash',
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: '' },
+              { type: 'text', text: 'Hi' },
+            ],
+          },
+          { role: 'assistant', content: '', reasoning_content: 'thinking only' },
+          { role: 'user', content: 'Again' },
+        ],
+      },
+      [],
+    );
+    expect(request.body.contents).toEqual([{ role: 'user', parts: [{ text: 'Hi' }, { text: 'Again' }] }]);
+  });
+
   it('maps tools and every tool_choice form', () => {
     const tools = [
       {

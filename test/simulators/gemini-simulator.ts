@@ -57,6 +57,8 @@ export interface GeminiSimulatorOptions {
   models?: string[];
   /** Milliseconds between streamed events. */
   chunkDelayMs?: number;
+  /** Largest page the models listing returns whatever pageSize asks (the real API caps it at 1000). */
+  maxPageSize?: number;
 }
 
 export interface GeminiSimulator {
@@ -212,7 +214,7 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
   }
 
   function listModels(query: URLSearchParams, response: ServerResponse): void {
-    const pageSize = Number(query.get('pageSize') ?? '50');
+    const pageSize = Math.min(Number(query.get('pageSize') ?? '50'), options.maxPageSize ?? 1000);
     const start = Number(query.get('pageToken') ?? '0');
     const all = models.map((name) => ({
       name: `models/${name}`,
@@ -221,9 +223,11 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
       description: `Simulated ${name}`,
       inputTokenLimit: 1_048_576,
       outputTokenLimit: 65_536,
-      supportedGenerationMethods: name.includes('embedding')
-        ? ['embedContent', 'batchEmbedContents']
-        : ['generateContent', 'countTokens', 'createCachedContent', 'batchGenerateContent'],
+      supportedGenerationMethods: name.includes('imagen')
+        ? ['predict']
+        : name.includes('embedding')
+          ? ['embedContent', 'batchEmbedContents']
+          : ['generateContent', 'countTokens', 'createCachedContent', 'batchGenerateContent'],
     }));
     const page = all.slice(start, start + pageSize);
     const result: Json = { models: page };

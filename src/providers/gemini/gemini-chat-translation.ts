@@ -113,7 +113,8 @@ export function contentToParts(content: unknown, param: string): Json[] {
       case 'text':
       case 'input_text':
         if (typeof item.text !== 'string') throw invalidRequest("Text parts need a string 'text'", partParam, 'invalid_type');
-        parts.push({ text: item.text });
+        // Gemini rejects empty text parts ("empty text parameter"); they carry nothing anyway.
+        if (item.text !== '') parts.push({ text: item.text });
         break;
       case 'image_url': {
         const imageUrl = item.image_url;
@@ -235,7 +236,6 @@ function translateMessages(messages: unknown[]): { contents: Json[]; systemParts
           },
         });
       }
-      if (parts.length === 0) parts.push({ text: '' });
       pushContent(contents, 'model', parts);
       return;
     }
