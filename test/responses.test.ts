@@ -12,10 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResponsesExtension } from '../src/responses/responses-extension.ts';
 import { createStorageExtension } from '../src/storage/storage-extension.ts';
 import { type RunningGateway, startGateway } from './helpers/start-gateway.ts';
+import { type AnthropicSimulator, startAnthropicSimulator } from './simulators/anthropic-simulator.ts';
+import { type GeminiSimulator, startGeminiSimulator } from './simulators/gemini-simulator.ts';
 import { type Simulator, startOpenAISimulator } from './simulators/openai-simulator.ts';
 
 let openai: Simulator;
 let groq: Simulator;
+let anthropic: AnthropicSimulator;
+let gemini: GeminiSimulator;
 let running: RunningGateway;
 let client: OpenAI;
 let directory: string;
@@ -32,6 +36,8 @@ beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), 'modelgate-responses-'));
   openai = await startOpenAISimulator({ apiKey: 'sk-openai' });
   groq = await startOpenAISimulator({ flavor: 'groq', apiKey: 'gsk-groq', models: ['llama-3.3-70b'] });
+  anthropic = await startAnthropicSimulator({ apiKey: 'sk-ant-upstream' });
+  gemini = await startGeminiSimulator({ apiKey: 'AIza-upstream' });
   const logger = pino({ level: 'silent' });
   running = await startGateway(
     {
@@ -39,6 +45,10 @@ beforeAll(async () => {
       OPENAI_BASE_URL: openai.baseUrl,
       GROQ_API_KEY: 'gsk-groq',
       GROQ_BASE_URL: groq.baseUrl,
+      ANTHROPIC_API_KEY: 'sk-ant-upstream',
+      ANTHROPIC_BASE_URL: anthropic.baseUrl,
+      GEMINI_API_KEY: 'AIza-upstream',
+      GEMINI_BASE_URL: gemini.baseUrl,
       MODELGATE_MASTER_KEY: 'mg-test-key',
       SQLITE_PATH: join(directory, 'gateway.db'),
     },
@@ -51,6 +61,8 @@ afterAll(async () => {
   await running?.close();
   await openai?.close();
   await groq?.close();
+  await anthropic?.close();
+  await gemini?.close();
   if (directory) rmSync(directory, { recursive: true, force: true });
 });
 
@@ -274,5 +286,58 @@ describe('Responses API native (OpenAI)', () => {
       { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Hello from groq: Remember blue', annotations: [], logprobs: [] }] },
       { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'What colour?' }] },
     ]);
+  });
+});
+
+describe('Responses API over the native Anthropic and Gemini providers', () => {
+  it('creates and streams responses through the Anthropic provider', async () => {
+    const response = await client.responses.create({ model: 'anthropic/claude-sonnet-4-5', input: 'Say hi', instructions: 'Be brief', max_output_tokens: 200 });
+    expect(response.status).toBe('completed');
+    expect(response.output_text).toContain('Say hi');
+    const upstream = anthropic.requests.at(-1)?.body;
+    expect(upstream?.max_tokens).toBe(200);
+    expect(JSON.stringify(upstream?.system)).toContain('Be brief');
+
+    const final = await client.responses.stream({ model: 'anthropic/claude-sonnet-4-5', input: 'Stream please', max_output_tokens: 200 }).finalResponse();
+    expect(final.output_text).toContain('Stream please');
+    expect(final.usage?.input_tokens).toBeGreaterThan(0);
+  });
+
+  it('hands signed thinking back to Anthropic across a tool call with previous_response_id', async () => {
+    const first = await client.responses
+      .stream({ model: 'anthropic/claude-sonnet-4-5', input: 'Weather in Paris?', tools: [weatherTool], reasoning: { effort: 'low' }, max_output_tokens: 4096 })
+      .finalResponse();
+    const reasoning = first.output.find((item) => item.type === 'reasoning');
+    expect(reasoning?.type === 'reasoning' && reasoning.encrypted_content).toMatch(/^mgthink_/);
+    const call = first.output.find((item) => item.type === 'function_call');
+    if (call?.type !== 'function_call') throw new Error('no function call');
+    // The simulator rejects a history whose thinking block lost its signature.
+    const second = await client.responses.create({
+      model: 'anthropic/claude-sonnet-4-5',
+      previous_response_id: first.id,
+      input: [{ type: 'function_call_output', call_id: call.call_id, output: 'sunny' }],
+      tools: [weatherTool],
+      reasoning: { effort: 'low' },
+      max_output_tokens: 4096,
+    });
+    expect(second.output_text).toContain('sunny');
+    const assistant = (anthropic.requests.at(-1)?.body?.messages as Record<string, unknown>[])[1];
+    expect(JSON.stringify(assistant)).toContain('EqSim');
+  });
+
+  it('keeps Gemini thought signatures across a tool call with previous_response_id', async () => {
+    const first = await client.responses.stream({ model: 'gemini/gemini-2.5-flash', input: 'Weather in Paris?', tools: [weatherTool] }).finalResponse();
+    const call = first.output.find((item) => item.type === 'function_call');
+    if (call?.type !== 'function_call') throw new Error('no function call');
+    expect(call.name).toBe('get_weather');
+    // Gemini rejects a function call sent back without its thought signature.
+    const second = await client.responses.create({
+      model: 'gemini/gemini-2.5-flash',
+      previous_response_id: first.id,
+      input: [{ type: 'function_call_output', call_id: call.call_id, output: 'sunny' }],
+      tools: [weatherTool],
+    });
+    expect(second.status).toBe('completed');
+    expect(second.output.length).toBeGreaterThan(0);
   });
 });

@@ -17,6 +17,7 @@ import type { Usage } from '../core/usage.ts';
 import type { Json } from '../providers/types.ts';
 import { incompleteReason, outputTextPart, type ResponseShell, responseEnvelope, responseUsage } from './chat-to-response.ts';
 import { createItemId } from './ids.ts';
+import { encodeThinkingBlocks, encodeToolCallId } from './tool-call-ids.ts';
 
 export interface ResponsesEvent {
   event: string;
@@ -30,6 +31,8 @@ interface OpenItem {
   text: string;
   /** Chat tool call index, for function calls. */
   toolIndex?: number;
+  /** Signed thinking blocks (Anthropic provider), for reasoning items. */
+  thinkingBlocks?: Json[];
 }
 
 export interface ResponsesStreamTranslator {
@@ -76,6 +79,7 @@ export function createResponsesStreamTranslator(shell: ResponseShell): Responses
       events.push(event('response.reasoning_text.done', { item_id: itemId, output_index: outputIndex, content_index: 0, text: current.text }));
       events.push(event('response.content_part.done', { item_id: itemId, output_index: outputIndex, content_index: 0, part }));
       current.item.content = [part];
+      if (current.thinkingBlocks && current.thinkingBlocks.length > 0) current.item.encrypted_content = encodeThinkingBlocks(current.thinkingBlocks);
     } else {
       current.item.arguments = current.text;
       events.push(event('response.function_call_arguments.done', { item_id: itemId, output_index: outputIndex, name: current.item.name, arguments: current.text }));
@@ -117,6 +121,17 @@ export function createResponsesStreamTranslator(shell: ResponseShell): Responses
         current.text += reasoning;
         events.push(event('response.reasoning_text.delta', { item_id: current.item.id, output_index: current.outputIndex, content_index: 0, delta: reasoning }));
       }
+      if (Array.isArray(delta.thinking_blocks) && delta.thinking_blocks.length > 0) {
+        const current = open?.kind === 'reasoning' ? open : openItem(events, 'reasoning', { id: createItemId('rs'), type: 'reasoning', summary: [], content: [] });
+        current.thinkingBlocks = [...(current.thinkingBlocks ?? []), ...(delta.thinking_blocks as Json[])];
+        if (current.text === '') {
+          const text = (delta.thinking_blocks as Json[]).map((block) => (typeof block.thinking === 'string' ? block.thinking : '')).join('');
+          if (text !== '') {
+            current.text = text;
+            events.push(event('response.reasoning_text.delta', { item_id: current.item.id, output_index: current.outputIndex, content_index: 0, delta: text }));
+          }
+        }
+      }
       if (typeof delta.content === 'string' && delta.content !== '') {
         const current =
           open?.kind === 'message'
@@ -139,7 +154,7 @@ export function createResponsesStreamTranslator(shell: ResponseShell): Responses
                 type: 'function_call',
                 status: 'in_progress',
                 arguments: '',
-                call_id: typeof raw.id === 'string' ? raw.id : createItemId('fc'),
+                call_id: encodeToolCallId(typeof raw.id === 'string' ? raw.id : createItemId('fc'), raw.extra_content),
                 name: typeof fn.name === 'string' ? fn.name : '',
               },
               toolIndex,

@@ -7,6 +7,7 @@
 import type { Usage } from '../core/usage.ts';
 import type { Json } from '../providers/types.ts';
 import { createItemId } from './ids.ts';
+import { encodeThinkingBlocks, encodeToolCallId } from './tool-call-ids.ts';
 
 /** What the Response object echoes from its request. */
 export interface ResponseShell {
@@ -81,8 +82,11 @@ export function chatCompletionToResponse(completion: Json, shell: ResponseShell,
   const message = (choice.message ?? {}) as Json;
   const output: Json[] = [];
   const reasoning = message.reasoning_content ?? message.reasoning;
-  if (typeof reasoning === 'string' && reasoning !== '') {
-    output.push({ id: createItemId('rs'), type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: reasoning }] });
+  const thinkingBlocks = Array.isArray(message.thinking_blocks) ? (message.thinking_blocks as Json[]) : [];
+  if ((typeof reasoning === 'string' && reasoning !== '') || thinkingBlocks.length > 0) {
+    const item: Json = { id: createItemId('rs'), type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: typeof reasoning === 'string' ? reasoning : '' }] };
+    if (thinkingBlocks.length > 0) item.encrypted_content = encodeThinkingBlocks(thinkingBlocks);
+    output.push(item);
   }
   const parts: Json[] = [];
   if (typeof message.content === 'string' && message.content !== '') parts.push(outputTextPart(message.content));
@@ -98,7 +102,7 @@ export function chatCompletionToResponse(completion: Json, shell: ResponseShell,
       type: 'function_call',
       status: 'completed',
       arguments: typeof fn.arguments === 'string' ? fn.arguments : JSON.stringify(fn.arguments ?? {}),
-      call_id: typeof call.id === 'string' ? call.id : createItemId('fc'),
+      call_id: encodeToolCallId(typeof call.id === 'string' ? call.id : createItemId('fc'), call.extra_content),
       name: String(fn.name ?? ''),
     });
   }

@@ -7,6 +7,7 @@
 import { invalidRequest } from '../core/errors.ts';
 import type { Json } from '../providers/types.ts';
 import { createItemId } from './ids.ts';
+import { decodeThinkingBlocks, decodeToolCallId } from './tool-call-ids.ts';
 
 /** Fields the Responses route interprets itself; everything else passes through to chat. */
 const handledFields = new Set([
@@ -135,6 +136,14 @@ function textOnly(parts: Json[]): string | null {
 /** Turns normalized Responses items (input and earlier output) into chat messages. */
 export function itemsToChatMessages(items: Json[], droppedParams: string[]): Json[] {
   const messages: Json[] = [];
+  let pendingThinking: Json[] | null = null;
+  const attachThinking = () => {
+    const last = messages.at(-1);
+    if (pendingThinking && last?.role === 'assistant') {
+      last.thinking_blocks = [...((last.thinking_blocks as Json[] | undefined) ?? []), ...pendingThinking];
+      pendingThinking = null;
+    }
+  };
   items.forEach((item, index) => {
     const path = `input[${index}]`;
     if (item.type === 'message') {
@@ -143,13 +152,16 @@ export function itemsToChatMessages(items: Json[], droppedParams: string[]): Jso
       const role = item.role === 'developer' ? 'system' : String(item.role);
       if (role === 'assistant' || role === 'system') {
         messages.push({ role, content: parts.map((part) => (part.type === 'text' ? String(part.text) : '')).join('') });
+        if (role === 'assistant') attachThinking();
       } else {
         messages.push({ role, content: textOnly(parts) ?? parts });
       }
       return;
     }
     if (item.type === 'function_call') {
-      const call = { id: String(item.call_id), type: 'function', function: { name: String(item.name), arguments: String(item.arguments ?? '{}') } };
+      const decoded = decodeToolCallId(String(item.call_id));
+      const call: Json = { id: decoded.id, type: 'function', function: { name: String(item.name), arguments: String(item.arguments ?? '{}') } };
+      if (decoded.extraContent) call.extra_content = decoded.extraContent;
       const last = messages.at(-1);
       if (last && last.role === 'assistant') {
         last.tool_calls = [...((last.tool_calls as Json[] | undefined) ?? []), call];
@@ -157,6 +169,7 @@ export function itemsToChatMessages(items: Json[], droppedParams: string[]): Jso
       } else {
         messages.push({ role: 'assistant', content: null, tool_calls: [call] });
       }
+      attachThinking();
       return;
     }
     if (item.type === 'function_call_output') {
@@ -166,9 +179,14 @@ export function itemsToChatMessages(items: Json[], droppedParams: string[]): Jso
       else if (Array.isArray(output)) {
         content = output.map((part) => (asObject(part) && typeof (part as Json).text === 'string' ? String((part as Json).text) : '')).join('');
       } else content = JSON.stringify(output ?? '');
-      messages.push({ role: 'tool', tool_call_id: String(item.call_id), content });
+      messages.push({ role: 'tool', tool_call_id: decodeToolCallId(String(item.call_id)).id, content });
     }
-    // reasoning items carry a model's own earlier reasoning; chat has no input slot for them.
+    // Reasoning items carry a model's own earlier reasoning; chat has no input slot for it, except
+    // signed thinking made through the Anthropic provider, which goes back with the next assistant turn.
+    if (item.type === 'reasoning') {
+      const blocks = decodeThinkingBlocks(item.encrypted_content);
+      if (blocks) pendingThinking = [...(pendingThinking ?? []), ...blocks];
+    }
   });
   return messages;
 }

@@ -25,3 +25,23 @@ export function decodeToolCallId(id: string): { id: string; extraContent?: Json 
   }
   return { id };
 }
+
+const thinkingPrefix = 'mgthink_';
+
+/**
+ * Signed thinking blocks (the Anthropic provider's `thinking_blocks`) travel in a Responses
+ * reasoning item's `encrypted_content`, so that a later turn can hand them back unchanged.
+ */
+export function encodeThinkingBlocks(blocks: Json[]): string {
+  return `${thinkingPrefix}${Buffer.from(JSON.stringify(blocks), 'utf8').toString('base64url')}`;
+}
+
+export function decodeThinkingBlocks(encrypted: unknown): Json[] | null {
+  if (typeof encrypted !== 'string' || !encrypted.startsWith(thinkingPrefix)) return null;
+  try {
+    const parsed = JSON.parse(Buffer.from(encrypted.slice(thinkingPrefix.length), 'base64url').toString('utf8')) as unknown;
+    return Array.isArray(parsed) ? (parsed as Json[]) : null;
+  } catch {
+    return null;
+  }
+}

@@ -161,6 +161,10 @@ async function handleCreate(dependencies: ResponsesRouteDependencies, request: G
     }
     const history = previous ? await conversationHistory(store, previous) : [];
     const chatRequest = responsesToChatRequest({ ...body, model: resolved.model }, inputItems, history, tracker.context.droppedParams);
+    if (provider.type !== 'anthropic') {
+      // Signed Anthropic thinking only means something to the Anthropic provider.
+      for (const message of chatRequest.messages as Json[]) delete message.thinking_blocks;
+    }
     const shell: ResponseShell = { id: createItemId('resp'), createdAt: Math.floor(Date.now() / 1000), model, request: body };
     const result = await provider.chatCompletions(chatRequest, tracker.context);
     if (result.kind === 'json') {
