@@ -105,9 +105,22 @@ export async function createStorage(settings: StorageSettings): Promise<Storage>
     db,
     dialect,
     async migrate() {
+      // Migrations applied by modules this process did not load (a newer build, a tool opening the
+      // database) are kept as no-ops rather than treated as corruption.
+      let applied: string[] = [];
+      try {
+        const rows = await (db as unknown as Kysely<{ modelgate_migration: { name: string } }>)
+          .selectFrom('modelgate_migration')
+          .select('name')
+          .execute();
+        applied = rows.map((row) => row.name);
+      } catch {
+        // first start: no migration table yet
+      }
       const provider: MigrationProvider = {
         async getMigrations() {
           const result: Record<string, Migration> = {};
+          for (const name of applied) result[name] = { up: async () => {} };
           for (const migration of registeredMigrations()) {
             result[migration.name] = { up: (handle) => migration.up(handle as Kysely<unknown>, dialect) };
           }
