@@ -414,6 +414,14 @@ describe('gemini provider through the openai SDK', () => {
     expect(simulator.requests.find((request) => request.model === 'gemini-sim-hang-stream')?.aborted).toBe(true);
   });
 
+  it('maps an unknown model to 404', async () => {
+    const error = await client.chat.completions
+      .create({ model: 'gemini/gemini-0-nonexistent', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((error as InstanceType<typeof OpenAI.NotFoundError>).message).toContain('is not found for API version v1beta');
+  });
+
   it('rejects bad input with a 400 before calling Gemini', async () => {
     const before = simulator.requests.length;
     const error = await client.chat.completions

@@ -151,6 +151,33 @@ describe('chatRequestToGemini', () => {
     expect(request.body.contents).toEqual([{ role: 'user', parts: [{ text: 'Hi' }, { text: 'Again' }] }]);
   });
 
+  it('sends audio and file parts inline', () => {
+    const request = chatRequestToGemini(
+      {
+        model: 'gemini-2.5-flash',
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'input_audio', input_audio: { data: 'UklGRg==', format: 'mp3' } },
+              { type: 'file', file: { file_data: 'data:application/pdf;base64,JVBERi0=', filename: 'a.pdf' } },
+            ],
+          },
+        ],
+      },
+      [],
+    );
+    expect(request.body.contents).toEqual([
+      {
+        role: 'user',
+        parts: [
+          { inlineData: { mimeType: 'audio/mp3', data: 'UklGRg==' } },
+          { inlineData: { mimeType: 'application/pdf', data: 'JVBERi0=' } },
+        ],
+      },
+    ]);
+  });
+
   it('maps tools and every tool_choice form', () => {
     const tools = [
       {

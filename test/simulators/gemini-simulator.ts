@@ -28,7 +28,7 @@
  *   accepted too, as the real API does, and recorded so tests can prove the gateway never uses it.
  *
  * Behaviour is chosen by the model name: `gemini-sim-rate-limited` (429), `gemini-sim-server-error` (500),
- * `gemini-sim-overloaded` (503), `gemini-sim-safety` (candidate finishReason SAFETY, no content),
+ * `gemini-sim-overloaded` (503), a model that is neither listed nor `gemini-sim-*` (404 NOT_FOUND), `gemini-sim-safety` (candidate finishReason SAFETY, no content),
  * `gemini-sim-prompt-blocked` (promptFeedback.blockReason, no candidates), `gemini-sim-thinking` (reports
  * thoughtsTokenCount and, with includeThoughts, a thought part), `gemini-sim-stream-error` (an error event
  * mid-stream), `gemini-sim-hang-stream` (one event, then nothing until the client goes away). Any other model answers by echoing the last user text; when function declarations are offered and
@@ -206,6 +206,15 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
       return;
     }
     if (scenario(model, response)) return;
+    if (!models.includes(model) && !model.startsWith('gemini-sim-')) {
+      googleError(
+        response,
+        404,
+        'NOT_FOUND',
+        `models/${model} is not found for API version v1beta, or is not supported for ${action}. Call ListModels to see the list of available models and their supported methods.`,
+      );
+      return;
+    }
     if (action === 'generateContent') return generate(model, body, false, url.searchParams, response);
     if (action === 'streamGenerateContent') return generate(model, body, true, url.searchParams, response);
     if (action === 'embedContent') return embed(model, body, response);
