@@ -2,8 +2,8 @@
  * A provider simulator speaking Anthropic's Messages API wire format on 127.0.0.1.
  *
  * Formats follow Anthropic's API reference:
- * - Messages: https://docs.anthropic.com/en/api/messages — POST /v1/messages with `x-api-key` and
- *   `anthropic-version` headers; `model`, `max_tokens` and `messages` are required; unknown top-level fields are
+ * - Messages: https://docs.anthropic.com/en/api/messages — POST /v1/messages with the key in `x-api-key` (or
+ *   `Authorization: Bearer`, which the SDK majors for API version 2026-10-21 send) and an `anthropic-version` header; `model`, `max_tokens` and `messages` are required; unknown top-level fields are
  *   rejected ("<field>: Extra inputs are not permitted"). Response: {"id":"msg_...","type":"message",
  *   "role":"assistant","model","content":[text|tool_use|thinking blocks],"stop_reason","stop_sequence","usage":
  *   {"input_tokens","cache_creation_input_tokens","cache_read_input_tokens","output_tokens"}}. Stop reasons:
@@ -25,6 +25,9 @@
  *   400 invalid_request_error, 401 authentication_error, 429 rate_limit_error, 500 api_error,
  *   529 overloaded_error. 429 carries `retry-after` and `anthropic-ratelimit-*` headers
  *   (https://docs.anthropic.com/en/api/rate-limits#response-headers).
+ * - Versions: https://platform.claude.com/docs/en/api/versioning — with `anthropic-version: 2026-10-21` the
+ *   `temperature`, `top_p` and `top_k` parameters are removed (400) and `document` blocks in assistant messages
+ *   are refused; `2023-06-01` keeps them.
  * - Models: https://docs.anthropic.com/en/api/models-list — GET /v1/models?limit&after_id →
  *   {"data":[{"type":"model","id","display_name","created_at"}],"has_more","first_id","last_id"}.
  *
@@ -163,7 +166,8 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
         for (const waiter of abortWaiters.splice(0)) waiter();
       }
     });
-    if (options.apiKey && request.headers['x-api-key'] !== options.apiKey) {
+    const presented = request.headers['x-api-key'] ?? request.headers.authorization?.replace(/^Bearer /, '');
+    if (options.apiKey && presented !== options.apiKey) {
       anthropicError(response, 401, 'authentication_error', 'invalid x-api-key');
       return;
     }
@@ -172,7 +176,7 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
       return;
     }
     if (url.pathname === '/v1/models' && request.method === 'GET') return listModels(url, response);
-    if (url.pathname === '/v1/messages' && request.method === 'POST' && body) return messages(body, response);
+    if (url.pathname === '/v1/messages' && request.method === 'POST' && body) return messages(body, String(request.headers['anthropic-version']), response);
     anthropicError(response, 404, 'not_found_error', 'Not found');
   }
 
@@ -189,8 +193,13 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
     }, { 'request-id': requestId() });
   }
 
-  function validate(body: Json): string | null {
+  function validate(body: Json, version: string): string | null {
     for (const key of Object.keys(body)) if (!knownFields.has(key)) return `${key}: Extra inputs are not permitted`;
+    if (version >= '2026-10-21') {
+      for (const key of ['temperature', 'top_p', 'top_k']) {
+        if (body[key] !== undefined) return `${key}: this parameter is not supported in API version ${version}`;
+      }
+    }
     if (typeof body.model !== 'string') return 'model: Field required';
     if (typeof body.max_tokens !== 'number') return 'max_tokens: Field required';
     if (!Array.isArray(body.messages)) return 'messages: Field required';
@@ -231,6 +240,9 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
           }
           if (block.type === 'text' && (typeof block.text !== 'string' || block.text === '')) {
             return `messages.${index}.content.${position}.text: text content blocks must be non-empty`;
+          }
+          if (block.type === 'document' && message.role === 'assistant' && version >= '2026-10-21') {
+            return `messages.${index}.content.${position}: document blocks are not allowed in assistant messages`;
           }
           if (block.type === 'tool_result' && position > 0 && blocks[position - 1]?.type !== 'tool_result') {
             return `messages.${index}.content.${position}: tool_result blocks must come first in the user message`;
@@ -295,7 +307,7 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
     return total;
   }
 
-  async function messages(body: Json, response: ServerResponse): Promise<void> {
+  async function messages(body: Json, version: string, response: ServerResponse): Promise<void> {
     const model = String(body.model ?? '');
     if (model === 'sim-rate-limited') {
       anthropicError(response, 429, 'rate_limit_error', 'This request would exceed the rate limit for your organization of 50 requests per minute.', {
@@ -308,7 +320,7 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
     }
     if (model === 'sim-overloaded') return anthropicError(response, 529, 'overloaded_error', 'Overloaded');
     if (model === 'sim-server-error') return anthropicError(response, 500, 'api_error', 'Internal server error');
-    const invalid = validate(body);
+    const invalid = validate(body, version);
     if (invalid) return anthropicError(response, 400, 'invalid_request_error', invalid);
 
     messageCounter += 1;
