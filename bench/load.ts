@@ -20,6 +20,8 @@ export interface ThroughputResult extends LatencySummary {
   durationSeconds: number;
   /** Responses other than 2xx, plus connection errors and timeouts. */
   errors: number;
+  /** CPU time the target process used per request (user + system), when measured. */
+  cpuMsPerRequest?: number;
 }
 
 export interface StreamProbeResult {
@@ -120,7 +122,7 @@ export function runThroughput(
  */
 export async function runStreamProbe(
   spec: RequestSpec,
-  options: { requests: number; concurrency: number; warmup?: number },
+  options: { requests: number; concurrency: number; warmup?: number; maxSeconds?: number },
 ): Promise<StreamProbeResult> {
   const pool = new Pool(spec.url, { connections: options.concurrency, keepAliveTimeout: 60_000, pipelining: 1 });
   const headers = { 'content-type': 'application/json', accept: 'text/event-stream', ...spec.headers };
@@ -155,8 +157,9 @@ export async function runStreamProbe(
   async function run(total: number, record: boolean): Promise<number> {
     let next = 0;
     const startedAt = performance.now();
+    const deadline = startedAt + (options.maxSeconds ?? Number.POSITIVE_INFINITY) * 1000;
     const worker = async () => {
-      while (next < total) {
+      while (next < total && performance.now() < deadline) {
         next++;
         await one(record);
       }

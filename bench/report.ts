@@ -72,6 +72,11 @@ export function compare(targets: TargetResult[]): { ratios: Record<string, numbe
     const portkeyRps = portkey?.workloads[workload]?.requestsPerSecond;
     if (floorRps) ratios[`throughput.${workload}.modelgate/floor`] = round(ours / floorRps);
     if (portkeyRps) ratios[`throughput.${workload}.modelgate/portkey`] = round(ours / portkeyRps);
+    const ourCpu = modelgate.workloads[workload]?.cpuMsPerRequest;
+    const floorCpu = floor?.workloads[workload]?.cpuMsPerRequest;
+    const portkeyCpu = portkey?.workloads[workload]?.cpuMsPerRequest;
+    if (ourCpu !== undefined && floorCpu) ratios[`cpuPerRequest.${workload}.modelgate/floor`] = round(ourCpu / floorCpu);
+    if (ourCpu !== undefined && portkeyCpu) ratios[`cpuPerRequest.${workload}.modelgate/portkey`] = round(ourCpu / portkeyCpu);
   }
   for (const target of targets) {
     if (target.id === 'direct' || !direct) continue;
@@ -117,14 +122,14 @@ export function formatReport(results: BenchResults): string {
   for (const workload of workloadIds) {
     const [kind, concurrency] = workload.split('-');
     lines.push(`${kind === 'chat' ? 'Chat, non-streaming' : 'Chat, streaming (full response)'}, concurrency ${concurrency?.slice(1)}`);
-    lines.push(`  ${pad('target', 12, true)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('+p50 ms', 9)}${pad('errors', 8)}`);
+    lines.push(`  ${pad('target', 12, true)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('+p50 ms', 9)}${pad('cpu ms/req', 12)}${pad('errors', 8)}`);
     for (const target of results.targets) {
       const result = target.workloads[workload];
       if (!result) continue;
       const directP50 = direct?.workloads[workload]?.p50Ms;
       const added = target.id === 'direct' || directP50 === undefined ? undefined : result.p50Ms - directP50;
       lines.push(
-        `  ${pad(target.id, 12, true)}${pad(fixed(result.requestsPerSecond, 0), 10)}${pad(fixed(result.p50Ms, 3), 9)}${pad(fixed(result.p99Ms, 3), 9)}${pad(added === undefined ? '' : fixed(added, 3), 9)}${pad(String(result.errors), 8)}`,
+        `  ${pad(target.id, 12, true)}${pad(fixed(result.requestsPerSecond, 0), 10)}${pad(fixed(result.p50Ms, 3), 9)}${pad(fixed(result.p99Ms, 3), 9)}${pad(added === undefined ? '' : fixed(added, 3), 9)}${pad(fixed(result.cpuMsPerRequest, 3), 12)}${pad(String(result.errors), 8)}`,
       );
     }
     lines.push('');

@@ -5,13 +5,13 @@
  * bench/results/latest.json and latest.svg.
  *
  * Options: --quick (short smoke run, writes quick.json/quick.svg), --targets=direct,floor,modelgate,portkey,
- * --duration=<seconds per workload>, --cpu-prof (profile the Modelgate process into bench/results/profiles).
+ * --duration=<seconds per workload>, --rounds=<n>, --cpu-prof (profile the Modelgate process into bench/results/profiles).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runStreamProbe, runThroughput, type RequestSpec } from './load.ts';
+import { type RequestSpec, runStreamProbe, runThroughput, type ThroughputResult } from './load.ts';
 import { benchModel, readArguments } from './mock-upstream.ts';
 import {
   type BenchResults,
@@ -21,6 +21,7 @@ import {
   renderSvg,
   type TargetResult,
   type WorkloadId,
+  workloadIds,
 } from './report.ts';
 import { freePort, type RunningTarget, startTarget, type TargetDefinition } from './targets.ts';
 
@@ -40,17 +41,23 @@ export interface BenchSettings {
   concurrencies: number[];
   streamChunks: number;
   streamProbeRequests: number;
+  /** Upper bound on each streaming probe (a slow target gets fewer requests). */
+  streamProbeMaxSeconds: number;
+  /** Rounds over all targets, alternating order; the best round per target and workload is kept. */
+  rounds: number;
   cpuProfileDirectory?: string;
 }
 
 export const fullSettings: BenchSettings = {
   mode: 'full',
   targets: [...allTargetIds],
-  durationSeconds: 6,
-  warmupSeconds: 1.5,
+  durationSeconds: 5,
+  warmupSeconds: 1,
   concurrencies: [1, 32],
   streamChunks: 20,
   streamProbeRequests: 2000,
+  streamProbeMaxSeconds: 6,
+  rounds: 2,
 };
 
 export const quickSettings: BenchSettings = {
@@ -59,6 +66,8 @@ export const quickSettings: BenchSettings = {
   durationSeconds: 1,
   warmupSeconds: 0.3,
   streamProbeRequests: 200,
+  streamProbeMaxSeconds: 2,
+  rounds: 1,
 };
 
 export const benchMasterKey = 'bench-master-key';
@@ -141,62 +150,58 @@ async function definitions(upstreamPort: number, workDirectory: string, settings
   };
 }
 
-async function measureTarget(
+function workloadSpec(running: RunningTarget, stream: boolean): RequestSpec {
+  return { url: running.url, path: '/v1/chat/completions', headers: running.definition.headers, body: chatBody(stream) };
+}
+
+/** One autocannon run against one target, with the target process's CPU time per request. */
+async function measureWorkload(
   running: RunningTarget,
+  workload: WorkloadId,
   settings: BenchSettings,
-  log: (line: string) => void,
-): Promise<TargetResult> {
-  const { definition } = running;
-  const result: TargetResult = {
-    id: definition.id,
-    label: definition.label,
-    coldStartMs: Number(running.coldStartMs.toFixed(1)),
-    idleRssMb: Number(running.idleRssMb.toFixed(1)),
-    peakRssMb: Number.NaN,
-    workloads: {},
-    streaming: {},
-  };
-  for (const stream of [false, true]) {
-    const spec: RequestSpec = { url: running.url, path: '/v1/chat/completions', headers: definition.headers, body: chatBody(stream) };
-    for (const connections of settings.concurrencies) {
-      const workload = `${stream ? 'stream' : 'chat'}-c${connections}` as WorkloadId;
-      const run = settings.requestsPerRun;
-      if (run === undefined) {
-        await runThroughput(spec, { connections, durationSeconds: settings.warmupSeconds });
-      }
-      const measured =
-        run === undefined
-          ? await runThroughput(spec, { connections, durationSeconds: settings.durationSeconds })
-          : await runThroughput(spec, { connections, amount: run });
-      result.workloads[workload] = measured;
-      log(
-        `  ${definition.id.padEnd(10)} ${workload.padEnd(11)} ${measured.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${measured.p50Ms.toFixed(3)} ms  p99 ${measured.p99Ms.toFixed(3)} ms  errors ${measured.errors}`,
-      );
-    }
-    if (stream) {
-      for (const concurrency of settings.concurrencies) {
-        const requests = settings.requestsPerRun ?? Math.max(settings.streamProbeRequests, concurrency * 20);
-        const probe = await runStreamProbe(spec, {
-          requests,
-          concurrency,
-          warmup: settings.requestsPerRun === undefined ? Math.min(200, requests) : Math.min(concurrency, requests),
-        });
-        result.streaming[concurrency === 1 ? 'c1' : 'c32'] = probe;
-        log(
-          `  ${definition.id.padEnd(10)} ttfb-c${String(concurrency).padEnd(6)} TTFB p50 ${probe.timeToFirstByte.p50Ms.toFixed(3)} ms  TTLB p50 ${probe.timeToLastByte.p50Ms.toFixed(3)} ms  errors ${probe.errors}`,
-        );
-      }
-    }
+): Promise<ThroughputResult> {
+  const [kind, concurrency] = workload.split('-c');
+  const spec = workloadSpec(running, kind === 'stream');
+  const connections = Number(concurrency);
+  if (settings.requestsPerRun !== undefined) {
+    return runThroughput(spec, { connections, amount: settings.requestsPerRun });
   }
-  result.peakRssMb = Number(running.memory().peakRssMb.toFixed(1));
-  return result;
+  await runThroughput(spec, { connections, durationSeconds: settings.warmupSeconds });
+  const cpuBefore = running.cpuMs();
+  const measured = await runThroughput(spec, { connections, durationSeconds: settings.durationSeconds });
+  const requests = measured.count + measured.errors;
+  if (requests > 0) measured.cpuMsPerRequest = Number(((running.cpuMs() - cpuBefore) / requests).toFixed(4));
+  return measured;
+}
+
+async function probeStreaming(running: RunningTarget, settings: BenchSettings, log: (line: string) => void) {
+  const results: TargetResult['streaming'] = {};
+  for (const concurrency of settings.concurrencies) {
+    const requests = settings.requestsPerRun ?? Math.max(settings.streamProbeRequests, concurrency * 20);
+    const probe = await runStreamProbe(workloadSpec(running, true), {
+      requests,
+      concurrency,
+      warmup: settings.requestsPerRun === undefined ? Math.min(200, requests) : Math.min(concurrency, requests),
+      maxSeconds: settings.streamProbeMaxSeconds,
+    });
+    results[concurrency === 1 ? 'c1' : 'c32'] = probe;
+    log(
+      `  ${running.definition.id.padEnd(10)} ttfb-c${String(concurrency).padEnd(6)} TTFB p50 ${probe.timeToFirstByte.p50Ms.toFixed(3)} ms  TTLB p50 ${probe.timeToLastByte.p50Ms.toFixed(3)} ms  (${probe.requests} requests, errors ${probe.errors})`,
+    );
+  }
+  return results;
 }
 
 export interface BenchRunOptions {
   log?: (line: string) => void;
 }
 
-/** Runs every selected target in turn and returns the results (nothing is written). */
+/**
+ * Starts every selected target (one at a time, so each cold start is measured alone), then runs each
+ * workload against every target in turn, for `rounds` rounds in alternating order, keeping per
+ * target the round with the best throughput: background load on a shared machine only ever slows a
+ * run down. Streaming time-to-first-byte probes follow. Nothing is written.
+ */
 export async function runBench(settings: BenchSettings, options: BenchRunOptions = {}): Promise<BenchResults> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const machine = machineInfo();
@@ -204,33 +209,66 @@ export async function runBench(settings: BenchSettings, options: BenchRunOptions
   const upstreamPort = await freePort();
   const targetDefinitions = await definitions(upstreamPort, workDirectory, settings);
   const startOptions = { logDirectory: workDirectory };
-  const direct = targetDefinitions.direct as TargetDefinition;
-  const upstream = await startTarget(direct, startOptions);
-  const results: TargetResult[] = [];
+  for (const id of settings.targets) {
+    if (!targetDefinitions[id]) throw new Error(`unknown bench target '${id}' (known: ${allTargetIds.join(', ')})`);
+  }
+  const running = new Map<string, RunningTarget>();
+  const results = new Map<string, TargetResult>();
+  const upstream = await startTarget(targetDefinitions.direct as TargetDefinition, startOptions);
   try {
     for (const id of settings.targets) {
-      const definition = targetDefinitions[id];
-      if (!definition) throw new Error(`unknown bench target '${id}' (known: ${allTargetIds.join(', ')})`);
-      log(`${definition.label}:`);
-      const running = id === 'direct' ? upstream : await startTarget(definition, startOptions);
-      try {
-        results.push(await measureTarget(running, settings, log));
-      } finally {
-        if (id !== 'direct') await running.stop();
+      const target = id === 'direct' ? upstream : await startTarget(targetDefinitions[id] as TargetDefinition, startOptions);
+      running.set(id, target);
+      log(`${target.definition.label}: ready in ${target.coldStartMs.toFixed(0)} ms, idle RSS ${target.idleRssMb.toFixed(1)} MB`);
+      results.set(id, {
+        id,
+        label: target.definition.label,
+        coldStartMs: Number(target.coldStartMs.toFixed(1)),
+        idleRssMb: Number(target.idleRssMb.toFixed(1)),
+        peakRssMb: Number.NaN,
+        workloads: {},
+        streaming: {},
+      });
+    }
+    const rounds = settings.requestsPerRun === undefined ? settings.rounds : 1;
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? settings.targets : [...settings.targets].reverse();
+      log(`Round ${round + 1} of ${rounds}`);
+      for (const workload of workloadIds) {
+        if (!settings.concurrencies.includes(Number(workload.split('-c')[1]))) continue;
+        for (const id of order) {
+          const target = running.get(id) as RunningTarget;
+          const result = results.get(id) as TargetResult;
+          const measured = await measureWorkload(target, workload, settings);
+          log(
+            `  ${id.padEnd(10)} ${workload.padEnd(11)} ${measured.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${measured.p50Ms.toFixed(3)} ms  p99 ${measured.p99Ms.toFixed(3)} ms  cpu/req ${measured.cpuMsPerRequest?.toFixed(3) ?? '-'} ms  errors ${measured.errors}`,
+          );
+          const best = result.workloads[workload];
+          if (!best || measured.requestsPerSecond > best.requestsPerSecond) result.workloads[workload] = measured;
+        }
       }
     }
+    log('Streaming time to first byte');
+    for (const id of settings.targets) {
+      const target = running.get(id) as RunningTarget;
+      const result = results.get(id) as TargetResult;
+      result.streaming = await probeStreaming(target, settings, log);
+      result.peakRssMb = Number(target.memory().peakRssMb.toFixed(1));
+    }
   } finally {
+    for (const [id, target] of running) if (id !== 'direct') await target.stop();
     await upstream.stop();
   }
   rmSync(workDirectory, { recursive: true, force: true });
-  const { ratios, goals } = compare(results);
+  const targets = settings.targets.map((id) => results.get(id) as TargetResult);
+  const { ratios, goals } = compare(targets);
   const { cpuProfileDirectory: _profiles, ...recordedSettings } = settings;
   return {
     date: new Date().toISOString(),
     mode: settings.mode,
     machine,
     settings: recordedSettings,
-    targets: results,
+    targets,
     ratios,
     goals,
   };
@@ -252,6 +290,10 @@ if (import.meta.main) {
   if (args.has('targets')) {
     settings.targets = (args.get('targets') ?? '').split(',').filter(Boolean);
     settings.mode = quick ? 'quick' : 'custom';
+  }
+  if (args.has('rounds')) {
+    settings.rounds = Number(args.get('rounds'));
+    settings.mode = 'custom';
   }
   if (args.has('duration')) {
     settings.durationSeconds = Number(args.get('duration'));

@@ -31,6 +31,7 @@ export interface RunningTarget {
   idleRssMb: number;
   logFile: string;
   memory(): { rssMb: number; peakRssMb: number };
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -54,6 +55,14 @@ export function processMemory(pid: number): { rssMb: number; peakRssMb: number }
     return match?.[1] ? Number(match[1]) / 1024 : Number.NaN;
   };
   return { rssMb: field('VmRSS'), peakRssMb: field('VmHWM') };
+}
+
+/** CPU time (user + system) a process has used so far, in ms (Linux /proc, clock ticks of 10 ms). */
+export function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may contain spaces) start at field 3; utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 function probe(url: string): Promise<boolean> {
@@ -120,6 +129,7 @@ export async function startTarget(
     idleRssMb,
     logFile,
     memory: () => processMemory(pid),
+    cpuMs: () => processCpuMs(pid),
     async stop() {
       if (exitCode !== undefined) return;
       child.kill('SIGTERM');
