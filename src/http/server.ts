@@ -186,14 +186,33 @@ async function writeSse(raw: ServerResponse, requestId: string, result: SseReply
     ...result.headers,
   });
   raw.flushHeaders();
+  // Frames produced from one upstream read arrive within the same microtask run: gather them and
+  // write them together on the next tick, one write and one HTTP chunk instead of one per frame.
+  // Nothing waits for a timer, so no frame is held back.
+  let pending = '';
+  let blocked = false;
+  const flush = () => {
+    if (pending === '' || raw.destroyed) return;
+    const text = pending;
+    pending = '';
+    if (!raw.write(text)) blocked = true;
+  };
   try {
     for await (const frame of result.frames) {
       if (raw.destroyed) break;
       firstByteMs ??= performance.now() - startedAt;
-      if (!raw.write(frame)) await waitForDrain(raw);
+      if (pending === '') process.nextTick(flush);
+      pending += frame;
+      if (blocked) {
+        blocked = false;
+        flush();
+        if (raw.writableNeedDrain) await waitForDrain(raw);
+      }
     }
+    flush();
   } catch (error) {
     failure = error;
+    flush();
     if (!raw.destroyed) {
       const body = toGatewayError(error).toBody();
       raw.write(result.errorFrames ? result.errorFrames(body) : `data: ${JSON.stringify(body)}\n\n`);
