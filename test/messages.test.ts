@@ -89,14 +89,21 @@ describe('Messages API over an OpenAI-compatible provider', () => {
   });
 
   it('streams the documented event sequence', async () => {
-    const stream = await client.messages.create({ model: 'gpt-4o-mini', max_tokens: 100, messages: [{ role: 'user', content: 'Stream please' }], stream: true });
+    const stream = await client.messages.create({
+      model: 'gpt-4o-mini',
+      max_tokens: 100,
+      messages: [{ role: 'user', content: 'Stream please' }],
+      stream: true,
+    });
     const events: Anthropic.RawMessageStreamEvent[] = [];
     for await (const event of stream) events.push(event);
     const types = events.map((event) => event.type);
     expect(types[0]).toBe('message_start');
     expect(types[1]).toBe('content_block_start');
     expect(types.slice(-3)).toEqual(['content_block_stop', 'message_delta', 'message_stop']);
-    const text = events.flatMap((event) => (event.type === 'content_block_delta' && event.delta.type === 'text_delta' ? [event.delta.text] : [])).join('');
+    const text = events
+      .flatMap((event) => (event.type === 'content_block_delta' && event.delta.type === 'text_delta' ? [event.delta.text] : []))
+      .join('');
     expect(text).toBe('Hello from openai: Stream please');
     const delta = events.find((event) => event.type === 'message_delta');
     expect(delta?.type === 'message_delta' && delta.delta.stop_reason).toBe('end_turn');
@@ -128,7 +135,9 @@ describe('Messages API over an OpenAI-compatible provider', () => {
     expect(message.stop_reason).toBe('tool_use');
     const toolUse = message.content.find((block) => block.type === 'tool_use');
     expect(toolUse).toMatchObject({ type: 'tool_use', name: 'get_weather', input: { location: 'Paris' } });
-    expect(lastOpenAI().tools).toEqual([{ type: 'function', function: { name: 'get_weather', description: 'Weather for a city', parameters: weatherTool.input_schema } }]);
+    expect(lastOpenAI().tools).toEqual([
+      { type: 'function', function: { name: 'get_weather', description: 'Weather for a city', parameters: weatherTool.input_schema } },
+    ]);
     expect(lastOpenAI().tool_choice).toBe('required');
     if (toolUse?.type !== 'tool_use') throw new Error('no tool_use');
 
@@ -139,7 +148,13 @@ describe('Messages API over an OpenAI-compatible provider', () => {
       messages: [
         { role: 'user', content: 'Weather in Paris?' },
         { role: 'assistant', content: message.content },
-        { role: 'user', content: [{ type: 'tool_result', tool_use_id: toolUse.id, content: [{ type: 'text', text: 'sunny' }] }, { type: 'text', text: 'And tomorrow?' }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'tool_result', tool_use_id: toolUse.id, content: [{ type: 'text', text: 'sunny' }] },
+            { type: 'text', text: 'And tomorrow?' },
+          ],
+        },
       ],
     });
     // The simulator calls the tool again because the turn ends with user text.
@@ -147,22 +162,46 @@ describe('Messages API over an OpenAI-compatible provider', () => {
     const messages = lastOpenAI().messages as Json[];
     expect(messages).toEqual([
       { role: 'user', content: 'Weather in Paris?' },
-      { role: 'assistant', content: null, tool_calls: [{ id: toolUse.id, type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } }] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: toolUse.id, type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } }],
+      },
       { role: 'tool', tool_call_id: toolUse.id, content: 'sunny' },
       { role: 'user', content: 'And tomorrow?' },
     ]);
   });
 
   it('maps tool_choice tool/none and disable_parallel_tool_use', async () => {
-    await client.messages.create({ model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'x' }], tools: [weatherTool], tool_choice: { type: 'tool', name: 'get_weather', disable_parallel_tool_use: true } });
-    expect(lastOpenAI()).toMatchObject({ tool_choice: { type: 'function', function: { name: 'get_weather' } }, parallel_tool_calls: false });
-    const message = await client.messages.create({ model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'x' }], tools: [weatherTool], tool_choice: { type: 'none' } });
+    await client.messages.create({
+      model: 'gpt-4o-mini',
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'x' }],
+      tools: [weatherTool],
+      tool_choice: { type: 'tool', name: 'get_weather', disable_parallel_tool_use: true },
+    });
+    expect(lastOpenAI()).toMatchObject({
+      tool_choice: { type: 'function', function: { name: 'get_weather' } },
+      parallel_tool_calls: false,
+    });
+    const message = await client.messages.create({
+      model: 'gpt-4o-mini',
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'x' }],
+      tools: [weatherTool],
+      tool_choice: { type: 'none' },
+    });
     expect(lastOpenAI().tool_choice).toBe('none');
     expect(message.stop_reason).toBe('end_turn');
   });
 
   it('streams tool use through messages.stream().finalMessage()', async () => {
-    const stream = client.messages.stream({ model: 'gpt-4o-mini', max_tokens: 100, messages: [{ role: 'user', content: 'Weather?' }], tools: [weatherTool] });
+    const stream = client.messages.stream({
+      model: 'gpt-4o-mini',
+      max_tokens: 100,
+      messages: [{ role: 'user', content: 'Weather?' }],
+      tools: [weatherTool],
+    });
     const partials: string[] = [];
     stream.on('inputJson', (partial) => partials.push(partial));
     const final = await stream.finalMessage();
@@ -176,7 +215,16 @@ describe('Messages API over an OpenAI-compatible provider', () => {
     await client.messages.create({
       model: 'gpt-4o-mini',
       max_tokens: 10,
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } }, { type: 'image', source: { type: 'url', url: 'https://example.com/cat.png' } }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'What is this' },
+            { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } },
+            { type: 'image', source: { type: 'url', url: 'https://example.com/cat.png' } },
+          ],
+        },
+      ],
     });
     expect((lastOpenAI().messages as Json[])[0]).toEqual({
       role: 'user',
@@ -189,7 +237,13 @@ describe('Messages API over an OpenAI-compatible provider', () => {
   });
 
   it('maps thinking to reasoning_effort and reports top_k as dropped', async () => {
-    const params: Anthropic.MessageCreateParamsNonStreaming & { top_k: number } = { model: 'gpt-4o-mini', max_tokens: 20000, messages: [{ role: 'user', content: 'think' }], thinking: { type: 'enabled', budget_tokens: 8000 }, top_k: 5 };
+    const params: Anthropic.MessageCreateParamsNonStreaming & { top_k: number } = {
+      model: 'gpt-4o-mini',
+      max_tokens: 20000,
+      messages: [{ role: 'user', content: 'think' }],
+      thinking: { type: 'enabled', budget_tokens: 8000 },
+      top_k: 5,
+    };
     const response = await client.messages.create(params).withResponse();
     expect(lastOpenAI().reasoning_effort).toBe('medium');
     expect(lastOpenAI()).not.toHaveProperty('top_k');
@@ -197,35 +251,60 @@ describe('Messages API over an OpenAI-compatible provider', () => {
   });
 
   it('renders errors in Anthropic shape with the matching status', async () => {
-    const notFound = await client.messages.create({ model: 'no-such-model', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }).catch((error: unknown) => error);
+    const notFound = await client.messages
+      .create({ model: 'no-such-model', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] })
+      .catch((error: unknown) => error);
     expect(notFound).toBeInstanceOf(Anthropic.NotFoundError);
-    expect((notFound as InstanceType<typeof Anthropic.NotFoundError>).error).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
+    expect((notFound as InstanceType<typeof Anthropic.NotFoundError>).error).toMatchObject({
+      type: 'error',
+      error: { type: 'not_found_error' },
+    });
 
-    const limited = await client.messages.create({ model: 'openai/sim-rate-limited', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }).catch((error: unknown) => error);
+    const limited = await client.messages
+      .create({ model: 'openai/sim-rate-limited', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] })
+      .catch((error: unknown) => error);
     expect(limited).toBeInstanceOf(Anthropic.RateLimitError);
     expect((limited as InstanceType<typeof Anthropic.RateLimitError>).headers?.get('retry-after')).toBe('20');
 
-    const invalid = await client.messages.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] } as never).catch((error: unknown) => error);
+    const invalid = await client.messages
+      .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] } as never)
+      .catch((error: unknown) => error);
     expect(invalid).toBeInstanceOf(Anthropic.BadRequestError);
-    expect((invalid as InstanceType<typeof Anthropic.BadRequestError>).error).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+    expect((invalid as InstanceType<typeof Anthropic.BadRequestError>).error).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error' },
+    });
     expect(String((invalid as Error).message)).toContain('max_tokens');
 
-    const badRole = await client.messages.create({ model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'system', content: 'x' }] } as never).catch((error: unknown) => error);
+    const badRole = await client.messages
+      .create({ model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'system', content: 'x' }] } as never)
+      .catch((error: unknown) => error);
     expect(badRole).toBeInstanceOf(Anthropic.BadRequestError);
 
     const unauthenticated = new Anthropic({ apiKey: 'wrong', baseURL: running.url, maxRetries: 0 });
-    await expect(unauthenticated.messages.create({ model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
+    await expect(
+      unauthenticated.messages.create({ model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
   });
 
   it('estimates tokens', async () => {
-    const counted = await client.messages.countTokens({ model: 'gpt-4o-mini', system: 'abcd', messages: [{ role: 'user', content: 'abcdefgh' }] });
+    const counted = await client.messages.countTokens({
+      model: 'gpt-4o-mini',
+      system: 'abcd',
+      messages: [{ role: 'user', content: 'abcdefgh' }],
+    });
     expect(counted.input_tokens).toBe(3);
   });
 });
 
 describe('Messages API over the native Anthropic provider', () => {
   it('round-trips text, streamed and not', async () => {
-    const message = await client.messages.create({ model: 'anthropic/claude-sonnet-4-5', max_tokens: 100, system: 'Be brief', messages: [{ role: 'user', content: 'Say hi' }] });
+    const message = await client.messages.create({
+      model: 'anthropic/claude-sonnet-4-5',
+      max_tokens: 100,
+      system: 'Be brief',
+      messages: [{ role: 'user', content: 'Say hi' }],
+    });
     expect(message.content.find((block) => block.type === 'text')).toBeDefined();
     expect(message.stop_reason).toBe('end_turn');
     expect(message.usage.input_tokens).toBeGreaterThan(0);
@@ -233,14 +312,23 @@ describe('Messages API over the native Anthropic provider', () => {
     expect(upstream?.system).toBeDefined();
     expect(upstream?.max_tokens).toBe(100);
 
-    const final = await client.messages.stream({ model: 'anthropic/claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'Stream please' }] }).finalMessage();
+    const final = await client.messages
+      .stream({ model: 'anthropic/claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'Stream please' }] })
+      .finalMessage();
     const text = final.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('');
     expect(text).toContain('Stream please');
     expect(final.stop_reason).toBe('end_turn');
   });
 
   it('uses tools', async () => {
-    const final = await client.messages.stream({ model: 'anthropic/claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [weatherTool] }).finalMessage();
+    const final = await client.messages
+      .stream({
+        model: 'anthropic/claude-sonnet-4-5',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'Weather in Paris?' }],
+        tools: [weatherTool],
+      })
+      .finalMessage();
     expect(final.stop_reason).toBe('tool_use');
     const toolUse = final.content.find((block) => block.type === 'tool_use');
     expect(toolUse).toMatchObject({ name: 'get_weather' });
@@ -259,7 +347,11 @@ describe('Messages API over the native Anthropic provider', () => {
   });
 
   it('turns an upstream error mid-stream into an Anthropic error event', async () => {
-    const stream = client.messages.stream({ model: 'anthropic/sim-overloaded-stream', max_tokens: 100, messages: [{ role: 'user', content: 'Hi' }] });
+    const stream = client.messages.stream({
+      model: 'anthropic/sim-overloaded-stream',
+      max_tokens: 100,
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
     const failure = await stream.finalMessage().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(Anthropic.APIError);
     expect((failure as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: 'error', error: { type: 'api_error' } });
@@ -293,18 +385,29 @@ describe('Messages API over the native Anthropic provider', () => {
       ],
     });
     expect(JSON.stringify(second.content)).toContain('sunny');
-    const resent = (anthropic.requests.at(-1)?.body?.messages as Json[])[1];
+    const resent = ((anthropic.requests.at(-1)?.body?.messages ?? []) as Json[])[1];
     expect(JSON.stringify(resent)).toContain(String(thinking?.type === 'thinking' && thinking.signature));
   });
 });
 
 describe('Messages API over the native Gemini provider', () => {
   it('round-trips text and tools, streamed and not', async () => {
-    const message = await client.messages.create({ model: 'gemini/gemini-2.5-flash', max_tokens: 100, messages: [{ role: 'user', content: 'Say hi' }] });
+    const message = await client.messages.create({
+      model: 'gemini/gemini-2.5-flash',
+      max_tokens: 100,
+      messages: [{ role: 'user', content: 'Say hi' }],
+    });
     expect(JSON.stringify(message.content)).toContain('Say hi');
     expect(message.stop_reason).toBe('end_turn');
 
-    const final = await client.messages.stream({ model: 'gemini/gemini-2.5-flash', max_tokens: 100, messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [weatherTool] }).finalMessage();
+    const final = await client.messages
+      .stream({
+        model: 'gemini/gemini-2.5-flash',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'Weather in Paris?' }],
+        tools: [weatherTool],
+      })
+      .finalMessage();
     expect(final.stop_reason).toBe('tool_use');
     const toolUse = final.content.find((block) => block.type === 'tool_use');
     expect(toolUse).toMatchObject({ type: 'tool_use', name: 'get_weather' });

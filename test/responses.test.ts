@@ -9,9 +9,13 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallOutcome } from '../src/core/outcome.ts';
+import { createKyselyResponseStore } from '../src/responses/response-store.ts';
 import { createResponsesExtension } from '../src/responses/responses-extension.ts';
+import { createStorage } from '../src/storage/database.ts';
 import { createStorageExtension } from '../src/storage/storage-extension.ts';
 import { type RunningGateway, startGateway } from './helpers/start-gateway.ts';
+import { createBackend } from './helpers/storage-backends.ts';
 import { type AnthropicSimulator, startAnthropicSimulator } from './simulators/anthropic-simulator.ts';
 import { type GeminiSimulator, startGeminiSimulator } from './simulators/gemini-simulator.ts';
 import { type Simulator, startOpenAISimulator } from './simulators/openai-simulator.ts';
@@ -92,7 +96,10 @@ describe('Responses API translated through chat (groq)', () => {
     ]);
     expect(upstream?.max_tokens).toBe(50);
     expect(upstream?.temperature).toBe(0.2);
-    expect(upstream?.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'answer', schema: { type: 'object' }, strict: true } });
+    expect(upstream?.response_format).toEqual({
+      type: 'json_schema',
+      json_schema: { name: 'answer', schema: { type: 'object' }, strict: true },
+    });
     expect(upstream).not.toHaveProperty('metadata');
     expect(upstream).not.toHaveProperty('input');
   });
@@ -101,7 +108,13 @@ describe('Responses API translated through chat (groq)', () => {
     const response = await client.responses.create({
       model: 'groq/llama-3.3-70b',
       input: [
-        { role: 'user', content: [{ type: 'input_text', text: 'What is this' }, { type: 'input_image', image_url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'low' }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'input_text', text: 'What is this' },
+            { type: 'input_image', image_url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'low' },
+          ],
+        },
         { type: 'function_call', call_id: 'call_1', name: 'get_weather', arguments: '{"location":"Paris"}' },
         { type: 'function_call_output', call_id: 'call_1', output: 'sunny' },
       ],
@@ -111,11 +124,26 @@ describe('Responses API translated through chat (groq)', () => {
     expect(response.output_text).toBe('Tool said: sunny');
     const upstream = groq.requests.at(-1)?.body;
     expect(upstream?.messages).toEqual([
-      { role: 'user', content: [{ type: 'text', text: 'What is this' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'low' } }] },
-      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'What is this' },
+          { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'low' } },
+        ],
+      },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } }],
+      },
       { role: 'tool', tool_call_id: 'call_1', content: 'sunny' },
     ]);
-    expect(upstream?.tools).toEqual([{ type: 'function', function: { name: 'get_weather', description: 'Weather for a place', parameters: weatherTool.parameters, strict: false } }]);
+    expect(upstream?.tools).toEqual([
+      {
+        type: 'function',
+        function: { name: 'get_weather', description: 'Weather for a place', parameters: weatherTool.parameters, strict: false },
+      },
+    ]);
     expect(upstream?.tool_choice).toEqual({ type: 'function', function: { name: 'get_weather' } });
   });
 
@@ -137,7 +165,9 @@ describe('Responses API translated through chat (groq)', () => {
     const messages = groq.requests.at(-1)?.body?.messages as Record<string, unknown>[];
     expect(messages.map((message) => message.role)).toEqual(['user', 'assistant', 'tool']);
     expect(messages[0]).toEqual({ role: 'user', content: 'Weather in Paris?' });
-    expect(messages[1]?.tool_calls).toEqual([{ id: call.call_id, type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } }]);
+    expect(messages[1]?.tool_calls).toEqual([
+      { id: call.call_id, type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } },
+    ]);
 
     const third = await client.responses.create({ model: 'groq/llama-3.3-70b', previous_response_id: second.id, input: 'Thanks' });
     expect(third.output_text).toBe('Hello from groq: Thanks');
@@ -152,14 +182,27 @@ describe('Responses API translated through chat (groq)', () => {
     for await (const event of stream) events.push(event);
     expect(events.map((event) => event.sequence_number)).toEqual(events.map((_event, index) => index));
     const types = events.map((event) => event.type);
-    expect(types.slice(0, 4)).toEqual(['response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added']);
-    expect(types.slice(-4)).toEqual(['response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.completed']);
+    expect(types.slice(0, 4)).toEqual([
+      'response.created',
+      'response.in_progress',
+      'response.output_item.added',
+      'response.content_part.added',
+    ]);
+    expect(types.slice(-4)).toEqual([
+      'response.output_text.done',
+      'response.content_part.done',
+      'response.output_item.done',
+      'response.completed',
+    ]);
     const text = events.flatMap((event) => (event.type === 'response.output_text.delta' ? [event.delta] : [])).join('');
     expect(text).toBe('Hello from groq: Stream please');
     const completed = events.at(-1);
     if (completed?.type !== 'response.completed') throw new Error('no completed event');
     expect(completed.response.usage).toMatchObject({ input_tokens: 2, output_tokens: 5 });
-    expect(completed.response.output[0]).toMatchObject({ type: 'message', content: [{ type: 'output_text', text: 'Hello from groq: Stream please' }] });
+    expect(completed.response.output[0]).toMatchObject({
+      type: 'message',
+      content: [{ type: 'output_text', text: 'Hello from groq: Stream please' }],
+    });
 
     const stored = await client.responses.retrieve(completed.response.id);
     expect(stored.output_text).toBe('Hello from groq: Stream please');
@@ -202,13 +245,19 @@ describe('Responses API translated through chat (groq)', () => {
     const deleted = await client.responses.delete(created.id);
     expect(deleted).toEqual({ id: created.id, object: 'response', deleted: true });
     await expect(client.responses.retrieve(created.id)).rejects.toMatchObject({ status: 404 });
-    const raw = await fetch(`${running.url}/v1/responses/${created.id}`, { method: 'DELETE', headers: { authorization: 'Bearer mg-test-key' } });
+    const raw = await fetch(`${running.url}/v1/responses/${created.id}`, {
+      method: 'DELETE',
+      headers: { authorization: 'Bearer mg-test-key' },
+    });
     expect(raw.status).toBe(404);
   });
 
   it('answers DELETE with the documented body', async () => {
     const created = await client.responses.create({ model: 'groq/llama-3.3-70b', input: 'bye' });
-    const raw = await fetch(`${running.url}/v1/responses/${created.id}`, { method: 'DELETE', headers: { authorization: 'Bearer mg-test-key' } });
+    const raw = await fetch(`${running.url}/v1/responses/${created.id}`, {
+      method: 'DELETE',
+      headers: { authorization: 'Bearer mg-test-key' },
+    });
     expect(raw.status).toBe(200);
     expect(await raw.json()).toEqual({ id: created.id, object: 'response', deleted: true });
   });
@@ -220,11 +269,15 @@ describe('Responses API translated through chat (groq)', () => {
   });
 
   it('rejects bad requests with OpenAI-shaped errors', async () => {
-    await expect(client.responses.create({ model: 'groq/llama-3.3-70b', input: 'x', previous_response_id: 'resp_missing' })).rejects.toMatchObject({
+    await expect(
+      client.responses.create({ model: 'groq/llama-3.3-70b', input: 'x', previous_response_id: 'resp_missing' }),
+    ).rejects.toMatchObject({
       status: 400,
       code: 'previous_response_not_found',
     });
-    await expect(client.responses.create({ model: 'groq/llama-3.3-70b', input: [{ type: 'bogus' } as never] })).rejects.toMatchObject({ status: 400 });
+    await expect(client.responses.create({ model: 'groq/llama-3.3-70b', input: [{ type: 'bogus' } as never] })).rejects.toMatchObject({
+      status: 400,
+    });
     await expect(client.responses.create({ model: 'no-such-model', input: 'x' })).rejects.toMatchObject({ status: 404 });
     await expect(client.responses.create({ model: 'groq/sim-rate-limited', input: 'x' })).rejects.toMatchObject({ status: 429 });
   });
@@ -242,7 +295,12 @@ describe('Responses API translated through chat (groq)', () => {
 
 describe('Responses API native (OpenAI)', () => {
   it('passes the request through and stores the upstream response', async () => {
-    const response = await client.responses.create({ model: 'gpt-4o-mini', input: 'Say hi', instructions: 'Be brief', metadata: { a: 'b' } });
+    const response = await client.responses.create({
+      model: 'gpt-4o-mini',
+      input: 'Say hi',
+      instructions: 'Be brief',
+      metadata: { a: 'b' },
+    });
     expect(response.id).toMatch(/^resp_sim/);
     expect(response.output_text).toBe('Hello from openai: Say hi');
     const upstream = openai.requests.at(-1);
@@ -283,7 +341,11 @@ describe('Responses API native (OpenAI)', () => {
     expect(upstream).not.toHaveProperty('previous_response_id');
     expect(upstream?.input).toEqual([
       { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Remember blue' }] },
-      { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Hello from groq: Remember blue', annotations: [], logprobs: [] }] },
+      {
+        type: 'message',
+        role: 'assistant',
+        content: [{ type: 'output_text', text: 'Hello from groq: Remember blue', annotations: [], logprobs: [] }],
+      },
       { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'What colour?' }] },
     ]);
   });
@@ -291,21 +353,34 @@ describe('Responses API native (OpenAI)', () => {
 
 describe('Responses API over the native Anthropic and Gemini providers', () => {
   it('creates and streams responses through the Anthropic provider', async () => {
-    const response = await client.responses.create({ model: 'anthropic/claude-sonnet-4-5', input: 'Say hi', instructions: 'Be brief', max_output_tokens: 200 });
+    const response = await client.responses.create({
+      model: 'anthropic/claude-sonnet-4-5',
+      input: 'Say hi',
+      instructions: 'Be brief',
+      max_output_tokens: 200,
+    });
     expect(response.status).toBe('completed');
     expect(response.output_text).toContain('Say hi');
     const upstream = anthropic.requests.at(-1)?.body;
     expect(upstream?.max_tokens).toBe(200);
     expect(JSON.stringify(upstream?.system)).toContain('Be brief');
 
-    const final = await client.responses.stream({ model: 'anthropic/claude-sonnet-4-5', input: 'Stream please', max_output_tokens: 200 }).finalResponse();
+    const final = await client.responses
+      .stream({ model: 'anthropic/claude-sonnet-4-5', input: 'Stream please', max_output_tokens: 200 })
+      .finalResponse();
     expect(final.output_text).toContain('Stream please');
     expect(final.usage?.input_tokens).toBeGreaterThan(0);
   });
 
   it('hands signed thinking back to Anthropic across a tool call with previous_response_id', async () => {
     const first = await client.responses
-      .stream({ model: 'anthropic/claude-sonnet-4-5', input: 'Weather in Paris?', tools: [weatherTool], reasoning: { effort: 'low' }, max_output_tokens: 4096 })
+      .stream({
+        model: 'anthropic/claude-sonnet-4-5',
+        input: 'Weather in Paris?',
+        tools: [weatherTool],
+        reasoning: { effort: 'low' },
+        max_output_tokens: 4096,
+      })
       .finalResponse();
     const reasoning = first.output.find((item) => item.type === 'reasoning');
     expect(reasoning?.type === 'reasoning' && reasoning.encrypted_content).toMatch(/^mgthink_/);
@@ -321,12 +396,14 @@ describe('Responses API over the native Anthropic and Gemini providers', () => {
       max_output_tokens: 4096,
     });
     expect(second.output_text).toContain('sunny');
-    const assistant = (anthropic.requests.at(-1)?.body?.messages as Record<string, unknown>[])[1];
+    const assistant = ((anthropic.requests.at(-1)?.body?.messages ?? []) as Record<string, unknown>[])[1];
     expect(JSON.stringify(assistant)).toContain('EqSim');
   });
 
   it('keeps Gemini thought signatures across a tool call with previous_response_id', async () => {
-    const first = await client.responses.stream({ model: 'gemini/gemini-2.5-flash', input: 'Weather in Paris?', tools: [weatherTool] }).finalResponse();
+    const first = await client.responses
+      .stream({ model: 'gemini/gemini-2.5-flash', input: 'Weather in Paris?', tools: [weatherTool] })
+      .finalResponse();
     const call = first.output.find((item) => item.type === 'function_call');
     if (call?.type !== 'function_call') throw new Error('no function call');
     expect(call.name).toBe('get_weather');
@@ -339,5 +416,94 @@ describe('Responses API over the native Anthropic and Gemini providers', () => {
     });
     expect(second.status).toBe('completed');
     expect(second.output.length).toBeGreaterThan(0);
+  });
+});
+
+describe('Responses API records and failures', () => {
+  it('emits one outcome per call with endpoint responses and usage', async () => {
+    const outcomes: CallOutcome[] = [];
+    const unsubscribe = running.gateway.bus.subscribe((outcome) => outcomes.push(outcome));
+    try {
+      await client.responses.create({ model: 'groq/llama-3.3-70b', input: 'count me' });
+      const stream = await client.responses.create({ model: 'gpt-4o-mini', input: 'count me too', stream: true });
+      for await (const _event of stream) {
+        // drain
+      }
+    } finally {
+      unsubscribe();
+    }
+    expect(outcomes.map((outcome) => [outcome.endpoint, outcome.provider, outcome.stream, outcome.status])).toEqual([
+      ['responses', 'groq', false, 200],
+      ['responses', 'openai', true, 200],
+    ]);
+    expect(outcomes[0]?.usage).toMatchObject({ inputTokens: 2, outputTokens: 5 });
+    expect(outcomes[1]?.usage).toMatchObject({ inputTokens: 3 });
+  });
+
+  it('ends a translated stream that fails upstream with error and response.failed events', async () => {
+    const raw = await fetch(`${running.url}/v1/responses`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer mg-test-key', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'anthropic/sim-overloaded-stream', input: 'Hi', stream: true }),
+    });
+    expect(raw.status).toBe(200);
+    const text = await raw.text();
+    const names = [...text.matchAll(/^event: (.+)$/gm)].map((match) => match[1]);
+    expect(names[0]).toBe('response.created');
+    expect(names.slice(-2)).toEqual(['error', 'response.failed']);
+    const sequence = [...text.matchAll(/"sequence_number":(\d+)/g)].map((match) => Number(match[1]));
+    expect(sequence).toEqual(sequence.map((_value, index) => index));
+  });
+});
+
+describe.each(['sqlite', 'postgresql'] as const)('response store on %s', (backendName) => {
+  it('saves, reads, replaces and deletes responses', async () => {
+    const backend = createBackend(backendName);
+    const storage = await createStorage(backend.settings);
+    try {
+      const store = createKyselyResponseStore(storage.db as never);
+      const stored = {
+        id: 'resp_store_test',
+        createdAt: 1_764_000_000_123,
+        provider: 'groq',
+        model: 'llama',
+        native: true,
+        previousResponseId: 'resp_before',
+        response: { id: 'resp_store_test', object: 'response', output: [{ type: 'message', content: [{ type: 'output_text', text: 'héllo' }] }] },
+        inputItems: [{ id: 'msg_1', type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] }],
+      };
+      await store.save(stored);
+      expect(await store.get('resp_store_test')).toEqual(stored);
+      await store.save({ ...stored, response: { ...stored.response, status: 'completed' } });
+      expect((await store.get('resp_store_test'))?.response.status).toBe('completed');
+      expect(await store.get('resp_missing')).toBeNull();
+      expect(await store.delete('resp_store_test')).toBe(true);
+      expect(await store.delete('resp_store_test')).toBe(false);
+    } finally {
+      await storage.close();
+      await backend.cleanup();
+    }
+  });
+});
+
+describe('Responses API on PostgreSQL storage', () => {
+  it('creates, continues and retrieves responses stored in PostgreSQL', async () => {
+    const backend = createBackend('postgresql');
+    const logger = pino({ level: 'silent' });
+    const gateway = await startGateway(
+      { GROQ_API_KEY: 'gsk-groq', GROQ_BASE_URL: groq.baseUrl, ...backend.env },
+      { extensions: [createStorageExtension(), createResponsesExtension(logger)] },
+    );
+    try {
+      const pgClient = new OpenAI({ apiKey: 'unused', baseURL: `${gateway.url}/v1`, maxRetries: 0 });
+      const first = await pgClient.responses.create({ model: 'llama-3.3-70b', input: 'Remember red' });
+      const second = await pgClient.responses.create({ model: 'llama-3.3-70b', previous_response_id: first.id, input: 'Colour?' });
+      expect((groq.requests.at(-1)?.body?.messages as unknown[]).length).toBe(3);
+      expect((await pgClient.responses.retrieve(second.id)).output_text).toBe('Hello from groq: Colour?');
+      expect((await pgClient.responses.inputItems.list(first.id)).data).toHaveLength(1);
+    } finally {
+      await gateway.close();
+      await backend.cleanup();
+    }
   });
 });

@@ -65,7 +65,16 @@ export function createMessagesStreamTranslator(model: string): MessagesStreamTra
 
   return {
     start() {
-      const message = { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: messageUsage(null) };
+      const message = {
+        id,
+        type: 'message',
+        role: 'assistant',
+        model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: messageUsage(null),
+      };
       return [
         { event: 'message_start', data: { type: 'message_start', message } },
         { event: 'ping', data: { type: 'ping' } },
@@ -124,7 +133,12 @@ export function createMessagesStreamTranslator(model: string): MessagesStreamTra
             block = startBlock(
               events,
               'tool_use',
-              { type: 'tool_use', id: encodeToolCallId(typeof call.id === 'string' ? call.id : createToolUseId(), call.extra_content), name: typeof fn.name === 'string' ? fn.name : '', input: {} },
+              {
+                type: 'tool_use',
+                id: encodeToolCallId(typeof call.id === 'string' ? call.id : createToolUseId(), call.extra_content),
+                name: typeof fn.name === 'string' ? fn.name : '',
+                input: {},
+              },
               toolIndex,
             );
             toolBlocks.set(toolIndex, block);
@@ -152,12 +166,24 @@ export function createMessagesStreamTranslator(model: string): MessagesStreamTra
       }
       finalStopReason = sawToolCall && finishReason === 'stop' ? 'tool_use' : stopReason(finishReason);
       finalUsage = messageUsage(usage);
-      events.push({ event: 'message_delta', data: { type: 'message_delta', delta: { stop_reason: finalStopReason, stop_sequence: null }, usage: finalUsage } });
+      events.push({
+        event: 'message_delta',
+        data: { type: 'message_delta', delta: { stop_reason: finalStopReason, stop_sequence: null }, usage: finalUsage },
+      });
       events.push({ event: 'message_stop', data: { type: 'message_stop' } });
       return events;
     },
     message() {
-      return { id, type: 'message', role: 'assistant', model, content, stop_reason: finalStopReason, stop_sequence: null, usage: finalUsage };
+      return {
+        id,
+        type: 'message',
+        role: 'assistant',
+        model,
+        content,
+        stop_reason: finalStopReason,
+        stop_sequence: null,
+        usage: finalUsage,
+      };
     },
   };
 }

@@ -78,7 +78,9 @@ export function chatCompletionToMessage(completion: Json, model: string, usage: 
 export function thinkingContent(message: Json): Json[] {
   if (Array.isArray(message.thinking_blocks) && message.thinking_blocks.length > 0) {
     return (message.thinking_blocks as Json[]).map((block) =>
-      block.type === 'redacted_thinking' ? { type: 'redacted_thinking', data: block.data } : { type: 'thinking', thinking: String(block.thinking ?? ''), signature: String(block.signature ?? '') },
+      block.type === 'redacted_thinking'
+        ? { type: 'redacted_thinking', data: block.data }
+        : { type: 'thinking', thinking: String(block.thinking ?? ''), signature: String(block.signature ?? '') },
     );
   }
   const reasoning = message.reasoning_content ?? message.reasoning;

@@ -45,10 +45,12 @@ function asObject(value: unknown): Json | undefined {
 
 function blocksOf(content: unknown, path: string): Json[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
-  if (!Array.isArray(content)) throw invalidRequest(`${path}: content must be a string or an array of content blocks`, path, 'invalid_type');
+  if (!Array.isArray(content))
+    throw invalidRequest(`${path}: content must be a string or an array of content blocks`, path, 'invalid_type');
   return content.map((block, index) => {
     const object = asObject(block);
-    if (!object || typeof object.type !== 'string') throw invalidRequest(`${path}.${index}: content block must be an object with a type`, `${path}.${index}`, 'invalid_value');
+    if (!object || typeof object.type !== 'string')
+      throw invalidRequest(`${path}.${index}: content block must be an object with a type`, `${path}.${index}`, 'invalid_value');
     return object;
   });
 }
@@ -93,7 +95,8 @@ function systemContent(system: unknown, options: MessagesTranslationOptions): st
   if (!Array.isArray(system)) throw invalidRequest('system: must be a string or an array of text blocks', 'system', 'invalid_type');
   const blocks = system.map((block, index) => {
     const object = asObject(block);
-    if (object?.type !== 'text' || typeof object.text !== 'string') throw invalidRequest(`system.${index}: must be a text block`, `system.${index}`, 'invalid_value');
+    if (object?.type !== 'text' || typeof object.text !== 'string')
+      throw invalidRequest(`system.${index}: must be a text block`, `system.${index}`, 'invalid_value');
     return object;
   });
   if (options.anthropicNative && blocks.some((block) => block.cache_control !== undefined)) {
@@ -115,7 +118,8 @@ export function effortForBudget(budget: number): 'low' | 'medium' | 'high' {
 }
 
 function translateMessages(messages: unknown, droppedParams: string[], options: MessagesTranslationOptions): Json[] {
-  if (!Array.isArray(messages) || messages.length === 0) throw invalidRequest('messages: must be a non-empty array', 'messages', 'invalid_value');
+  if (!Array.isArray(messages) || messages.length === 0)
+    throw invalidRequest('messages: must be a non-empty array', 'messages', 'invalid_value');
   const chat: Json[] = [];
   messages.forEach((raw, index) => {
     const path = `messages.${index}`;
@@ -132,10 +136,18 @@ function translateMessages(messages: unknown, droppedParams: string[], options: 
         if (block.type === 'text') text += String(block.text ?? '');
         else if (block.type === 'tool_use') {
           if (typeof block.id !== 'string' || typeof block.name !== 'string') {
-            throw invalidRequest(`${path}.content.${blockIndex}: tool_use needs id and name`, `${path}.content.${blockIndex}`, 'invalid_value');
+            throw invalidRequest(
+              `${path}.content.${blockIndex}: tool_use needs id and name`,
+              `${path}.content.${blockIndex}`,
+              'invalid_value',
+            );
           }
           const decoded = decodeToolCallId(block.id);
-          const call: Json = { id: decoded.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } };
+          const call: Json = {
+            id: decoded.id,
+            type: 'function',
+            function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) },
+          };
           if (decoded.extraContent) call.extra_content = decoded.extraContent;
           toolCalls.push(call);
         } else if (block.type === 'thinking' || block.type === 'redacted_thinking') {
@@ -171,9 +183,14 @@ function translateMessages(messages: unknown, droppedParams: string[], options: 
           break;
         }
         case 'tool_result': {
-          if (typeof block.tool_use_id !== 'string') throw invalidRequest(`${blockPath}: tool_result needs tool_use_id`, `${blockPath}.tool_use_id`, 'invalid_value');
+          if (typeof block.tool_use_id !== 'string')
+            throw invalidRequest(`${blockPath}: tool_result needs tool_use_id`, `${blockPath}.tool_use_id`, 'invalid_value');
           const text = toolResultText(block.content, droppedParams);
-          chat.push({ role: 'tool', tool_call_id: decodeToolCallId(block.tool_use_id).id, content: block.is_error === true ? `Error: ${text}` : text });
+          chat.push({
+            role: 'tool',
+            tool_call_id: decodeToolCallId(block.tool_use_id).id,
+            content: block.is_error === true ? `Error: ${text}` : text,
+          });
           break;
         }
         default:
@@ -194,7 +211,8 @@ function translateTools(tools: unknown, droppedParams: string[], options: Messag
   const translated: Json[] = [];
   tools.forEach((raw, index) => {
     const tool = asObject(raw);
-    if (!tool || typeof tool.name !== 'string') throw invalidRequest(`tools.${index}.name: Field required`, `tools.${index}.name`, 'invalid_value');
+    if (!tool || typeof tool.name !== 'string')
+      throw invalidRequest(`tools.${index}.name: Field required`, `tools.${index}.name`, 'invalid_value');
     if (tool.type !== undefined && tool.type !== 'custom' && !options.anthropicNative) {
       // Anthropic server tools (web_search_…, bash_…, text_editor_…) have no chat equivalent.
       droppedParams.push(`tools.${String(tool.type)}`);
@@ -213,7 +231,11 @@ function translateTools(tools: unknown, droppedParams: string[], options: Messag
 }
 
 /** Builds the chat request; parameters that cannot be expressed are added to `droppedParams`. */
-export function messagesToChatRequest(body: Json, droppedParams: string[], options: MessagesTranslationOptions = { anthropicNative: false }): Json {
+export function messagesToChatRequest(
+  body: Json,
+  droppedParams: string[],
+  options: MessagesTranslationOptions = { anthropicNative: false },
+): Json {
   const chat: Json = {};
   for (const [key, value] of Object.entries(body)) {
     if (!handledFields.has(key)) chat[key] = value;
@@ -229,7 +251,8 @@ export function messagesToChatRequest(body: Json, droppedParams: string[], optio
   chat.messages = messages;
   chat.max_tokens = body.max_tokens;
   if (body.stop_sequences !== undefined) {
-    if (!Array.isArray(body.stop_sequences)) throw invalidRequest('stop_sequences: must be an array of strings', 'stop_sequences', 'invalid_type');
+    if (!Array.isArray(body.stop_sequences))
+      throw invalidRequest('stop_sequences: must be an array of strings', 'stop_sequences', 'invalid_type');
     if (body.stop_sequences.length > 0) chat.stop = body.stop_sequences;
   }
   if (body.temperature !== undefined) chat.temperature = body.temperature;
@@ -248,7 +271,8 @@ export function messagesToChatRequest(body: Json, droppedParams: string[], optio
     if (tools && tools.length > 0) {
       if (choice.type === 'auto') chat.tool_choice = 'auto';
       else if (choice.type === 'any') chat.tool_choice = 'required';
-      else if (choice.type === 'tool' && typeof choice.name === 'string') chat.tool_choice = { type: 'function', function: { name: choice.name } };
+      else if (choice.type === 'tool' && typeof choice.name === 'string')
+        chat.tool_choice = { type: 'function', function: { name: choice.name } };
       if (choice.disable_parallel_tool_use === true) chat.parallel_tool_calls = false;
     }
   }

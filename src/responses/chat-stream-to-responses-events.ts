@@ -71,18 +71,36 @@ export function createResponsesStreamTranslator(shell: ResponseShell): Responses
     const outputIndex = current.outputIndex;
     if (current.kind === 'message') {
       const part = outputTextPart(current.text);
-      events.push(event('response.output_text.done', { item_id: itemId, output_index: outputIndex, content_index: 0, text: current.text, logprobs: [] }));
+      events.push(
+        event('response.output_text.done', {
+          item_id: itemId,
+          output_index: outputIndex,
+          content_index: 0,
+          text: current.text,
+          logprobs: [],
+        }),
+      );
       events.push(event('response.content_part.done', { item_id: itemId, output_index: outputIndex, content_index: 0, part }));
       current.item.content = [part];
     } else if (current.kind === 'reasoning') {
       const part = { type: 'reasoning_text', text: current.text };
-      events.push(event('response.reasoning_text.done', { item_id: itemId, output_index: outputIndex, content_index: 0, text: current.text }));
+      events.push(
+        event('response.reasoning_text.done', { item_id: itemId, output_index: outputIndex, content_index: 0, text: current.text }),
+      );
       events.push(event('response.content_part.done', { item_id: itemId, output_index: outputIndex, content_index: 0, part }));
       current.item.content = [part];
-      if (current.thinkingBlocks && current.thinkingBlocks.length > 0) current.item.encrypted_content = encodeThinkingBlocks(current.thinkingBlocks);
+      if (current.thinkingBlocks && current.thinkingBlocks.length > 0)
+        current.item.encrypted_content = encodeThinkingBlocks(current.thinkingBlocks);
     } else {
       current.item.arguments = current.text;
-      events.push(event('response.function_call_arguments.done', { item_id: itemId, output_index: outputIndex, name: current.item.name, arguments: current.text }));
+      events.push(
+        event('response.function_call_arguments.done', {
+          item_id: itemId,
+          output_index: outputIndex,
+          name: current.item.name,
+          arguments: current.text,
+        }),
+      );
     }
     if (current.kind !== 'reasoning') current.item.status = 'completed';
     output[outputIndex] = current.item;
@@ -98,16 +116,28 @@ export function createResponsesStreamTranslator(shell: ResponseShell): Responses
     open = current;
     events.push(event('response.output_item.added', { output_index: outputIndex, item: structuredClone(item) }));
     if (kind === 'message') {
-      events.push(event('response.content_part.added', { item_id: item.id, output_index: outputIndex, content_index: 0, part: outputTextPart('') }));
+      events.push(
+        event('response.content_part.added', { item_id: item.id, output_index: outputIndex, content_index: 0, part: outputTextPart('') }),
+      );
     } else if (kind === 'reasoning') {
-      events.push(event('response.content_part.added', { item_id: item.id, output_index: outputIndex, content_index: 0, part: { type: 'reasoning_text', text: '' } }));
+      events.push(
+        event('response.content_part.added', {
+          item_id: item.id,
+          output_index: outputIndex,
+          content_index: 0,
+          part: { type: 'reasoning_text', text: '' },
+        }),
+      );
     }
     return current;
   }
 
   return {
     start() {
-      return [event('response.created', { response: snapshot('in_progress') }), event('response.in_progress', { response: snapshot('in_progress') })];
+      return [
+        event('response.created', { response: snapshot('in_progress') }),
+        event('response.in_progress', { response: snapshot('in_progress') }),
+      ];
     },
     add(chunk) {
       const events: ResponsesEvent[] = [];
@@ -117,18 +147,40 @@ export function createResponsesStreamTranslator(shell: ResponseShell): Responses
       const delta = (choice.delta ?? {}) as Json;
       const reasoning = delta.reasoning_content ?? delta.reasoning;
       if (typeof reasoning === 'string' && reasoning !== '') {
-        const current = open?.kind === 'reasoning' ? open : openItem(events, 'reasoning', { id: createItemId('rs'), type: 'reasoning', summary: [], content: [] });
+        const current =
+          open?.kind === 'reasoning'
+            ? open
+            : openItem(events, 'reasoning', { id: createItemId('rs'), type: 'reasoning', summary: [], content: [] });
         current.text += reasoning;
-        events.push(event('response.reasoning_text.delta', { item_id: current.item.id, output_index: current.outputIndex, content_index: 0, delta: reasoning }));
+        events.push(
+          event('response.reasoning_text.delta', {
+            item_id: current.item.id,
+            output_index: current.outputIndex,
+            content_index: 0,
+            delta: reasoning,
+          }),
+        );
       }
       if (Array.isArray(delta.thinking_blocks) && delta.thinking_blocks.length > 0) {
-        const current = open?.kind === 'reasoning' ? open : openItem(events, 'reasoning', { id: createItemId('rs'), type: 'reasoning', summary: [], content: [] });
+        const current =
+          open?.kind === 'reasoning'
+            ? open
+            : openItem(events, 'reasoning', { id: createItemId('rs'), type: 'reasoning', summary: [], content: [] });
         current.thinkingBlocks = [...(current.thinkingBlocks ?? []), ...(delta.thinking_blocks as Json[])];
         if (current.text === '') {
-          const text = (delta.thinking_blocks as Json[]).map((block) => (typeof block.thinking === 'string' ? block.thinking : '')).join('');
+          const text = (delta.thinking_blocks as Json[])
+            .map((block) => (typeof block.thinking === 'string' ? block.thinking : ''))
+            .join('');
           if (text !== '') {
             current.text = text;
-            events.push(event('response.reasoning_text.delta', { item_id: current.item.id, output_index: current.outputIndex, content_index: 0, delta: text }));
+            events.push(
+              event('response.reasoning_text.delta', {
+                item_id: current.item.id,
+                output_index: current.outputIndex,
+                content_index: 0,
+                delta: text,
+              }),
+            );
           }
         }
       }
@@ -136,9 +188,23 @@ export function createResponsesStreamTranslator(shell: ResponseShell): Responses
         const current =
           open?.kind === 'message'
             ? open
-            : openItem(events, 'message', { id: createItemId('msg'), type: 'message', status: 'in_progress', role: 'assistant', content: [] });
+            : openItem(events, 'message', {
+                id: createItemId('msg'),
+                type: 'message',
+                status: 'in_progress',
+                role: 'assistant',
+                content: [],
+              });
         current.text += delta.content;
-        events.push(event('response.output_text.delta', { item_id: current.item.id, output_index: current.outputIndex, content_index: 0, delta: delta.content, logprobs: [] }));
+        events.push(
+          event('response.output_text.delta', {
+            item_id: current.item.id,
+            output_index: current.outputIndex,
+            content_index: 0,
+            delta: delta.content,
+            logprobs: [],
+          }),
+        );
       }
       if (Array.isArray(delta.tool_calls)) {
         for (const raw of delta.tool_calls as Json[]) {
@@ -167,7 +233,13 @@ export function createResponsesStreamTranslator(shell: ResponseShell): Responses
           }
           if (typeof fn.arguments === 'string' && fn.arguments !== '') {
             current.text += fn.arguments;
-            events.push(event('response.function_call_arguments.delta', { item_id: current.item.id, output_index: current.outputIndex, delta: fn.arguments }));
+            events.push(
+              event('response.function_call_arguments.delta', {
+                item_id: current.item.id,
+                output_index: current.outputIndex,
+                delta: fn.arguments,
+              }),
+            );
           }
         }
       }

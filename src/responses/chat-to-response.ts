@@ -84,7 +84,12 @@ export function chatCompletionToResponse(completion: Json, shell: ResponseShell,
   const reasoning = message.reasoning_content ?? message.reasoning;
   const thinkingBlocks = Array.isArray(message.thinking_blocks) ? (message.thinking_blocks as Json[]) : [];
   if ((typeof reasoning === 'string' && reasoning !== '') || thinkingBlocks.length > 0) {
-    const item: Json = { id: createItemId('rs'), type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: typeof reasoning === 'string' ? reasoning : '' }] };
+    const item: Json = {
+      id: createItemId('rs'),
+      type: 'reasoning',
+      summary: [],
+      content: [{ type: 'reasoning_text', text: typeof reasoning === 'string' ? reasoning : '' }],
+    };
     if (thinkingBlocks.length > 0) item.encrypted_content = encodeThinkingBlocks(thinkingBlocks);
     output.push(item);
   }

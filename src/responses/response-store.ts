@@ -5,8 +5,8 @@
  * handle (table `responses`, added through the migration registry).
  */
 import type { Kysely } from 'kysely';
-import { registerMigration, type StorageDialect } from '../storage/database.ts';
 import type { Json } from '../providers/types.ts';
+import { registerMigration, type StorageDialect } from '../storage/database.ts';
 
 export interface StoredResponse {
   id: string;

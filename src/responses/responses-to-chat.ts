@@ -54,7 +54,9 @@ function asObject(value: unknown): Json | undefined {
 export function normalizeInputItems(input: unknown): Json[] {
   if (input === undefined || input === null) return [];
   if (typeof input === 'string') {
-    return [{ id: createItemId('msg'), type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: input }] }];
+    return [
+      { id: createItemId('msg'), type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: input }] },
+    ];
   }
   if (!Array.isArray(input)) throw invalidRequest("'input' must be a string or an array of input items", 'input', 'invalid_type');
   return input.map((raw, index) => {
@@ -64,7 +66,11 @@ export function normalizeInputItems(input: unknown): Json[] {
     if (type === 'message') {
       const role = item.role;
       if (role !== 'user' && role !== 'assistant' && role !== 'system' && role !== 'developer') {
-        throw invalidRequest(`input[${index}].role must be one of user, assistant, system, developer`, `input[${index}].role`, 'invalid_value');
+        throw invalidRequest(
+          `input[${index}].role must be one of user, assistant, system, developer`,
+          `input[${index}].role`,
+          'invalid_value',
+        );
       }
       const content =
         typeof item.content === 'string'
@@ -73,13 +79,25 @@ export function normalizeInputItems(input: unknown): Json[] {
             ? item.content
             : null;
       if (!content) throw invalidRequest(`input[${index}].content must be a string or an array`, `input[${index}].content`, 'invalid_type');
-      return { ...item, id: typeof item.id === 'string' ? item.id : createItemId('msg'), type: 'message', role, status: item.status ?? 'completed', content };
+      return {
+        ...item,
+        id: typeof item.id === 'string' ? item.id : createItemId('msg'),
+        type: 'message',
+        role,
+        status: item.status ?? 'completed',
+        content,
+      };
     }
     if (type === 'function_call') {
       if (typeof item.call_id !== 'string' || typeof item.name !== 'string') {
         throw invalidRequest(`input[${index}] (function_call) needs 'call_id' and 'name'`, `input[${index}]`, 'invalid_value');
       }
-      return { ...item, id: typeof item.id === 'string' ? item.id : createItemId('fc'), arguments: typeof item.arguments === 'string' ? item.arguments : JSON.stringify(item.arguments ?? {}), status: item.status ?? 'completed' };
+      return {
+        ...item,
+        id: typeof item.id === 'string' ? item.id : createItemId('fc'),
+        arguments: typeof item.arguments === 'string' ? item.arguments : JSON.stringify(item.arguments ?? {}),
+        status: item.status ?? 'completed',
+      };
     }
     if (type === 'function_call_output') {
       if (typeof item.call_id !== 'string') {
@@ -88,7 +106,11 @@ export function normalizeInputItems(input: unknown): Json[] {
       return { ...item, id: typeof item.id === 'string' ? item.id : createItemId('fc'), status: item.status ?? 'completed' };
     }
     if (type === 'reasoning') return { ...item, id: typeof item.id === 'string' ? item.id : createItemId('rs') };
-    throw invalidRequest(`input[${index}]: item type '${String(type)}' is not supported by this gateway`, `input[${index}].type`, 'invalid_value');
+    throw invalidRequest(
+      `input[${index}]: item type '${String(type)}' is not supported by this gateway`,
+      `input[${index}].type`,
+      'invalid_value',
+    );
   });
 }
 
@@ -148,7 +170,9 @@ export function itemsToChatMessages(items: Json[], droppedParams: string[]): Jso
     const path = `input[${index}]`;
     if (item.type === 'message') {
       const content = Array.isArray(item.content) ? item.content : [];
-      const parts = content.map((part, partIndex) => partToChat(part, `${path}.content[${partIndex}]`, droppedParams)).filter((part): part is Json => part !== null);
+      const parts = content
+        .map((part, partIndex) => partToChat(part, `${path}.content[${partIndex}]`, droppedParams))
+        .filter((part): part is Json => part !== null);
       const role = item.role === 'developer' ? 'system' : String(item.role);
       if (role === 'assistant' || role === 'system') {
         messages.push({ role, content: parts.map((part) => (part.type === 'text' ? String(part.text) : '')).join('') });
@@ -160,7 +184,11 @@ export function itemsToChatMessages(items: Json[], droppedParams: string[]): Jso
     }
     if (item.type === 'function_call') {
       const decoded = decodeToolCallId(String(item.call_id));
-      const call: Json = { id: decoded.id, type: 'function', function: { name: String(item.name), arguments: String(item.arguments ?? '{}') } };
+      const call: Json = {
+        id: decoded.id,
+        type: 'function',
+        function: { name: String(item.name), arguments: String(item.arguments ?? '{}') },
+      };
       if (decoded.extraContent) call.extra_content = decoded.extraContent;
       const last = messages.at(-1);
       if (last && last.role === 'assistant') {
@@ -177,7 +205,9 @@ export function itemsToChatMessages(items: Json[], droppedParams: string[]): Jso
       let content: string;
       if (typeof output === 'string') content = output;
       else if (Array.isArray(output)) {
-        content = output.map((part) => (asObject(part) && typeof (part as Json).text === 'string' ? String((part as Json).text) : '')).join('');
+        content = output
+          .map((part) => (asObject(part) && typeof (part as Json).text === 'string' ? String((part as Json).text) : ''))
+          .join('');
       } else content = JSON.stringify(output ?? '');
       messages.push({ role: 'tool', tool_call_id: decodeToolCallId(String(item.call_id)).id, content });
     }
@@ -269,7 +299,15 @@ export function responsesToChatRequest(body: Json, inputItems: Json[], history: 
   if (reasoning && typeof reasoning.effort === 'string') chat.reasoning_effort = reasoning.effort;
   if (reasoning && reasoning.summary !== undefined && reasoning.summary !== null) droppedParams.push('reasoning.summary');
   if (body.max_output_tokens !== undefined && body.max_output_tokens !== null) chat.max_tokens = body.max_output_tokens;
-  for (const key of ['temperature', 'top_p', 'parallel_tool_calls', 'user', 'service_tier', 'prompt_cache_key', 'safety_identifier'] as const) {
+  for (const key of [
+    'temperature',
+    'top_p',
+    'parallel_tool_calls',
+    'user',
+    'service_tier',
+    'prompt_cache_key',
+    'safety_identifier',
+  ] as const) {
     if (body[key] !== undefined && body[key] !== null) chat[key] = body[key];
   }
   if (typeof body.top_logprobs === 'number' && body.top_logprobs > 0) {

@@ -19,7 +19,8 @@ export function decodeToolCallId(id: string): { id: string; extraContent?: Json 
   if (position === -1) return { id };
   try {
     const parsed = JSON.parse(Buffer.from(id.slice(position + marker.length), 'base64url').toString('utf8')) as unknown;
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return { id: id.slice(0, position), extraContent: parsed as Json };
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed))
+      return { id: id.slice(0, position), extraContent: parsed as Json };
   } catch {
     // not ours: keep the id as the client sent it
   }

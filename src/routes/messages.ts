@@ -7,17 +7,35 @@
 import { GatewayError, invalidRequest, toGatewayError } from '../core/errors.ts';
 import { sseFrame } from '../core/sse.ts';
 import type { GatewayReply, GatewayRequest, Route } from '../http/types.ts';
-import type { Json } from '../providers/types.ts';
 import { anthropicErrorBody } from '../messages/anthropic-errors.ts';
 import { createMessagesStreamTranslator, type MessagesEvent } from '../messages/chat-stream-to-messages-events.ts';
 import { chatCompletionToMessage } from '../messages/chat-to-message.ts';
 import { messagesToChatRequest } from '../messages/messages-to-chat.ts';
-import { callHeaders, requireModel, requireObjectBody, resolveModel, type RouteDependencies, trackCall, withTracking } from './model-call.ts';
+import type { Json } from '../providers/types.ts';
+import {
+  callHeaders,
+  type RouteDependencies,
+  requireModel,
+  requireObjectBody,
+  resolveModel,
+  trackCall,
+  withTracking,
+} from './model-call.ts';
 
 export function createMessagesRoutes(dependencies: RouteDependencies): Route[] {
   return [
-    { method: 'POST', path: '/v1/messages', authenticated: true, handler: (request) => anthropicErrors(() => handleMessages(dependencies, request)) },
-    { method: 'POST', path: '/v1/messages/count_tokens', authenticated: true, handler: (request) => anthropicErrors(async () => countTokens(request)) },
+    {
+      method: 'POST',
+      path: '/v1/messages',
+      authenticated: true,
+      handler: (request) => anthropicErrors(() => handleMessages(dependencies, request)),
+    },
+    {
+      method: 'POST',
+      path: '/v1/messages/count_tokens',
+      authenticated: true,
+      handler: (request) => anthropicErrors(async () => countTokens(request)),
+    },
   ];
 }
 
@@ -41,10 +59,13 @@ async function handleMessages(dependencies: RouteDependencies, request: GatewayR
   const tracker = trackCall(dependencies, request, 'messages', body, stream);
   return withTracking(tracker, async () => {
     const model = requireModel(body);
-    if (body.stream !== undefined && typeof body.stream !== 'boolean') throw invalidRequest('stream: must be a boolean', 'stream', 'invalid_type');
+    if (body.stream !== undefined && typeof body.stream !== 'boolean')
+      throw invalidRequest('stream: must be a boolean', 'stream', 'invalid_type');
     const resolved = await resolveModel(dependencies.registry, model);
     tracker.setResolved(resolved);
-    const chatRequest = messagesToChatRequest(body, tracker.context.droppedParams, { anthropicNative: resolved.provider.type === 'anthropic' });
+    const chatRequest = messagesToChatRequest(body, tracker.context.droppedParams, {
+      anthropicNative: resolved.provider.type === 'anthropic',
+    });
     const result = await resolved.provider.chatCompletions({ ...chatRequest, model: resolved.model }, tracker.context);
     if (result.kind === 'json') {
       const message = chatCompletionToMessage(result.body, model, result.usage);
@@ -78,7 +99,10 @@ async function handleMessages(dependencies: RouteDependencies, request: GatewayR
       errorFrames: (errorBody) => {
         const error = ((errorBody as Json).error ?? {}) as Json;
         const status = typeof error.type === 'string' && error.type === 'timeout_error' ? 504 : 502;
-        const gatewayError = new GatewayError(String(error.message ?? 'stream failed'), { status, code: String(error.code ?? 'upstream_stream_error') });
+        const gatewayError = new GatewayError(String(error.message ?? 'stream failed'), {
+          status,
+          code: String(error.code ?? 'upstream_stream_error'),
+        });
         const anthropic = anthropicErrorBody(gatewayError);
         if (status === 502) anthropic.error.type = 'api_error';
         return sseFrame(JSON.stringify(anthropic), 'error');
@@ -87,7 +111,11 @@ async function handleMessages(dependencies: RouteDependencies, request: GatewayR
         tracker.finish({
           status: end.error ? 502 : end.clientGone ? 499 : 200,
           usage: streamResult.usage(),
-          error: end.error ?? (end.clientGone ? new GatewayError('Client closed the request', { status: 499, code: 'client_closed_request', retryable: false }) : undefined),
+          error:
+            end.error ??
+            (end.clientGone
+              ? new GatewayError('Client closed the request', { status: 499, code: 'client_closed_request', retryable: false })
+              : undefined),
           responseBody: finished ? translator.message() : undefined,
           firstByteMs,
           responseHeaders: result.headers,
@@ -117,5 +145,10 @@ async function countTokens(request: GatewayRequest): Promise<GatewayReply> {
   requireModel(body);
   if (!Array.isArray(body.messages)) throw invalidRequest('messages: Field required', 'messages', 'missing_required_parameter');
   const characters = textLength(body.system) + textLength(body.messages) + textLength(body.tools);
-  return { kind: 'json', status: 200, headers: { 'x-modelgate-estimate': 'true' }, body: { input_tokens: Math.max(1, Math.ceil(characters / 4)) } };
+  return {
+    kind: 'json',
+    status: 200,
+    headers: { 'x-modelgate-estimate': 'true' },
+    body: { input_tokens: Math.max(1, Math.ceil(characters / 4)) },
+  };
 }

@@ -12,12 +12,20 @@ import { GatewayError, invalidRequest } from '../core/errors.ts';
 import { sseFrame } from '../core/sse.ts';
 import type { GatewayReply, GatewayRequest, Route } from '../http/types.ts';
 import type { Json, Provider } from '../providers/types.ts';
-import { chatCompletionToResponse, type ResponseShell } from '../responses/chat-to-response.ts';
 import { createResponsesStreamTranslator, type ResponsesEvent } from '../responses/chat-stream-to-responses-events.ts';
+import { chatCompletionToResponse, type ResponseShell } from '../responses/chat-to-response.ts';
 import { createItemId } from '../responses/ids.ts';
 import type { ResponseStore, StoredResponse } from '../responses/response-store.ts';
 import { normalizeInputItems, responsesToChatRequest } from '../responses/responses-to-chat.ts';
-import { callHeaders, requireModel, requireObjectBody, resolveModel, type RouteDependencies, trackCall, withTracking } from './model-call.ts';
+import {
+  callHeaders,
+  type RouteDependencies,
+  requireModel,
+  requireObjectBody,
+  resolveModel,
+  trackCall,
+  withTracking,
+} from './model-call.ts';
 
 export interface ResponsesRouteDependencies extends RouteDependencies {
   /** The store in use (looked up per request: storage starts with the gateway). */
@@ -33,12 +41,22 @@ export function createResponsesRoutes(dependencies: ResponsesRouteDependencies):
     { method: 'POST', path: '/v1/responses', authenticated: true, handler: (request) => handleCreate(dependencies, request) },
     { method: 'GET', path: '/v1/responses/:id', authenticated: true, handler: (request) => handleGet(dependencies, request) },
     { method: 'DELETE', path: '/v1/responses/:id', authenticated: true, handler: (request) => handleDelete(dependencies, request) },
-    { method: 'GET', path: '/v1/responses/:id/input_items', authenticated: true, handler: (request) => handleInputItems(dependencies, request) },
+    {
+      method: 'GET',
+      path: '/v1/responses/:id/input_items',
+      authenticated: true,
+      handler: (request) => handleInputItems(dependencies, request),
+    },
   ];
 }
 
 function notFound(id: string): GatewayError {
-  return new GatewayError(`Response with id '${id}' not found.`, { status: 404, code: 'response_not_found', param: 'id', retryable: false });
+  return new GatewayError(`Response with id '${id}' not found.`, {
+    status: 404,
+    code: 'response_not_found',
+    param: 'id',
+    retryable: false,
+  });
 }
 
 async function requireStored(dependencies: ResponsesRouteDependencies, id: string | undefined): Promise<StoredResponse> {
@@ -64,7 +82,8 @@ async function handleInputItems(dependencies: ResponsesRouteDependencies, reques
   const stored = await requireStored(dependencies, request.params.id);
   const query = request.query;
   const limit = query.limit === undefined ? 20 : Number(query.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalidRequest("'limit' must be an integer between 1 and 100", 'limit', 'invalid_value');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+    throw invalidRequest("'limit' must be an integer between 1 and 100", 'limit', 'invalid_value');
   const order = query.order ?? 'desc';
   if (order !== 'asc' && order !== 'desc') throw invalidRequest("'order' must be 'asc' or 'desc'", 'order', 'invalid_value');
   let items = order === 'desc' ? [...stored.inputItems].reverse() : [...stored.inputItems];
@@ -80,7 +99,13 @@ async function handleInputItems(dependencies: ResponsesRouteDependencies, reques
   return {
     kind: 'json',
     status: 200,
-    body: { object: 'list', data: page, first_id: page[0]?.id ?? null, last_id: page.at(-1)?.id ?? null, has_more: items.length > page.length },
+    body: {
+      object: 'list',
+      data: page,
+      first_id: page[0]?.id ?? null,
+      last_id: page.at(-1)?.id ?? null,
+      has_more: items.length > page.length,
+    },
   };
 }
 
@@ -120,7 +145,8 @@ async function handleCreate(dependencies: ResponsesRouteDependencies, request: G
   const tracker = trackCall(dependencies, request, 'responses', body, stream);
   return withTracking(tracker, async () => {
     const model = requireModel(body);
-    if (body.stream !== undefined && typeof body.stream !== 'boolean') throw invalidRequest("'stream' must be a boolean", 'stream', 'invalid_type');
+    if (body.stream !== undefined && typeof body.stream !== 'boolean')
+      throw invalidRequest("'stream' must be a boolean", 'stream', 'invalid_type');
     if (body.input === undefined) throw invalidRequest("Missing required parameter: 'input'", 'input', 'missing_required_parameter');
     const previousId = body.previous_response_id;
     if (previousId !== undefined && previousId !== null && typeof previousId !== 'string') {
@@ -278,7 +304,10 @@ async function createNative(
     frames: frames(),
     errorFrames: (errorBody) => {
       const error = ((errorBody as Json).error ?? {}) as Json;
-      return sseFrame(JSON.stringify({ type: 'error', code: error.code ?? null, message: error.message ?? 'stream failed', param: error.param ?? null }), 'error');
+      return sseFrame(
+        JSON.stringify({ type: 'error', code: error.code ?? null, message: error.message ?? 'stream failed', param: error.param ?? null }),
+        'error',
+      );
     },
     onEnd: (end) => {
       tracker.finish({

@@ -33,14 +33,22 @@ export function simulateResponses(flavor: string, model: string, body: Json, res
   counter += 1;
   const suffix = counter.toString().padStart(6, '0');
   const id = `resp_sim${suffix}`;
-  const items: Json[] = typeof body.input === 'string' ? [{ type: 'message', role: 'user', content: body.input }] : Array.isArray(body.input) ? (body.input as Json[]) : [];
+  const items: Json[] =
+    typeof body.input === 'string'
+      ? [{ type: 'message', role: 'user', content: body.input }]
+      : Array.isArray(body.input)
+        ? (body.input as Json[])
+        : [];
   const lastUser = [...items].reverse().find((item) => (item.type === 'message' || item.type === undefined) && item.role === 'user');
   const last = items.at(-1);
   const tools = Array.isArray(body.tools) ? (body.tools as Json[]).filter((tool) => tool.type === 'function') : [];
   const lastIsOutput = last?.type === 'function_call_output';
   const wantsTool = tools.length > 0 && body.tool_choice !== 'none' && !lastIsOutput;
   const reply = lastIsOutput ? `Tool said: ${String(last?.output ?? '')}` : `Hello from ${flavor}: ${lastUser ? itemText(lastUser) : ''}`;
-  const inputTokens = items.reduce((total, item) => total + countWords(item.type === 'function_call_output' ? String(item.output ?? '') : itemText(item)), 0);
+  const inputTokens = items.reduce(
+    (total, item) => total + countWords(item.type === 'function_call_output' ? String(item.output ?? '') : itemText(item)),
+    0,
+  );
   const pieces = reply.split(/(?<= )/);
   const outputTokens = wantsTool ? 7 : pieces.length;
   const usage = {
@@ -81,7 +89,13 @@ export function simulateResponses(flavor: string, model: string, body: Json, res
   const toolName = String(tools[0]?.name ?? '');
   const finalItem: Json = wantsTool
     ? { id: functionId, type: 'function_call', status: 'completed', arguments: '{"location":"Paris"}', call_id: callId, name: toolName }
-    : { id: messageId, type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: reply, annotations: [], logprobs: [] }] };
+    : {
+        id: messageId,
+        type: 'message',
+        status: 'completed',
+        role: 'assistant',
+        content: [{ type: 'output_text', text: reply, annotations: [], logprobs: [] }],
+      };
   const completed: Json = { ...base, status: 'completed', output: [finalItem], usage };
 
   if (body.stream !== true) {
@@ -100,14 +114,34 @@ export function simulateResponses(flavor: string, model: string, body: Json, res
   send('response.in_progress', { response: base });
   if (wantsTool) {
     send('response.output_item.added', { output_index: 0, item: { ...finalItem, status: 'in_progress', arguments: '' } });
-    for (const piece of ['{"location"', ':"Paris"}']) send('response.function_call_arguments.delta', { item_id: functionId, output_index: 0, delta: piece });
-    send('response.function_call_arguments.done', { item_id: functionId, output_index: 0, name: toolName, arguments: '{"location":"Paris"}' });
+    for (const piece of ['{"location"', ':"Paris"}'])
+      send('response.function_call_arguments.delta', { item_id: functionId, output_index: 0, delta: piece });
+    send('response.function_call_arguments.done', {
+      item_id: functionId,
+      output_index: 0,
+      name: toolName,
+      arguments: '{"location":"Paris"}',
+    });
   } else {
-    send('response.output_item.added', { output_index: 0, item: { id: messageId, type: 'message', status: 'in_progress', role: 'assistant', content: [] } });
-    send('response.content_part.added', { item_id: messageId, output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [], logprobs: [] } });
-    for (const piece of pieces) send('response.output_text.delta', { item_id: messageId, output_index: 0, content_index: 0, delta: piece, logprobs: [] });
+    send('response.output_item.added', {
+      output_index: 0,
+      item: { id: messageId, type: 'message', status: 'in_progress', role: 'assistant', content: [] },
+    });
+    send('response.content_part.added', {
+      item_id: messageId,
+      output_index: 0,
+      content_index: 0,
+      part: { type: 'output_text', text: '', annotations: [], logprobs: [] },
+    });
+    for (const piece of pieces)
+      send('response.output_text.delta', { item_id: messageId, output_index: 0, content_index: 0, delta: piece, logprobs: [] });
     send('response.output_text.done', { item_id: messageId, output_index: 0, content_index: 0, text: reply, logprobs: [] });
-    send('response.content_part.done', { item_id: messageId, output_index: 0, content_index: 0, part: { type: 'output_text', text: reply, annotations: [], logprobs: [] } });
+    send('response.content_part.done', {
+      item_id: messageId,
+      output_index: 0,
+      content_index: 0,
+      part: { type: 'output_text', text: reply, annotations: [], logprobs: [] },
+    });
   }
   send('response.output_item.done', { output_index: 0, item: finalItem });
   send('response.completed', { response: completed });
