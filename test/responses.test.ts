@@ -469,7 +469,11 @@ describe.each(['sqlite', 'postgresql'] as const)('response store on %s', (backen
         model: 'llama',
         native: true,
         previousResponseId: 'resp_before',
-        response: { id: 'resp_store_test', object: 'response', output: [{ type: 'message', content: [{ type: 'output_text', text: 'héllo' }] }] },
+        response: {
+          id: 'resp_store_test',
+          object: 'response',
+          output: [{ type: 'message', content: [{ type: 'output_text', text: 'héllo' }] }],
+        },
         inputItems: [{ id: 'msg_1', type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] }],
       };
       await store.save(stored);
@@ -498,7 +502,7 @@ describe('Responses API on PostgreSQL storage', () => {
       const pgClient = new OpenAI({ apiKey: 'unused', baseURL: `${gateway.url}/v1`, maxRetries: 0 });
       const first = await pgClient.responses.create({ model: 'llama-3.3-70b', input: 'Remember red' });
       const second = await pgClient.responses.create({ model: 'llama-3.3-70b', previous_response_id: first.id, input: 'Colour?' });
-      expect((groq.requests.at(-1)?.body?.messages as unknown[]).length).toBe(3);
+      expect(((groq.requests.at(-1)?.body?.messages ?? []) as unknown[]).length).toBe(3);
       expect((await pgClient.responses.retrieve(second.id)).output_text).toBe('Hello from groq: Colour?');
       expect((await pgClient.responses.inputItems.list(first.id)).data).toHaveLength(1);
     } finally {
