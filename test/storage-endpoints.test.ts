@@ -1,0 +1,108 @@
+/**
+ * Every model endpoint leaves one usage record whose tokens equal what the client was told, streamed or
+ * not: chat completions, Responses, Messages (official Anthropic SDK) and embeddings. Real gateway with
+ * the default extensions, on SQLite and PostgreSQL.
+ */
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningGateway, startGateway } from './helpers/start-gateway.ts';
+import { createBackend, type StorageBackend } from './helpers/storage-backends.ts';
+import { type Simulator, startOpenAISimulator } from './simulators/openai-simulator.ts';
+
+const masterKey = 'mg-endpoints-master-key';
+
+interface UsageRecord {
+  request_id: string;
+  endpoint: string;
+  stream: boolean;
+  input_tokens: number;
+  output_tokens: number;
+  total_tokens: number;
+  status: number;
+}
+
+describe.each(['sqlite', 'postgresql'] as const)('usage of every endpoint on %s', (backendName) => {
+  let backend: StorageBackend;
+  let simulator: Simulator;
+  let running: RunningGateway;
+  let openai: OpenAI;
+  let anthropic: Anthropic;
+
+  async function usageRecords(endpoint: string): Promise<UsageRecord[]> {
+    const response = await fetch(`${running.url}/admin/api/v1/usage/log?endpoint=${endpoint}&limit=500`, {
+      headers: { authorization: `Bearer ${masterKey}` },
+    });
+    return ((await response.json()) as { data: UsageRecord[] }).data;
+  }
+
+  beforeAll(async () => {
+    backend = createBackend(backendName);
+    simulator = await startOpenAISimulator({ apiKey: 'sk-endpoints-upstream' });
+    running = await startGateway({
+      ...backend.env,
+      OPENAI_API_KEY: 'sk-endpoints-upstream',
+      OPENAI_BASE_URL: simulator.baseUrl,
+      MODELGATE_MASTER_KEY: masterKey,
+    });
+    openai = new OpenAI({ apiKey: masterKey, baseURL: `${running.url}/v1`, maxRetries: 0 });
+    anthropic = new Anthropic({ apiKey: masterKey, baseURL: running.url, maxRetries: 0 });
+  });
+
+  afterAll(async () => {
+    await running?.close();
+    await simulator?.close();
+    await backend?.cleanup();
+  });
+
+  it('records the Responses API, JSON and streamed', async () => {
+    const response = await openai.responses.create({ model: 'gpt-4o-mini', input: 'count these four words' });
+    const stream = await openai.responses.create({ model: 'gpt-4o-mini', input: 'stream these words please', stream: true });
+    let streamedUsage: OpenAI.Responses.ResponseUsage | undefined;
+    for await (const event of stream) if (event.type === 'response.completed') streamedUsage = event.response.usage;
+    const records = await usageRecords('responses');
+    expect(records).toHaveLength(2);
+    const json = records.find((record) => !record.stream);
+    const streamed = records.find((record) => record.stream);
+    expect(json).toMatchObject({ input_tokens: response.usage?.input_tokens, output_tokens: response.usage?.output_tokens, status: 200 });
+    expect(streamed).toMatchObject({ input_tokens: streamedUsage?.input_tokens, output_tokens: streamedUsage?.output_tokens, status: 200 });
+    expect(streamed?.output_tokens).toBeGreaterThan(0);
+  });
+
+  it('records the Messages API, JSON and streamed', async () => {
+    const message = await anthropic.messages.create({
+      model: 'gpt-4o-mini',
+      max_tokens: 100,
+      messages: [{ role: 'user', content: 'hello there claude' }],
+    });
+    const final = await anthropic.messages
+      .stream({ model: 'gpt-4o-mini', max_tokens: 100, messages: [{ role: 'user', content: 'stream to me' }] })
+      .finalMessage();
+    const records = await usageRecords('messages');
+    expect(records).toHaveLength(2);
+    expect(records.find((record) => !record.stream)).toMatchObject({
+      input_tokens: message.usage.input_tokens,
+      output_tokens: message.usage.output_tokens,
+    });
+    expect(records.find((record) => record.stream)).toMatchObject({
+      input_tokens: final.usage.input_tokens,
+      output_tokens: final.usage.output_tokens,
+    });
+    expect(final.usage.output_tokens).toBeGreaterThan(0);
+  });
+
+  it('records chat completions streamed without client usage, and embeddings', async () => {
+    const stream = await openai.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'one two three' }],
+      stream: true,
+    });
+    for await (const chunk of stream) expect(chunk.usage ?? null).toBeNull();
+    await openai.embeddings.create({ model: 'text-embedding-3-small', input: 'five words in this input' });
+    const [chat] = await usageRecords('chat.completions');
+    // The simulator's usage: 3 prompt words; reply "Hello from openai: one two three" in 6 pieces.
+    expect(chat).toMatchObject({ stream: true, input_tokens: 3, output_tokens: 6, total_tokens: 9 });
+    const [embedding] = await usageRecords('embeddings');
+    expect(embedding).toMatchObject({ input_tokens: 5, output_tokens: 0, total_tokens: 5 });
+  });
+});
