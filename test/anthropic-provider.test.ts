@@ -52,7 +52,7 @@ describe('anthropic provider through the openai SDK', () => {
 
   it('creates a chat completion with system, headers and default max_tokens', async () => {
     const completion = await client.chat.completions.create({
-      model: 'claude-sonnet-4-5',
+      model: 'anthropic/claude-3-7-sonnet',
       messages: [
         { role: 'system', content: 'Be brief' },
         { role: 'user', content: 'Say hi' },
@@ -70,7 +70,7 @@ describe('anthropic provider through the openai SDK', () => {
     expect(recorded?.headers['anthropic-version']).toBe('2023-06-01');
     expect(recorded?.headers.authorization).toBeUndefined();
     expect(lastUpstream()).toEqual({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-3-7-sonnet',
       max_tokens: 4096,
       system: 'Be brief',
       messages: [{ role: 'user', content: [{ type: 'text', text: 'Say hi' }] }],
@@ -339,6 +339,25 @@ describe('anthropic provider through the openai SDK', () => {
 
     await client.chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'Where?' }], response_format: { type: 'json_object' } });
     expect(String(lastUpstream().system)).toContain('valid JSON object');
+  });
+
+  it('asks again without the sampling parameter a model refuses, and reports it', async () => {
+    const before = simulator.requests.length;
+    const { data, response } = await client.chat.completions
+      .create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'Hi' }], temperature: 0.2, top_p: 0.8 })
+      .withResponse();
+    expect(data.choices[0]?.message.content).toBe('Hello from anthropic: Hi');
+    expect(response.headers.get('x-modelgate-dropped-params')).toBe('top_p');
+    const attempts = simulator.requests.slice(before).map((request) => request.body);
+    expect(attempts.map((body) => [body?.temperature, body?.top_p])).toEqual([[0.2, 0.8], [0.2, undefined]]);
+
+    const stream = await client.chat.completions
+      .create({ model: 'anthropic/sim-no-temperature', messages: [{ role: 'user', content: 'Hi' }], temperature: 0.2, stream: true })
+      .withResponse();
+    expect(stream.response.headers.get('x-modelgate-dropped-params')).toBe('temperature');
+    let text = '';
+    for await (const chunk of stream.data) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe('Hello from anthropic: Hi');
   });
 
   it('reports parameters it cannot map in X-Modelgate-Dropped-Params', async () => {

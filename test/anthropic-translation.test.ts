@@ -12,7 +12,7 @@ import { parseSse } from '../src/core/sse.ts';
 import { toAnthropicRequest } from '../src/providers/anthropic/anthropic-request.ts';
 import { finishReasonFromAnthropic, fromAnthropicMessage } from '../src/providers/anthropic/anthropic-response.ts';
 import { createAnthropicStreamTranslator } from '../src/providers/anthropic/anthropic-stream.ts';
-import { anthropicHttpError } from '../src/providers/anthropic/create-anthropic-provider.ts';
+import { anthropicHttpError, refusedSamplingParam } from '../src/providers/anthropic/create-anthropic-provider.ts';
 import type { Json, StreamChunk } from '../src/providers/types.ts';
 
 async function* once(text: string): AsyncGenerator<string> {
@@ -463,5 +463,15 @@ describe('anthropicHttpError', () => {
     const limited = anthropicHttpError('anthropic', 429, { 'retry-after': '5', 'anthropic-ratelimit-tokens-remaining': '0', 'request-id': 'r' }, body('rate_limit_error', 'Number of request tokens has exceeded your per-minute rate limit'));
     expect(limited).toMatchObject({ status: 429, code: 'rate_limit_exceeded', type: 'rate_limit_error', retryable: true });
     expect(limited.headers).toEqual({ 'retry-after': '5', 'anthropic-ratelimit-tokens-remaining': '0' });
+  });
+});
+
+describe('refusedSamplingParam', () => {
+  it('names the parameter a model refuses, only when the request has it', () => {
+    const both = 'anthropic: temperature and top_p cannot both be specified for this model. Please use only one.';
+    expect(refusedSamplingParam(both, { temperature: 1, top_p: 0.5 })).toBe('top_p');
+    expect(refusedSamplingParam('anthropic: `temperature` is deprecated for this model.', { temperature: 0.2 })).toBe('temperature');
+    expect(refusedSamplingParam('anthropic: `temperature` is deprecated for this model.', { top_p: 0.2 })).toBeUndefined();
+    expect(refusedSamplingParam('anthropic: messages: Field required', { temperature: 0.2 })).toBeUndefined();
   });
 });

@@ -28,6 +28,10 @@
  * - Versions: https://platform.claude.com/docs/en/api/versioning — with `anthropic-version: 2026-10-21` the
  *   `temperature`, `top_p` and `top_k` parameters are removed (400) and `document` blocks in assistant messages
  *   are refused; `2023-06-01` keeps them.
+ * - Model-specific sampling rules: Claude 4.5 models and Opus 4.x refuse temperature and top_p together with
+ *   400 "temperature and top_p cannot both be specified for this model. Please use only one." (as quoted from
+ *   the API in https://github.com/browseros-ai/BrowserOS/issues/208); `sim-no-temperature` answers
+ *   "`temperature` is deprecated for this model." as newer models do.
  * - Models: https://docs.anthropic.com/en/api/models-list — GET /v1/models?limit&after_id →
  *   {"data":[{"type":"model","id","display_name","created_at"}],"has_more","first_id","last_id"}.
  *
@@ -203,6 +207,10 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
     if (typeof body.model !== 'string') return 'model: Field required';
     if (typeof body.max_tokens !== 'number') return 'max_tokens: Field required';
     if (!Array.isArray(body.messages)) return 'messages: Field required';
+    if (/^claude-(sonnet|haiku)-4-5|^claude-opus-4/.test(body.model) && body.temperature !== undefined && body.top_p !== undefined) {
+      return 'temperature and top_p cannot both be specified for this model. Please use only one.';
+    }
+    if (body.model === 'sim-no-temperature' && body.temperature !== undefined) return '`temperature` is deprecated for this model.';
     const messagesList = body.messages as Json[];
     if (messagesList.length === 0) return 'messages: at least one message is required';
     if (body.tool_choice !== undefined && !Array.isArray(body.tools)) return 'tool_choice: tool_choice may only be specified while providing tools';

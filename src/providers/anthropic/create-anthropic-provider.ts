@@ -66,6 +66,18 @@ export function anthropicHttpError(provider: string, status: number, headers: Re
   });
 }
 
+/**
+ * Sampling parameters a model refuses, read from Anthropic's 400 message: newer models take only one of
+ * temperature/top_p ("temperature and top_p cannot both be specified for this model. Please use only one.")
+ * or none ("`temperature` is deprecated for this model."). Returns the parameter to drop and retry without.
+ */
+export function refusedSamplingParam(message: string, body: Json): string | undefined {
+  if (/temperature.{0,3} and .{0,3}top_p.{0,3} cannot both be specified/i.test(message) && body.top_p !== undefined) return 'top_p';
+  const deprecated = /`?(temperature|top_p|top_k)`? (?:is deprecated|is not supported)/i.exec(message);
+  const name = deprecated?.[1]?.toLowerCase();
+  return name !== undefined && body[name] !== undefined ? name : undefined;
+}
+
 export function createAnthropicProvider(options: AnthropicProviderOptions): Provider {
   const origin = options.baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
@@ -97,7 +109,20 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
     const translation = toAnthropicRequest(body);
     context.droppedParams.push(...translation.droppedParams);
     const stream = body.stream === true;
-    const response = await send(`${origin}/v1/messages`, { method: 'POST', body: JSON.stringify(translation.body), stream }, context.signal);
+    const upstreamBody = { ...translation.body };
+    let response: UpstreamResponse | undefined;
+    // A model that refuses a sampling parameter is asked again without it (reported as dropped), at most
+    // once per parameter, so that switching models never breaks a client that always sends temperature.
+    for (let attempt = 0; response === undefined; attempt++) {
+      try {
+        response = await send(`${origin}/v1/messages`, { method: 'POST', body: JSON.stringify(upstreamBody), stream }, context.signal);
+      } catch (error) {
+        const refused = error instanceof GatewayError && error.status === 400 && attempt < 3 ? refusedSamplingParam(error.message, upstreamBody) : undefined;
+        if (refused === undefined) throw error;
+        delete upstreamBody[refused];
+        context.droppedParams.push(refused);
+      }
+    }
     const created = now();
     if (!stream) {
       const message = await readJson(response.body, provider, context.signal);
