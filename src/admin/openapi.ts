@@ -173,6 +173,49 @@ export function createOpenApiDocument(): Schema {
           responses: { '200': { description: 'Deleted', content: jsonContent({ type: 'object' }) }, '404': errorResponses['404'] },
         },
       },
+      '/v1/responses/{response_id}/input_items': {
+        get: {
+          tags: ['Model calls'],
+          summary: 'List the input items of a stored response',
+          parameters: [
+            { name: 'response_id', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer' } },
+            { name: 'order', in: 'query', schema: { type: 'string', enum: ['asc', 'desc'] } },
+            { name: 'after', in: 'query', schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': {
+              description: 'Input items',
+              content: jsonContent({ type: 'object', properties: { object: { const: 'list' }, data: { type: 'array' } } }),
+            },
+            '404': errorResponses['404'],
+          },
+        },
+      },
+      '/v1/messages/count_tokens': {
+        post: {
+          tags: ['Model calls'],
+          summary: 'Count the input tokens of a Messages request (estimate)',
+          requestBody: { required: true, content: jsonContent(ref('MessagesRequest')) },
+          responses: {
+            '200': {
+              description: 'Token count',
+              content: jsonContent({ type: 'object', properties: { input_tokens: { type: 'integer' } } }),
+            },
+            '400': errorResponses['400'],
+          },
+        },
+      },
+      '/metrics': {
+        get: {
+          tags: ['Service'],
+          summary: 'Prometheus metrics (text exposition format)',
+          responses: {
+            '200': { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
+            '401': errorResponses['401'],
+          },
+        },
+      },
       '/v1/messages': modelCall(
         'Create a message (Anthropic Messages API)',
         'https://docs.anthropic.com/en/api/messages. Errors use the Anthropic error shape on this endpoint.',
