@@ -83,7 +83,9 @@ describe('Messages API over an OpenAI-compatible provider', () => {
       { role: 'system', content: 'Be brief' },
       { role: 'user', content: 'Say hi' },
     ]);
-    expect(upstream).toMatchObject({ max_tokens: 100, temperature: 0.3, top_p: 0.9, stop: ['END'], user: 'user-7' });
+    // OpenAI's reasoning models reject max_tokens: the limit goes as max_completion_tokens to OpenAI.
+    expect(upstream).toMatchObject({ max_completion_tokens: 100, temperature: 0.3, top_p: 0.9, stop: ['END'], user: 'user-7' });
+    expect(upstream).not.toHaveProperty('max_tokens');
     expect(upstream).not.toHaveProperty('system');
     expect(upstream).not.toHaveProperty('metadata');
   });

@@ -321,3 +321,13 @@ export function responsesToChatRequest(body: Json, inputItems: Json[], history: 
   for (const key of gatewayFields) delete chat[key];
   return chat;
 }
+
+/** Provider types whose chat API wants `max_completion_tokens` (reasoning models reject `max_tokens`). */
+const maxCompletionTokensTypes = new Set(['openai', 'azure']);
+
+/** Renames `max_tokens` for providers that want `max_completion_tokens`; other providers keep `max_tokens`. */
+export function adaptTokenLimit(chat: Json, providerType: string): void {
+  if (!maxCompletionTokensTypes.has(providerType) || chat.max_tokens === undefined) return;
+  chat.max_completion_tokens = chat.max_tokens;
+  delete chat.max_tokens;
+}
