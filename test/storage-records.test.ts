@@ -249,6 +249,40 @@ describe.each(['sqlite', 'postgresql'] as const)('recorders on %s', (backendName
     await recorder.close();
   });
 
+  it('keeps records while the database is unreachable and writes them at the next start', async () => {
+    const unreachable = await createStorage(backend.settings);
+    await unreachable.close(); // every write now fails
+    const bus = createOutcomeBus();
+    const errors: unknown[] = [];
+    const down = createUsageRecorder({
+      bus,
+      storage: unreachable,
+      pricing: createPricingTable(),
+      spillDir: backend.spillDir,
+      maxBatch: 5,
+      maxQueue: 5,
+      flushIntervalMs: 3_600_000,
+      onError: (error) => errors.push(error),
+    });
+    for (let index = 0; index < 12; index++) bus.emit(outcome({ requestId: `outage-${index}` }));
+    await expect(down.writer.flush()).rejects.toThrow();
+    await down.close();
+    expect(errors.length).toBeGreaterThan(0);
+    expect(down.writer.stats().spilled).toBe(12);
+
+    const up = createUsageRecorder({
+      bus: createOutcomeBus(),
+      storage,
+      pricing: createPricingTable(),
+      spillDir: backend.spillDir,
+      flushIntervalMs: 3_600_000,
+    });
+    await up.writer.flush();
+    const rows = await storage.db.selectFrom('usage').select('request_id').where('request_id', 'like', 'outage-%').execute();
+    expect(rows.map((row) => row.request_id).sort()).toEqual(Array.from({ length: 12 }, (_unused, index) => `outage-${index}`).sort());
+    await up.close();
+  });
+
   it('stores no headers or bodies unless asked to', () => {
     const row = auditRow(
       outcome({ requestBody: { a: 1 }, requestHeaders: { authorization: 'Bearer x' } }),
