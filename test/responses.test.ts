@@ -22,6 +22,7 @@ import { type Simulator, startOpenAISimulator } from './simulators/openai-simula
 
 let openai: Simulator;
 let groq: Simulator;
+let xai: Simulator;
 let anthropic: AnthropicSimulator;
 let gemini: GeminiSimulator;
 let running: RunningGateway;
@@ -40,6 +41,7 @@ beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), 'modelgate-responses-'));
   openai = await startOpenAISimulator({ apiKey: 'sk-openai' });
   groq = await startOpenAISimulator({ flavor: 'groq', apiKey: 'gsk-groq', models: ['llama-3.3-70b'] });
+  xai = await startOpenAISimulator({ flavor: 'xai', apiKey: 'xai-key', models: ['grok-4'] });
   anthropic = await startAnthropicSimulator({ apiKey: 'sk-ant-upstream' });
   gemini = await startGeminiSimulator({ apiKey: 'AIza-upstream' });
   const logger = pino({ level: 'silent' });
@@ -49,6 +51,8 @@ beforeAll(async () => {
       OPENAI_BASE_URL: openai.baseUrl,
       GROQ_API_KEY: 'gsk-groq',
       GROQ_BASE_URL: groq.baseUrl,
+      XAI_API_KEY: 'xai-key',
+      XAI_BASE_URL: xai.baseUrl,
       ANTHROPIC_API_KEY: 'sk-ant-upstream',
       ANTHROPIC_BASE_URL: anthropic.baseUrl,
       GEMINI_API_KEY: 'AIza-upstream',
@@ -65,6 +69,7 @@ afterAll(async () => {
   await running?.close();
   await openai?.close();
   await groq?.close();
+  await xai?.close();
   await anthropic?.close();
   await gemini?.close();
   if (directory) rmSync(directory, { recursive: true, force: true });
@@ -332,6 +337,16 @@ describe('Responses API native (OpenAI)', () => {
     });
     expect(second.output_text).toBe('Tool said: rain');
     expect(openai.requests.at(-1)?.body?.previous_response_id).toBe(first.id);
+  });
+
+  it('uses xAI natively too, streamed, and relays upstream errors with their status', async () => {
+    const final = await client.responses.stream({ model: 'xai/grok-4', input: 'Grok this' }).finalResponse();
+    expect(final.output_text).toBe('Hello from xai: Grok this');
+    expect(xai.requests.at(-1)?.path).toBe('/v1/responses');
+    expect((await client.responses.retrieve(final.id)).output_text).toBe('Hello from xai: Grok this');
+    const limited = await client.responses.create({ model: 'openai/sim-rate-limited', input: 'x' }).catch((error: unknown) => error);
+    expect(limited).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((limited as InstanceType<typeof OpenAI.RateLimitError>).headers?.get('retry-after')).toBe('20');
   });
 
   it('expands a response made by another provider into the native input', async () => {
