@@ -95,7 +95,10 @@ export function runThroughput(
       pipelining: 1,
       timeout: 10,
     };
-    if (options.amount !== undefined) settings.amount = options.amount;
+    if (options.amount !== undefined) {
+      settings.amount = options.amount;
+      settings.connections = Math.min(options.connections, options.amount);
+    }
     else settings.duration = options.durationSeconds ?? 5;
     const instance = autocannon(settings, (error, result) => {
       if (error) {
