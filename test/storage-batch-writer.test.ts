@@ -1,4 +1,6 @@
 /** The batched writer: back-pressure by spilling to disk, retry, flush on close, replay at the next start. */
+
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,6 +117,20 @@ describe('batch writer', () => {
     await writer.close();
     expect(written).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(existsSync(spillDir)).toBe(false);
+  });
+
+  it('spills the queue when the process is forced to exit before close', () => {
+    const spillDir = spillDirectory();
+    const script = `
+      import { createBatchWriter } from ${JSON.stringify(join(process.cwd(), 'src/storage/batch-writer.ts'))};
+      const writer = createBatchWriter({ name: 'usage', spillDir: ${JSON.stringify(spillDir)}, flushIntervalMs: 3600000, write: () => new Promise(() => {}) });
+      for (let id = 0; id < 7; id++) writer.add({ id });
+      process.exit(1);
+    `;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    const lines = readFileSync(join(spillDir, 'usage.jsonl'), 'utf8').trim().split('\n');
+    expect(lines.map((line) => (JSON.parse(line) as Item).id)).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
 
   it('skips a torn last line left by a crash', async () => {

@@ -30,7 +30,7 @@ describe.each(['sqlite', 'postgresql'] as const)('SIGTERM on %s', (backendName) 
     await backend?.cleanup();
   });
 
-  it('finishes in-flight streams and flushes every record before exiting', async () => {
+  it('finishes in-flight streams and flushes every record before exiting', { timeout: 120_000 }, async () => {
     const workingDirectory = join(backend.spillDir, '..');
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
@@ -57,7 +57,7 @@ describe.each(['sqlite', 'postgresql'] as const)('SIGTERM on %s', (backendName) 
       output += data.toString();
     });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    await expect.poll(() => output, { timeout: 20_000 }).toContain('modelgate listening');
+    await expect.poll(() => output, { timeout: 45_000 }).toContain('modelgate listening');
     const address = /"address":"(http:\/\/[^"]+)"/.exec(output)?.[1];
 
     const streams = Array.from({ length: 20 }, async (_unused, index) => {
@@ -69,7 +69,7 @@ describe.each(['sqlite', 'postgresql'] as const)('SIGTERM on %s', (backendName) 
       return response.text();
     });
     await expect
-      .poll(() => simulator.requests.filter((request) => request.path.endsWith('/chat/completions')).length, { timeout: 20_000 })
+      .poll(() => simulator.requests.filter((request) => request.path.endsWith('/chat/completions')).length, { timeout: 45_000 })
       .toBe(20);
     child.kill('SIGTERM');
     const bodies = await Promise.all(streams);

@@ -5,7 +5,8 @@
  * - when the queue is full (database slow or down), records spill to an append-only JSON-lines file and
  *   are written back once the database keeps up again, or at the next start;
  * - a failed write keeps its batch and retries; `close` writes everything that is left, and spills what
- *   still cannot be written, so SIGTERM loses nothing.
+ *   still cannot be written, so SIGTERM loses nothing; if the process exits before `close` (a forced
+ *   exit after the shutdown timeout), the queue is spilled synchronously from the `exit` event.
  * Writes must be idempotent on the record id (insert ... on conflict do nothing): a replayed spill file
  * may contain records that were already written.
  */
@@ -32,6 +33,24 @@ export interface BatchWriter<T> {
   /** Stops the timer, writes what is left, spills what cannot be written. */
   close(): Promise<void>;
   stats(): { queued: number; written: number; spilled: number; failures: number };
+}
+
+/** Writers still open: on process exit (even a forced `process.exit`), their queues go to the spill files. */
+const openWriters = new Set<() => void>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const spillQueue of openWriters) {
+      try {
+        spillQueue();
+      } catch {
+        // nothing more can be done while exiting
+      }
+    }
+  });
 }
 
 export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWriter<T> {
@@ -138,6 +157,10 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
     return running;
   }
 
+  const spillQueue = () => spill(queue.splice(0));
+  openWriters.add(spillQueue);
+  installExitHook();
+
   const timer = setInterval(() => {
     if (Date.now() < backoffUntil || running) return;
     run().catch(() => {});
@@ -160,6 +183,7 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
       if (closed) return;
       closed = true;
       clearInterval(timer);
+      openWriters.delete(spillQueue);
       if (running) await running.catch(() => {});
       try {
         await run();
