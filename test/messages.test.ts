@@ -72,6 +72,7 @@ describe('Messages API over an OpenAI-compatible provider', () => {
     };
     const message = await client.messages.create(params);
     expect(message.type).toBe('message');
+    expect(message._request_id).toBeTruthy();
     expect(message.role).toBe('assistant');
     expect(message.id).toMatch(/^msg_/);
     expect(message.model).toBe('gpt-4o-mini');
@@ -213,7 +214,35 @@ describe('Messages API over an OpenAI-compatible provider', () => {
     expect(final.usage.output_tokens).toBe(7);
   });
 
-  it('sends images as data URLs and reports max_tokens stops', async () => {
+  it('moves images out of tool results into the following user message', async () => {
+    await client.messages.create({
+      model: 'gpt-4o-mini',
+      max_tokens: 10,
+      messages: [
+        { role: 'user', content: 'Screenshot?' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_s', name: 'screenshot', input: {} }] },
+        {
+          role: 'user',
+          content: [
+            {
+              type: 'tool_result',
+              tool_use_id: 'toolu_s',
+              content: [
+                { type: 'text', text: 'taken' },
+                { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    expect((lastOpenAI().messages as Json[]).slice(2)).toEqual([
+      { role: 'tool', tool_call_id: 'toolu_s', content: 'taken' },
+      { role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] },
+    ]);
+  });
+
+  it('sends images as data URLs', async () => {
     await client.messages.create({
       model: 'gpt-4o-mini',
       max_tokens: 10,

@@ -76,17 +76,23 @@ function documentPart(block: Json, path: string, droppedParams: string[]): Json 
   return null;
 }
 
-function toolResultText(content: unknown, droppedParams: string[]): string {
-  if (content === undefined || content === null) return '';
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return JSON.stringify(content);
+/**
+ * The text of a tool result. Chat `tool` messages carry text only: images in a result are returned
+ * separately so they can follow in the user message after the tool messages.
+ */
+function toolResultContent(content: unknown, path: string, droppedParams: string[]): { text: string; images: Json[] } {
+  if (content === undefined || content === null) return { text: '', images: [] };
+  if (typeof content === 'string') return { text: content, images: [] };
+  if (!Array.isArray(content)) return { text: JSON.stringify(content), images: [] };
   const texts: string[] = [];
-  for (const block of content) {
+  const images: Json[] = [];
+  content.forEach((block, index) => {
     const object = asObject(block);
     if (object?.type === 'text' && typeof object.text === 'string') texts.push(object.text);
+    else if (object?.type === 'image') images.push(imagePart(object, `${path}.content.${index}`));
     else droppedParams.push('messages.content.tool_result.content');
-  }
-  return texts.join('\n');
+  });
+  return { text: texts.join('\n'), images };
 }
 
 function systemContent(system: unknown, options: MessagesTranslationOptions): string | Json[] | null {
@@ -185,7 +191,8 @@ function translateMessages(messages: unknown, droppedParams: string[], options: 
         case 'tool_result': {
           if (typeof block.tool_use_id !== 'string')
             throw invalidRequest(`${blockPath}: tool_result needs tool_use_id`, `${blockPath}.tool_use_id`, 'invalid_value');
-          const text = toolResultText(block.content, droppedParams);
+          const { text, images } = toolResultContent(block.content, blockPath, droppedParams);
+          parts.push(...images);
           chat.push({
             role: 'tool',
             tool_call_id: decodeToolCallId(block.tool_use_id).id,

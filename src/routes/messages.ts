@@ -29,24 +29,35 @@ export function createMessagesRoutes(dependencies: RouteDependencies): Route[] {
       method: 'POST',
       path: '/v1/messages',
       authenticated: true,
-      handler: (request) => anthropicErrors(() => handleMessages(dependencies, request)),
+      handler: (request) => anthropicErrors(request, () => handleMessages(dependencies, request)),
     },
     {
       method: 'POST',
       path: '/v1/messages/count_tokens',
       authenticated: true,
-      handler: (request) => anthropicErrors(async () => countTokens(request)),
+      handler: (request) => anthropicErrors(request, async () => countTokens(request)),
     },
   ];
 }
 
-async function anthropicErrors(handle: () => Promise<GatewayReply>): Promise<GatewayReply> {
+/**
+ * Renders errors in Anthropic's shape and adds Anthropic's `request-id` header (the SDK exposes it
+ * as `_request_id`). Internal errors are rethrown so the HTTP adapter logs them.
+ */
+async function anthropicErrors(request: GatewayRequest, handle: () => Promise<GatewayReply>): Promise<GatewayReply> {
   try {
-    return await handle();
+    const reply = await handle();
+    reply.headers = { ...reply.headers, 'request-id': request.requestId };
+    return reply;
   } catch (error) {
     const gatewayError = toGatewayError(error);
     if (gatewayError.code === 'internal_error') throw error;
-    return { kind: 'json', status: gatewayError.status, headers: gatewayError.headers, body: anthropicErrorBody(gatewayError) };
+    return {
+      kind: 'json',
+      status: gatewayError.status,
+      headers: { ...gatewayError.headers, 'request-id': request.requestId },
+      body: anthropicErrorBody(gatewayError),
+    };
   }
 }
 
