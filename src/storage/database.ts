@@ -149,7 +149,17 @@ export async function createStorage(settings: StorageSettings): Promise<Storage>
     },
   };
   try {
-    await storage.migrate();
+    // Two processes starting on a new SQLite file can race to apply the same migration; the loser
+    // fails on a lock or a duplicate and, on retry, finds the migration applied.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await storage.migrate();
+        break;
+      } catch (error) {
+        if (attempt >= 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
   } catch (error) {
     await storage.close().catch(() => {});
     throw error;
