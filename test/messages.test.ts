@@ -114,9 +114,10 @@ describe('Messages API over an OpenAI-compatible provider', () => {
   });
 
   it('sends a ping after message_start on the wire', async () => {
-    const response = await fetch(`${running.url}/v1/messages`, {
+    // Claude Code calls /v1/messages?beta=true with anthropic-beta headers.
+    const response = await fetch(`${running.url}/v1/messages?beta=true`, {
       method: 'POST',
-      headers: { 'x-api-key': 'mg-test-key', 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      headers: { 'x-api-key': 'mg-test-key', 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'anthropic-beta': 'claude-code-20250219' },
       body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }], stream: true }),
     });
     expect(response.headers.get('content-type')).toContain('text/event-stream');
