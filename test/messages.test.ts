@@ -117,7 +117,12 @@ describe('Messages API over an OpenAI-compatible provider', () => {
     // Claude Code calls /v1/messages?beta=true with anthropic-beta headers.
     const response = await fetch(`${running.url}/v1/messages?beta=true`, {
       method: 'POST',
-      headers: { 'x-api-key': 'mg-test-key', 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'anthropic-beta': 'claude-code-20250219' },
+      headers: {
+        'x-api-key': 'mg-test-key',
+        'content-type': 'application/json',
+        'anthropic-version': '2023-06-01',
+        'anthropic-beta': 'claude-code-20250219',
+      },
       body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }], stream: true }),
     });
     expect(response.headers.get('content-type')).toContain('text/event-stream');
@@ -317,6 +322,34 @@ describe('Messages API over an OpenAI-compatible provider', () => {
     await expect(
       unauthenticated.messages.create({ model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }),
     ).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
+  });
+
+  it('answers malformed requests with 400 in Anthropic shape, never 500', async () => {
+    const bodies: unknown[] = [
+      { model: 'gpt-4o-mini', max_tokens: '10', messages: [{ role: 'user', content: 'x' }] },
+      { model: 'gpt-4o-mini', max_tokens: 10, messages: [] },
+      { model: 'gpt-4o-mini', max_tokens: 10, messages: 'hello' },
+      { model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 5 }] },
+      { model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: [{ text: 'no type' }] }] },
+      { model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'file' } }] }] },
+      { model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'x' }], tools: {} },
+      { model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'x' }], tools: [{ description: 'no name' }] },
+      { model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'x' }], system: 7 },
+      { model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'x' }], stop_sequences: 'END' },
+      { model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'x' }], stream: 'yes' },
+      { model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'assistant', content: [{ type: 'tool_use', name: 'f' }] }] },
+      { model: 7, max_tokens: 10, messages: [{ role: 'user', content: 'x' }] },
+      [1, 2],
+    ];
+    for (const body of bodies) {
+      const response = await fetch(`${running.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': 'mg-test-key', 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(await response.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+    }
   });
 
   it('estimates tokens', async () => {

@@ -287,6 +287,39 @@ describe('Responses API translated through chat (groq)', () => {
     await expect(client.responses.create({ model: 'groq/sim-rate-limited', input: 'x' })).rejects.toMatchObject({ status: 429 });
   });
 
+  it('answers malformed requests with 400, never 500', async () => {
+    const bodies: unknown[] = [
+      { model: 'groq/llama-3.3-70b' },
+      { model: 'groq/llama-3.3-70b', input: 5 },
+      { model: 'groq/llama-3.3-70b', input: [5] },
+      { model: 'groq/llama-3.3-70b', input: [{ role: 'tool', content: 'x' }] },
+      { model: 'groq/llama-3.3-70b', input: [{ role: 'user', content: 5 }] },
+      { model: 'groq/llama-3.3-70b', input: [{ role: 'user', content: [{ type: 'input_audio' }] }] },
+      { model: 'groq/llama-3.3-70b', input: [{ type: 'function_call', name: 'f' }] },
+      { model: 'groq/llama-3.3-70b', input: [{ type: 'function_call_output', output: 'x' }] },
+      { model: 'groq/llama-3.3-70b', input: 'x', tools: {} },
+      { model: 'groq/llama-3.3-70b', input: 'x', tools: [{ type: 'function' }] },
+      { model: 'groq/llama-3.3-70b', input: 'x', instructions: 5 },
+      { model: 'groq/llama-3.3-70b', input: 'x', stream: 'yes' },
+      { model: 'groq/llama-3.3-70b', input: 'x', previous_response_id: 5 },
+      { model: 5, input: 'x' },
+      'just a string',
+    ];
+    for (const body of bodies) {
+      const response = await fetch(`${running.url}/v1/responses`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer mg-test-key', 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
+    }
+    const badLimit = await fetch(`${running.url}/v1/responses/resp_x/input_items?limit=0`, {
+      headers: { authorization: 'Bearer mg-test-key' },
+    });
+    expect(badLimit.status).toBe(404);
+  });
+
   it('reports non-function tools as dropped', async () => {
     const raw = await fetch(`${running.url}/v1/responses`, {
       method: 'POST',
