@@ -318,6 +318,27 @@ describe('anthropic provider through the openai SDK', () => {
     ).rejects.toMatchObject({ status: 400, message: expect.stringContaining('Invalid `signature`') });
   });
 
+  it('uses adaptive thinking with an effort for Claude 4.6 and later, and switches style when the API refuses it', async () => {
+    const before = simulator.requests.length;
+    const completion = await client.chat.completions.create({ model: 'anthropic/claude-opus-4-8', messages: [{ role: 'user', content: 'Think hard' }], reasoning_effort: 'high' });
+    const message = completion.choices[0]?.message as OpenAI.ChatCompletionMessage & { reasoning_content?: string; thinking_blocks?: Json[] };
+    expect(message.reasoning_content).toBe('Let me think about: Think hard');
+    expect(simulator.requests.length - before).toBe(2 - 1);
+    expect(lastUpstream()).toMatchObject({ thinking: { type: 'adaptive', display: 'summarized' }, output_config: { effort: 'high' }, max_tokens: 16384 + 4096 });
+
+    // A model id that says nothing about its generation: `enabled` is tried first, refused, then adaptive.
+    const { data, response } = await client.chat.completions
+      .create({ model: 'anthropic/sim-adaptive-only', messages: [{ role: 'user', content: 'Think' }], reasoning_effort: 'low', max_completion_tokens: 3000 })
+      .withResponse();
+    expect(data.choices[0]?.message.content).toBe('Hello from anthropic: Think');
+    expect(response.headers.get('x-modelgate-dropped-params')).toBeNull();
+    const attempts = simulator.requests.slice(-2).map((request) => [request.body?.thinking, request.body?.output_config, request.body?.max_tokens]);
+    expect(attempts).toEqual([
+      [{ type: 'enabled', budget_tokens: 2048 }, undefined, 3000],
+      [{ type: 'adaptive', display: 'summarized' }, { effort: 'low' }, 3000],
+    ]);
+  });
+
   it('serves response_format json_schema through a forced tool, streamed and not', async () => {
     const responseFormat = { type: 'json_schema' as const, json_schema: { name: 'place', schema: { type: 'object', properties: { location: { type: 'string' } } } } };
     const completion = await client.chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'Where?' }], response_format: responseFormat });

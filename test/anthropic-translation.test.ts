@@ -9,10 +9,10 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../src/core/errors.ts';
 import { parseSse } from '../src/core/sse.ts';
-import { toAnthropicRequest } from '../src/providers/anthropic/anthropic-request.ts';
+import { applyReasoningEffort, thinkingStyleFor, toAnthropicRequest } from '../src/providers/anthropic/anthropic-request.ts';
 import { finishReasonFromAnthropic, fromAnthropicMessage } from '../src/providers/anthropic/anthropic-response.ts';
 import { createAnthropicStreamTranslator } from '../src/providers/anthropic/anthropic-stream.ts';
-import { anthropicHttpError, refusedSamplingParam } from '../src/providers/anthropic/create-anthropic-provider.ts';
+import { anthropicHttpError, refusedSamplingParam, refusedThinkingStyle } from '../src/providers/anthropic/create-anthropic-provider.ts';
 import type { Json, StreamChunk } from '../src/providers/types.ts';
 
 async function* once(text: string): AsyncGenerator<string> {
@@ -473,5 +473,29 @@ describe('refusedSamplingParam', () => {
     expect(refusedSamplingParam('anthropic: `temperature` is deprecated for this model.', { temperature: 0.2 })).toBe('temperature');
     expect(refusedSamplingParam('anthropic: `temperature` is deprecated for this model.', { top_p: 0.2 })).toBeUndefined();
     expect(refusedSamplingParam('anthropic: messages: Field required', { temperature: 0.2 })).toBeUndefined();
+  });
+});
+
+describe('thinking style', () => {
+  it('guesses adaptive for Claude 4.6 and later from the model id', () => {
+    const styles = ['claude-3-7-sonnet-20250219', 'claude-sonnet-4-20250514', 'claude-sonnet-4-5', 'claude-opus-4-5-20251101', 'claude-sonnet-4-6', 'claude-opus-4-8', 'claude-fable-5', 'claude-opus-5-5', 'my-proxy-model'].map(thinkingStyleFor);
+    expect(styles).toEqual(['enabled', 'enabled', 'enabled', 'enabled', 'adaptive', 'adaptive', 'adaptive', 'adaptive', 'enabled']);
+  });
+
+  it('maps reasoning_effort to adaptive thinking with output_config.effort, keeping other output_config fields', () => {
+    const { body, reasoningEffort } = toAnthropicRequest({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'x' }], reasoning_effort: 'minimal', output_config: { format: { type: 'json_schema' } } });
+    expect(reasoningEffort).toBe('minimal');
+    expect(body).toMatchObject({ thinking: { type: 'adaptive', display: 'summarized' }, output_config: { format: { type: 'json_schema' }, effort: 'low' }, max_tokens: 1024 + 4096 });
+    const switched: Json = { ...body };
+    expect(applyReasoningEffort(switched, 'minimal', 'enabled', undefined)).toBe(true);
+    expect(switched).toMatchObject({ thinking: { type: 'enabled', budget_tokens: 1024 }, output_config: { format: { type: 'json_schema' } } });
+    expect((switched.output_config as Json).effort).toBeUndefined();
+    expect(applyReasoningEffort({}, 'high', 'enabled', 1000)).toBe(false);
+  });
+
+  it('reads which style the API asks for from its 400 message', () => {
+    expect(refusedThinkingStyle('anthropic: "thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.')).toBe('adaptive');
+    expect(refusedThinkingStyle('anthropic: adaptive thinking is not supported on this model')).toBe('enabled');
+    expect(refusedThinkingStyle('anthropic: max_tokens: Field required')).toBeUndefined();
   });
 });

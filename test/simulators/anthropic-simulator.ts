@@ -17,6 +17,12 @@
  *   {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}.
  * - Extended thinking: https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking — thinking blocks
  *   carry a `signature` that must be sent back unchanged; `budget_tokens` >= 1024 and < `max_tokens`.
+ *   Adaptive thinking (`thinking: {type: "adaptive", display?}` with `output_config.effort`) exists from Claude
+ *   4.6; models before refuse it ("adaptive thinking is not supported on this model"), Opus 4.7 and later
+ *   refuse `enabled` with 400 "\"thinking.type.enabled\" is not supported for this model. Use
+ *   \"thinking.type.adaptive\" and \"output_config.effort\" to control thinking behavior." (as quoted from the
+ *   API in https://github.com/anomalyco/opencode/issues/22863) and default `display` to "omitted" (empty
+ *   thinking text, signature kept). `sim-adaptive-only` behaves like those.
  * - Prompt caching: https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching — `cache_control:
  *   {"type":"ephemeral"}` on tools, system and message blocks; the cached prefix is reported as
  *   cache_creation_input_tokens on the first call and cache_read_input_tokens afterwards; `input_tokens` counts
@@ -82,8 +88,20 @@ const defaultModels = ['claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-4-1
 // Top-level request fields of POST /v1/messages (https://docs.anthropic.com/en/api/messages).
 const knownFields = new Set([
   'model', 'messages', 'max_tokens', 'system', 'metadata', 'stop_sequences', 'stream', 'temperature', 'top_p', 'top_k',
-  'tools', 'tool_choice', 'thinking', 'service_tier', 'container', 'mcp_servers', 'context_management',
+  'tools', 'tool_choice', 'thinking', 'service_tier', 'container', 'mcp_servers', 'context_management', 'output_config',
 ]);
+
+/** Claude version from a model id (claude-opus-4-7 -> 4.7), or null for other names. */
+function claudeVersion(model: string): number | null {
+  const match = /claude-[a-z]+-(\d{1,2})(?:-(\d{1,2}))?(?!\d)/.exec(model);
+  if (!match) return null;
+  return Number(match[1]) + (match[2] === undefined ? 0 : Number(match[2]) / 10);
+}
+
+function adaptiveOnly(model: string): boolean {
+  const version = claudeVersion(model);
+  return model === 'sim-adaptive-only' || (version !== null && (version >= 5 || (model.includes('opus') && version >= 4.7)));
+}
 
 export function wordCount(text: string): number {
   return text.split(/\s+/).filter(Boolean).length;
@@ -266,6 +284,19 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
       }
     }
     const thinking = body.thinking as Json | undefined;
+    const model = String(body.model);
+    const modelVersion = claudeVersion(model);
+    if (thinking?.type === 'enabled' && adaptiveOnly(model)) {
+      return '"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.';
+    }
+    if (thinking?.type === 'adaptive' && modelVersion !== null && modelVersion < 4.6) return 'adaptive thinking is not supported on this model';
+    const effort = (body.output_config as Json | undefined)?.effort;
+    if (effort !== undefined && !['low', 'medium', 'high', 'max'].includes(String(effort))) {
+      return "output_config.effort: Input should be 'low', 'medium', 'high' or 'max'";
+    }
+    if (thinking?.type === 'adaptive' && body.temperature !== undefined && body.temperature !== 1) {
+      return '`temperature` may only be set to 1 when thinking is enabled';
+    }
     if (thinking?.type === 'enabled') {
       const budget = Number(thinking.budget_tokens);
       if (!(budget >= 1024)) return 'thinking.enabled.budget_tokens: Input should be greater than or equal to 1024';
@@ -342,8 +373,9 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
     const toolChoice = (body.tool_choice as Json | undefined) ?? { type: 'auto' };
     const blocks: Block[] = [];
     const thinking = body.thinking as Json | undefined;
-    if (thinking?.type === 'enabled') {
-      const thought = `Let me think about: ${lastUserText}`;
+    if (thinking?.type === 'enabled' || thinking?.type === 'adaptive') {
+      const omitted = thinking.type === 'adaptive' && (thinking.display ?? (adaptiveOnly(model) ? 'omitted' : 'summarized')) === 'omitted';
+      const thought = omitted ? '' : `Let me think about: ${lastUserText}`;
       blocks.push({ type: 'thinking', thinking: thought, signature: simulatedSignature(thought) });
     }
     let stopReason = 'end_turn';
@@ -436,7 +468,7 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
         write('content_block_start', { type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '', signature: '' } });
         if (index === 0) write('ping', { type: 'ping' });
         for (const piece of String(block.thinking).split(/(?<= )/)) {
-          write('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: piece } });
+          if (piece) write('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: piece } });
         }
         write('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: block.signature } });
       } else if (block.type === 'tool_use') {

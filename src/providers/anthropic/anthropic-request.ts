@@ -11,14 +11,58 @@ export const defaultAnthropicMaxTokens = 4096;
 /** Extra room for the answer above the thinking budget when max_tokens is defaulted with thinking on. */
 export const thinkingAnswerTokens = 4096;
 /** reasoning_effort -> thinking.budget_tokens (Anthropic's minimum budget is 1024). */
-export const thinkingBudgets: Record<string, number> = { minimal: 1024, low: 2048, medium: 8192, high: 16384 };
+export const thinkingBudgets: Record<string, number> = { minimal: 1024, low: 2048, medium: 8192, high: 16384, xhigh: 32768 };
+/** reasoning_effort -> output_config.effort, for adaptive thinking. */
+export const thinkingEfforts: Record<string, string> = { minimal: 'low', low: 'low', medium: 'medium', high: 'high', xhigh: 'max' };
+
+/**
+ * How a model takes thinking: `enabled` with budget_tokens (Claude 3.7 to 4.5), or `adaptive` with
+ * output_config.effort (Claude 4.6 and later; Opus 4.7 and later refuse `enabled`).
+ * https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking. Guessed from the model id; the
+ * provider switches style when the API refuses the guess.
+ */
+export type ThinkingStyle = 'enabled' | 'adaptive';
+
+export function thinkingStyleFor(model: unknown): ThinkingStyle {
+  if (typeof model !== 'string') return 'enabled';
+  const match = /claude-[a-z]+-(\d{1,2})(?:[-.](\d{1,2}))?(?!\d)/.exec(model.toLowerCase());
+  if (!match) return 'enabled';
+  const major = Number(match[1]);
+  const minor = match[2] === undefined ? 0 : Number(match[2]);
+  return major > 4 || (major === 4 && minor >= 6) ? 'adaptive' : 'enabled';
+}
+
+/**
+ * Sets thinking (and max_tokens) on an Anthropic request for an OpenAI reasoning_effort, in the given style.
+ * Returns false when the effort cannot be honoured (an `enabled` budget needs max_tokens above 1024).
+ */
+export function applyReasoningEffort(out: Json, effort: string, style: ThinkingStyle, clientMaxTokens: number | undefined): boolean {
+  const budget = thinkingBudgets[effort] ?? thinkingBudgets.medium ?? 8192;
+  const outputConfig = isObject(out.output_config) ? { ...out.output_config } : {};
+  delete outputConfig.effort;
+  if (style === 'adaptive') {
+    // display: summarized, so that reasoning_content is filled (Opus 4.7 and later default to omitted).
+    out.thinking = { type: 'adaptive', display: 'summarized' };
+    outputConfig.effort = thinkingEfforts[effort] ?? 'medium';
+  } else if (clientMaxTokens === undefined) {
+    out.thinking = { type: 'enabled', budget_tokens: budget };
+  } else if (clientMaxTokens > 1024) {
+    out.thinking = { type: 'enabled', budget_tokens: Math.max(1024, Math.min(budget, clientMaxTokens - 1)) };
+  } else {
+    return false;
+  }
+  if (Object.keys(outputConfig).length > 0) out.output_config = outputConfig;
+  else delete out.output_config;
+  out.max_tokens = clientMaxTokens ?? Math.max(defaultAnthropicMaxTokens, budget + thinkingAnswerTokens);
+  return true;
+}
 /** Name of the tool used for response_format json_schema (see docs/providers-anthropic.md). */
 export const jsonResponseToolName = 'json_response';
 
 const jsonObjectInstruction = 'Respond with a single valid JSON object and nothing else: no prose, no code fences.';
 
 /** Anthropic-native fields accepted as they are on the OpenAI-shaped request. */
-const nativePassThrough = ['top_k', 'container', 'mcp_servers', 'context_management'];
+const nativePassThrough = ['top_k', 'container', 'mcp_servers', 'context_management', 'output_config'];
 
 /** Fields this module consumes. */
 const handled = new Set([
@@ -34,6 +78,10 @@ export interface AnthropicRequestTranslation {
   jsonToolName: string | null;
   /** Whether the client asked for stream usage (stream_options.include_usage). */
   includeUsage: boolean;
+  /** The reasoning_effort behind `thinking`, when the gateway chose the thinking form (the provider may switch style). */
+  reasoningEffort: string | null;
+  /** max_tokens / max_completion_tokens as the client set it. */
+  clientMaxTokens: number | undefined;
 }
 
 function isObject(value: unknown): value is Json {
@@ -339,27 +387,24 @@ export function toAnthropicRequest(body: Json): AnthropicRequestTranslation {
   const { system, messages } = translateMessages(body.messages, dropped);
   const out: Json = { model: body.model };
 
-  // Thinking: a native `thinking` object wins; otherwise reasoning_effort picks a budget.
-  let thinking: Json | undefined = isObject(body.thinking) ? body.thinking : undefined;
-  const effort = body.reasoning_effort;
-  let maxTokens = maxTokensOf(body);
-  if (!thinking && effort !== undefined && effort !== null && effort !== 'none') {
-    const budget = typeof effort === 'string' ? thinkingBudgets[effort] : undefined;
-    if (budget === undefined) {
+  // Thinking: a native `thinking` object wins; otherwise reasoning_effort picks a budget or an effort.
+  const clientMaxTokens = maxTokensOf(body);
+  out.max_tokens = clientMaxTokens ?? defaultAnthropicMaxTokens;
+  out.messages = messages;
+  for (const name of nativePassThrough) if (body[name] !== undefined) out[name] = body[name];
+  let reasoningEffort: string | null = null;
+  if (isObject(body.thinking)) {
+    out.thinking = body.thinking;
+  } else if (body.reasoning_effort !== undefined && body.reasoning_effort !== null && body.reasoning_effort !== 'none') {
+    const effort = body.reasoning_effort;
+    if (typeof effort !== 'string' || thinkingBudgets[effort] === undefined) {
       throw invalidRequest(`'reasoning_effort' must be one of none, ${Object.keys(thinkingBudgets).join(', ')}`, 'reasoning_effort');
     }
-    if (maxTokens === undefined) thinking = { type: 'enabled', budget_tokens: budget };
-    else if (maxTokens > 1024) thinking = { type: 'enabled', budget_tokens: Math.max(1024, Math.min(budget, maxTokens - 1)) };
+    if (applyReasoningEffort(out, effort, thinkingStyleFor(body.model), clientMaxTokens)) reasoningEffort = effort;
     else dropped.push('reasoning_effort');
   }
-  const thinkingOn = thinking?.type === 'enabled';
-  if (maxTokens === undefined) {
-    maxTokens = defaultAnthropicMaxTokens;
-    if (thinkingOn && typeof thinking?.budget_tokens === 'number') maxTokens = Math.max(maxTokens, thinking.budget_tokens + thinkingAnswerTokens);
-  }
-  out.max_tokens = maxTokens;
-  out.messages = messages;
-  if (thinking) out.thinking = thinking;
+  const thinking = isObject(out.thinking) ? out.thinking : undefined;
+  const thinkingOn = thinking?.type === 'enabled' || thinking?.type === 'adaptive';
 
   const stop = stopSequences(body.stop);
   if (stop) out.stop_sequences = stop;
@@ -369,7 +414,6 @@ export function toAnthropicRequest(body: Json): AnthropicRequestTranslation {
     else out.temperature = body.temperature;
   }
   if (body.top_p !== undefined && body.top_p !== null) out.top_p = body.top_p;
-  for (const name of nativePassThrough) if (body[name] !== undefined) out[name] = body[name];
 
   const tools = translateTools(body, dropped);
   const hasTools = tools !== undefined && tools.length > 0;
@@ -424,5 +468,5 @@ export function toAnthropicRequest(body: Json): AnthropicRequestTranslation {
     dropped.push(key);
   }
   const includeUsage = isObject(body.stream_options) && body.stream_options.include_usage === true;
-  return { body: out, droppedParams: [...new Set(dropped)], jsonToolName, includeUsage };
+  return { body: out, droppedParams: [...new Set(dropped)], jsonToolName, includeUsage, reasoningEffort, clientMaxTokens };
 }

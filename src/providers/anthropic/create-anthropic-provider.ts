@@ -7,7 +7,7 @@ import { parseSse } from '../../core/sse.ts';
 import type { Usage } from '../../core/usage.ts';
 import type { CallContext, Json, JsonResult, Provider, ProviderResult, StreamChunk } from '../types.ts';
 import { readJson, readText, transportError, type UpstreamClient, type UpstreamResponse, upstreamHttpError } from '../upstream-client.ts';
-import { toAnthropicRequest } from './anthropic-request.ts';
+import { applyReasoningEffort, type ThinkingStyle, toAnthropicRequest } from './anthropic-request.ts';
 import { fromAnthropicMessage } from './anthropic-response.ts';
 import { anthropicStreamError, createAnthropicStreamTranslator } from './anthropic-stream.ts';
 
@@ -78,6 +78,17 @@ export function refusedSamplingParam(message: string, body: Json): string | unde
   return name !== undefined && body[name] !== undefined ? name : undefined;
 }
 
+/**
+ * The thinking style a model asks for instead of the one sent: Opus 4.7 and later answer 400
+ * "\"thinking.type.enabled\" is not supported for this model. Use \"thinking.type.adaptive\" and
+ * \"output_config.effort\" to control thinking behavior."; models before 4.6 refuse adaptive thinking.
+ */
+export function refusedThinkingStyle(message: string): ThinkingStyle | undefined {
+  if (/thinking\.type\.enabled\W{0,3} is not supported/i.test(message)) return 'adaptive';
+  if (/adaptive thinking is not supported|thinking\.type\.adaptive\W{0,3} is not supported/i.test(message)) return 'enabled';
+  return undefined;
+}
+
 export function createAnthropicProvider(options: AnthropicProviderOptions): Provider {
   const origin = options.baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
@@ -111,16 +122,28 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
     const stream = body.stream === true;
     const upstreamBody = { ...translation.body };
     let response: UpstreamResponse | undefined;
-    // A model that refuses a sampling parameter is asked again without it (reported as dropped), at most
-    // once per parameter, so that switching models never breaks a client that always sends temperature.
+    // A model that refuses a sampling parameter is asked again without it (reported as dropped), and one that
+    // refuses the thinking style the model id suggested is asked again in the other style: a few attempts at
+    // most, so that switching models never breaks a client.
     for (let attempt = 0; response === undefined; attempt++) {
       try {
         response = await send(`${origin}/v1/messages`, { method: 'POST', body: JSON.stringify(upstreamBody), stream }, context.signal);
       } catch (error) {
-        const refused = error instanceof GatewayError && error.status === 400 && attempt < 3 ? refusedSamplingParam(error.message, upstreamBody) : undefined;
-        if (refused === undefined) throw error;
-        delete upstreamBody[refused];
-        context.droppedParams.push(refused);
+        if (!(error instanceof GatewayError) || error.status !== 400 || attempt >= 4) throw error;
+        const refused = refusedSamplingParam(error.message, upstreamBody);
+        const style = translation.reasoningEffort === null ? undefined : refusedThinkingStyle(error.message);
+        const current = (upstreamBody.thinking as Json | undefined)?.type;
+        if (refused !== undefined) {
+          delete upstreamBody[refused];
+          context.droppedParams.push(refused);
+        } else if (style !== undefined && translation.reasoningEffort !== null && current !== undefined && current !== style) {
+          if (!applyReasoningEffort(upstreamBody, translation.reasoningEffort, style, translation.clientMaxTokens)) {
+            delete upstreamBody.thinking;
+            context.droppedParams.push('reasoning_effort');
+          }
+        } else {
+          throw error;
+        }
       }
     }
     const created = now();
