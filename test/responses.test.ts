@@ -320,14 +320,25 @@ describe('Responses API translated through chat (groq)', () => {
     expect(badLimit.status).toBe(404);
   });
 
-  it('reports non-function tools as dropped', async () => {
+  it('reports non-function tools and OpenAI-only parameters as dropped', async () => {
     const raw = await fetch(`${running.url}/v1/responses`, {
       method: 'POST',
       headers: { authorization: 'Bearer mg-test-key', 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'groq/llama-3.3-70b', input: 'x', tools: [{ type: 'web_search' }] }),
+      body: JSON.stringify({
+        model: 'groq/llama-3.3-70b',
+        input: 'x',
+        tools: [{ type: 'web_search' }],
+        text: { verbosity: 'low' },
+        prompt_cache_key: 'k',
+      }),
     });
     expect(raw.status).toBe(200);
-    expect(raw.headers.get('x-modelgate-dropped-params')).toBe('tools.web_search');
+    expect(raw.headers.get('x-modelgate-dropped-params')?.split(',').sort()).toEqual([
+      'prompt_cache_key',
+      'text.verbosity',
+      'tools.web_search',
+    ]);
+    expect(groq.requests.at(-1)?.body).not.toHaveProperty('verbosity');
   });
 });
 

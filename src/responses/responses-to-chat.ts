@@ -322,12 +322,34 @@ export function responsesToChatRequest(body: Json, inputItems: Json[], history: 
   return chat;
 }
 
-/** Provider types whose chat API wants `max_completion_tokens` (reasoning models reject `max_tokens`). */
-const maxCompletionTokensTypes = new Set(['openai', 'azure']);
+/** Provider types that speak OpenAI's own chat API (OpenAI-only parameters, `max_completion_tokens`). */
+const openAITypes = new Set(['openai', 'azure']);
 
-/** Renames `max_tokens` for providers that want `max_completion_tokens`; other providers keep `max_tokens`. */
-export function adaptTokenLimit(chat: Json, providerType: string): void {
-  if (!maxCompletionTokensTypes.has(providerType) || chat.max_tokens === undefined) return;
-  chat.max_completion_tokens = chat.max_tokens;
-  delete chat.max_tokens;
+/** Chat parameters the translations produce that only OpenAI's chat API knows, with the field they came from. */
+const openAIOnlyParams: Record<string, string> = {
+  verbosity: 'text.verbosity',
+  prompt_cache_key: 'prompt_cache_key',
+  safety_identifier: 'safety_identifier',
+  service_tier: 'service_tier',
+};
+
+/**
+ * Fits a translated chat request to the provider type: OpenAI and Azure get `max_completion_tokens`
+ * (their reasoning models reject `max_tokens`); other providers keep `max_tokens` and lose the
+ * OpenAI-only parameters, reported as dropped.
+ */
+export function adaptChatForProvider(chat: Json, providerType: string, droppedParams: string[]): void {
+  if (openAITypes.has(providerType)) {
+    if (chat.max_tokens !== undefined) {
+      chat.max_completion_tokens = chat.max_tokens;
+      delete chat.max_tokens;
+    }
+    return;
+  }
+  for (const [param, source] of Object.entries(openAIOnlyParams)) {
+    if (chat[param] !== undefined) {
+      delete chat[param];
+      droppedParams.push(source);
+    }
+  }
 }

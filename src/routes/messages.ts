@@ -12,7 +12,7 @@ import { createMessagesStreamTranslator, type MessagesEvent } from '../messages/
 import { chatCompletionToMessage } from '../messages/chat-to-message.ts';
 import { messagesToChatRequest } from '../messages/messages-to-chat.ts';
 import type { Json } from '../providers/types.ts';
-import { adaptTokenLimit } from '../responses/responses-to-chat.ts';
+import { adaptChatForProvider } from '../responses/responses-to-chat.ts';
 import {
   callHeaders,
   type RouteDependencies,
@@ -78,7 +78,7 @@ async function handleMessages(dependencies: RouteDependencies, request: GatewayR
     const chatRequest = messagesToChatRequest(body, tracker.context.droppedParams, {
       anthropicNative: resolved.provider.type === 'anthropic',
     });
-    adaptTokenLimit(chatRequest, resolved.provider.type);
+    adaptChatForProvider(chatRequest, resolved.provider.type, tracker.context.droppedParams);
     const result = await resolved.provider.chatCompletions({ ...chatRequest, model: resolved.model }, tracker.context);
     if (result.kind === 'json') {
       const message = chatCompletionToMessage(result.body, model, result.usage);

@@ -16,7 +16,7 @@ import { createResponsesStreamTranslator, type ResponsesEvent } from '../respons
 import { chatCompletionToResponse, type ResponseShell } from '../responses/chat-to-response.ts';
 import { createItemId } from '../responses/ids.ts';
 import type { ResponseStore, StoredResponse } from '../responses/response-store.ts';
-import { adaptTokenLimit, normalizeInputItems, responsesToChatRequest } from '../responses/responses-to-chat.ts';
+import { adaptChatForProvider, normalizeInputItems, responsesToChatRequest } from '../responses/responses-to-chat.ts';
 import {
   callHeaders,
   type RouteDependencies,
@@ -187,7 +187,7 @@ async function handleCreate(dependencies: ResponsesRouteDependencies, request: G
     }
     const history = previous ? await conversationHistory(store, previous) : [];
     const chatRequest = responsesToChatRequest({ ...body, model: resolved.model }, inputItems, history, tracker.context.droppedParams);
-    adaptTokenLimit(chatRequest, provider.type);
+    adaptChatForProvider(chatRequest, provider.type, tracker.context.droppedParams);
     if (provider.type !== 'anthropic') {
       // Signed Anthropic thinking only means something to the Anthropic provider.
       for (const message of chatRequest.messages as Json[]) delete message.thinking_blocks;
