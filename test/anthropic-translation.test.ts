@@ -240,6 +240,9 @@ describe('toAnthropicRequest', () => {
     expect(toAnthropicRequest({ ...base, tool_choice: { type: 'function', function: { name: 'g' } } }).body.tool_choice).toEqual({ type: 'tool', name: 'g' });
     expect(toAnthropicRequest({ ...base, parallel_tool_calls: false }).body.tool_choice).toEqual({ type: 'auto', disable_parallel_tool_use: true });
     expect(toAnthropicRequest({ ...base, parallel_tool_calls: true }).body.tool_choice).toBeUndefined();
+    const allowed = toAnthropicRequest({ ...base, tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'g' } }] } } });
+    expect(allowed.body.tools).toEqual([{ name: 'g', input_schema: { type: 'object', properties: {} } }]);
+    expect(allowed.body.tool_choice).toEqual({ type: 'any' });
     // Legacy functions / function_call.
     const legacy = toAnthropicRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], functions: [{ name: 'h', parameters: { type: 'object' } }], function_call: { name: 'h' } });
     expect(legacy.body.tools).toEqual([{ name: 'h', input_schema: { type: 'object' } }]);

@@ -311,7 +311,8 @@ function translateTools(body: Json, dropped: string[]): Json[] | undefined {
   if (!Array.isArray(tools)) throw invalidRequest("'tools' must be an array", 'tools');
   const result: Json[] = [];
   tools.forEach((raw, index) => {
-    const tool = isObject(raw) ? raw : {};
+    if (!isObject(raw)) throw invalidRequest(`tools[${index}] must be an object`, `tools[${index}]`);
+    const tool = raw;
     if (tool.type === 'function') {
       const fn = isObject(tool.function) ? tool.function : {};
       if (typeof fn.name !== 'string') throw invalidRequest(`tools[${index}].function.name is required`, `tools[${index}].function.name`);
@@ -342,7 +343,12 @@ function translateToolChoice(body: Json, hasTools: boolean): Json | undefined {
   else if (choice === 'none') result = { type: 'none' };
   else if (isObject(choice)) {
     const fn = isObject(choice.function) ? choice.function : {};
+    const allowed = isObject(choice.allowed_tools) ? choice.allowed_tools : undefined;
     if (choice.type === 'function' && typeof fn.name === 'string') result = { type: 'tool', name: fn.name };
+    else if (choice.type === 'allowed_tools' && allowed) {
+      // The tool list is narrowed to the allowed ones by the caller; the mode maps like the plain strings.
+      result = { type: allowed.mode === 'required' ? 'any' : 'auto' };
+    }
     else if (choice.type === 'auto' || choice.type === 'any' || choice.type === 'none') result = { ...choice };
     else if (choice.type === 'tool' && typeof choice.name === 'string') result = { ...choice };
     else throw invalidRequest("'tool_choice' is not valid", 'tool_choice');
@@ -415,7 +421,15 @@ export function toAnthropicRequest(body: Json): AnthropicRequestTranslation {
   }
   if (body.top_p !== undefined && body.top_p !== null) out.top_p = body.top_p;
 
-  const tools = translateTools(body, dropped);
+  let tools = translateTools(body, dropped);
+  const allowedTools = isObject(body.tool_choice) && body.tool_choice.type === 'allowed_tools' && isObject(body.tool_choice.allowed_tools)
+    ? body.tool_choice.allowed_tools.tools
+    : undefined;
+  if (tools && Array.isArray(allowedTools)) {
+    // tool_choice {type: allowed_tools, allowed_tools: {mode, tools: [{type: function, function: {name}}]}}
+    const names = new Set(allowedTools.map((entry) => (isObject(entry) && isObject(entry.function) ? entry.function.name : isObject(entry) ? entry.name : undefined)));
+    tools = tools.filter((tool) => names.has(tool.name));
+  }
   const hasTools = tools !== undefined && tools.length > 0;
   if (hasTools) out.tools = tools;
   const toolChoice = translateToolChoice(body, hasTools);
