@@ -455,6 +455,33 @@ describe('Messages API over the native Anthropic provider', () => {
   });
 });
 
+describe('Messages API usage with prompt caching (native Anthropic provider)', () => {
+  it('reports the same usage as Anthropic itself, streamed and not', async () => {
+    const body: Anthropic.MessageCreateParamsNonStreaming = {
+      model: 'claude-haiku-4-5',
+      max_tokens: 50,
+      system: [
+        { type: 'text', text: 'A long system prompt that is worth caching across calls '.repeat(20), cache_control: { type: 'ephemeral' } },
+      ],
+      messages: [{ role: 'user', content: 'Cached question' }],
+    };
+    const first = await client.messages.create({ ...body, model: 'anthropic/claude-haiku-4-5' });
+    expect(first.usage.cache_creation_input_tokens).toBeGreaterThan(0);
+    const second = await client.messages.create({ ...body, model: 'anthropic/claude-haiku-4-5' });
+    const streamed = await client.messages.stream({ ...body, model: 'anthropic/claude-haiku-4-5' }).finalMessage();
+    const direct = await new Anthropic({ apiKey: 'sk-ant-upstream', baseURL: anthropic.baseUrl, maxRetries: 0 }).messages.create(body);
+    expect(direct.usage.cache_read_input_tokens).toBeGreaterThan(0);
+    for (const usage of [second.usage, streamed.usage]) {
+      expect(usage).toMatchObject({
+        input_tokens: direct.usage.input_tokens,
+        output_tokens: direct.usage.output_tokens,
+        cache_read_input_tokens: direct.usage.cache_read_input_tokens,
+        cache_creation_input_tokens: direct.usage.cache_creation_input_tokens ?? 0,
+      });
+    }
+  });
+});
+
 describe('Messages API over the native Gemini provider', () => {
   it('round-trips text and tools, streamed and not', async () => {
     const message = await client.messages.create({
