@@ -320,6 +320,9 @@ describe('toAnthropicRequest', () => {
     expect(droppedParams.sort()).toEqual(['frequency_penalty', 'logprobs', 'messages[].name', 'metadata', 'n', 'service_tier', 'some_future_field']);
     expect(Object.keys(body).sort()).toEqual(['max_tokens', 'messages', 'model', 'stream']);
     expect(includeUsage).toBe(true);
+    // Default values ask for nothing: nothing to report.
+    const neutral = toAnthropicRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], n: 1, logprobs: false, presence_penalty: 0, frequency_penalty: 0, store: false, seed: null });
+    expect(neutral.droppedParams).toEqual([]);
   });
 
   it('rejects malformed input with a 400 naming the parameter', () => {

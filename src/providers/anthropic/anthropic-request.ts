@@ -64,6 +64,9 @@ const jsonObjectInstruction = 'Respond with a single valid JSON object and nothi
 /** Anthropic-native fields accepted as they are on the OpenAI-shaped request. */
 const nativePassThrough = ['top_k', 'container', 'mcp_servers', 'context_management', 'output_config'];
 
+/** Values of unmappable OpenAI fields that ask for nothing (the defaults): not worth a dropped-param report. */
+const neutralValues: Record<string, unknown> = { frequency_penalty: 0, presence_penalty: 0, logprobs: false, store: false, top_logprobs: 0 };
+
 /** Fields this module consumes. */
 const handled = new Set([
   'model', 'messages', 'stream', 'stream_options', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'stop',
@@ -476,7 +479,7 @@ export function toAnthropicRequest(body: Json): AnthropicRequestTranslation {
 
   for (const key of Object.keys(body)) {
     if (handled.has(key)) continue;
-    if (body[key] === undefined) continue;
+    if (body[key] === undefined || body[key] === null || neutralValues[key] === body[key]) continue;
     // OpenAI fields without an Anthropic equivalent (frequency_penalty, presence_penalty, logit_bias, logprobs,
     // seed, modalities, audio, prediction, store...) and unknown fields alike: Anthropic rejects fields it does not know.
     dropped.push(key);
