@@ -185,23 +185,30 @@ async function writeSse(raw: ServerResponse, requestId: string, result: SseReply
     'x-request-id': requestId,
     ...result.headers,
   });
-  raw.flushHeaders();
   // Frames produced from one upstream read arrive within the same microtask run: gather them and
-  // write them together on the next tick, one write and one HTTP chunk instead of one per frame.
-  // Nothing waits for a timer, so no frame is held back.
+  // write them on the next tick together (with the headers, the first time), one write instead of
+  // one per frame. Nothing waits for a timer: if no frame is ready by then, the headers go alone.
   let pending = '';
+  let started = false;
   let blocked = false;
   const flush = () => {
-    if (pending === '' || raw.destroyed) return;
+    if (raw.destroyed || raw.writableEnded) return;
+    if (pending === '') {
+      if (!started) raw.flushHeaders();
+      started = true;
+      return;
+    }
+    started = true;
     const text = pending;
     pending = '';
     if (!raw.write(text)) blocked = true;
   };
+  process.nextTick(flush);
   try {
     for await (const frame of result.frames) {
       if (raw.destroyed) break;
       firstByteMs ??= performance.now() - startedAt;
-      if (pending === '') process.nextTick(flush);
+      if (pending === '' && started) process.nextTick(flush);
       pending += frame;
       if (blocked) {
         blocked = false;
@@ -209,17 +216,20 @@ async function writeSse(raw: ServerResponse, requestId: string, result: SseReply
         if (raw.writableNeedDrain) await waitForDrain(raw);
       }
     }
-    flush();
   } catch (error) {
     failure = error;
-    flush();
     if (!raw.destroyed) {
       const body = toGatewayError(error).toBody();
-      raw.write(result.errorFrames ? result.errorFrames(body) : `data: ${JSON.stringify(body)}\n\n`);
+      pending += result.errorFrames ? result.errorFrames(body) : `data: ${JSON.stringify(body)}\n\n`;
     }
   } finally {
     const clientGone = raw.destroyed && !raw.writableEnded;
-    if (!raw.writableEnded) raw.end();
+    if (!raw.writableEnded) {
+      // The last frames leave with the end of the response, in one write.
+      const rest = raw.destroyed ? '' : pending;
+      pending = '';
+      raw.end(rest);
+    }
     result.onEnd?.({ error: failure, clientGone, firstByteMs });
   }
 }

@@ -110,10 +110,16 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
     let usage: Usage | null = null;
     const provider = options.name;
     async function* chunks(): AsyncGenerator<StreamChunk> {
+      // Set once the upstream said it is done: what is left of the body (normally nothing) is read,
+      // not aborted, so the connection stays reusable and no abort error is built per stream.
+      let complete = false;
       try {
-        for await (const message of parseSse(response.body)) {
+        for await (const message of parseSse(response.body.iterator({ destroyOnReturn: false }))) {
           const data = message.data;
-          if (data === '[DONE]') return;
+          if (data === '[DONE]') {
+            complete = true;
+            return;
+          }
           if (data.includes('"usage"') || data.includes('"x_groq"')) {
             const parsed = safeParse(data);
             const found = usageFromOpenAI(parsed?.usage) ?? usageFromOpenAI((parsed?.x_groq as Json | undefined)?.usage);
@@ -137,10 +143,14 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
           }
           yield { data };
         }
+        complete = true;
       } catch (error) {
         throw transportError(error, provider, context.signal);
       } finally {
-        if (!response.body.destroyed) response.body.destroy();
+        if (!response.body.destroyed) {
+          if (complete) response.body.dump().catch(() => undefined);
+          else response.body.destroy();
+        }
       }
     }
     return { kind: 'stream', status: response.status, headers: pickHeaders(response.headers), chunks: chunks(), usage: () => usage };
