@@ -389,6 +389,28 @@ describe('fromAnthropicMessage', () => {
     expect(usage).toEqual({ inputTokens: 1210, outputTokens: 40, totalTokens: 1250, cachedTokens: 1000, reasoningTokens: 0, cacheWriteTokens: 200 });
   });
 
+  it('turns web search citations into url_citation annotations', () => {
+    const { body } = fromAnthropicMessage(
+      {
+        id: 'msg_2',
+        model: 'm',
+        content: [
+          { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'weather' } },
+          { type: 'web_search_tool_result', tool_use_id: 'srvtoolu_1', content: [] },
+          { type: 'text', text: 'It is ' },
+          { type: 'text', text: 'sunny', citations: [{ type: 'web_search_result_location', url: 'https://weather.example/paris', title: 'Paris weather', cited_text: 'Sunny', encrypted_index: 'Eo8B' }] },
+        ],
+        stop_reason: 'end_turn',
+        usage: { input_tokens: 1, output_tokens: 2 },
+      },
+      { created: 1, jsonToolName: null },
+    );
+    const message = (body.choices as Json[])[0]?.message as Json;
+    expect(message.content).toBe('It is sunny');
+    expect(message.annotations).toEqual([{ type: 'url_citation', url_citation: { start_index: 6, end_index: 11, url: 'https://weather.example/paris', title: 'Paris weather' } }]);
+    expect(message.tool_calls).toBeUndefined();
+  });
+
   it('maps every stop reason', () => {
     expect(['end_turn', 'stop_sequence', 'pause_turn', 'max_tokens', 'model_context_window_exceeded', 'tool_use', 'refusal', null].map(finishReasonFromAnthropic)).toEqual([
       'stop', 'stop', 'stop', 'length', 'length', 'tool_calls', 'content_filter', null,
@@ -450,6 +472,16 @@ describe('Anthropic stream translator', () => {
     const all = deltas(parsed);
     expect(all.some((delta) => delta.tool_calls !== undefined)).toBe(false);
     expect(all.map((delta) => delta.content ?? '').join('')).toBe('Okay, let\'s check the weather.{"location": "San Francisco, CA"}');
+    expect(parsed.flatMap((chunk) => (chunk.choices as Json[]).map((choice) => choice.finish_reason)).filter(Boolean)).toEqual(['stop']);
+  });
+
+  it('keeps server tool input out of the client tool calls', async () => {
+    const sse = toolUseStream
+      .replace('"content_block":{"type":"tool_use","id":"toolu_01T1x1fJ34qAmk2tNTrN7Up6","name":"get_weather","input":{}}', '"content_block":{"type":"server_tool_use","id":"srvtoolu_01","name":"web_search","input":{}}')
+      .replace('"stop_reason":"tool_use"', '"stop_reason":"end_turn"');
+    const { parsed } = await translateStream(sse);
+    const all = deltas(parsed);
+    expect(all.some((delta) => delta.tool_calls !== undefined)).toBe(false);
     expect(parsed.flatMap((chunk) => (chunk.choices as Json[]).map((choice) => choice.finish_reason)).filter(Boolean)).toEqual(['stop']);
   });
 

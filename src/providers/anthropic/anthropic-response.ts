@@ -59,11 +59,19 @@ export function fromAnthropicMessage(message: Json, options: ResponseTranslation
   let reasoning = '';
   const signedBlocks: Json[] = [];
   const toolCalls: Json[] = [];
+  const annotations: Json[] = [];
   let jsonAnswered = false;
   for (const block of blocks) {
     if (block.type === 'text' && typeof block.text === 'string') {
+      const start = text.length;
       text += block.text;
       hasText = true;
+      // Web search citations -> OpenAI url_citation annotations over the cited text block.
+      for (const citation of Array.isArray(block.citations) ? (block.citations as Json[]) : []) {
+        if (citation.type === 'web_search_result_location' && typeof citation.url === 'string') {
+          annotations.push({ type: 'url_citation', url_citation: { start_index: start, end_index: text.length, url: citation.url, title: citation.title ?? '' } });
+        }
+      }
     } else if (block.type === 'thinking') {
       const thinking = typeof block.thinking === 'string' ? block.thinking : '';
       reasoning += thinking;
@@ -85,6 +93,7 @@ export function fromAnthropicMessage(message: Json, options: ResponseTranslation
   if (reasoning) assistant.reasoning_content = reasoning;
   if (signedBlocks.length > 0) assistant.thinking_blocks = signedBlocks;
   if (toolCalls.length > 0) assistant.tool_calls = toolCalls;
+  if (annotations.length > 0) assistant.annotations = annotations;
   let finishReason = finishReasonFromAnthropic(message.stop_reason);
   if (jsonAnswered && finishReason === 'tool_calls') finishReason = 'stop';
   const usage = usageFromAnthropic(message.usage);

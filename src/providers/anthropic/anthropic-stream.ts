@@ -115,7 +115,9 @@ export function createAnthropicStreamTranslator(options: StreamTranslatorOptions
         const partial = typeof delta.partial_json === 'string' ? delta.partial_json : '';
         if (partial === '') return [];
         if (state?.jsonTool) return [chunk({ content: partial })];
-        return [chunk({ tool_calls: [{ index: state?.toolIndex ?? 0, function: { arguments: partial } }] })];
+        // Input of server tools (server_tool_use) is the server's business, not a client tool call.
+        if (state?.toolIndex === undefined) return [];
+        return [chunk({ tool_calls: [{ index: state.toolIndex, function: { arguments: partial } }] })];
       }
       case 'thinking_delta': {
         const thinking = typeof delta.thinking === 'string' ? delta.thinking : '';
