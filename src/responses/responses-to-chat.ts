@@ -325,6 +325,12 @@ export function responsesToChatRequest(body: Json, inputItems: Json[], history: 
 /** Provider types that speak OpenAI's own chat API (OpenAI-only parameters, `max_completion_tokens`). */
 const openAITypes = new Set(['openai', 'azure']);
 
+/**
+ * Provider types whose chat API rejects a `user` field: Mistral refuses unknown fields with 422
+ * and has no `user` parameter (https://docs.mistral.ai/api/#tag/chat/operation/chat_completion_v1_chat_completions_post).
+ */
+const rejectsUserField = new Set(['mistral']);
+
 /** Chat parameters the translations produce that only OpenAI's chat API knows, with the field they came from. */
 const openAIOnlyParams: Record<string, string> = {
   verbosity: 'text.verbosity',
@@ -339,6 +345,11 @@ const openAIOnlyParams: Record<string, string> = {
  * OpenAI-only parameters, reported as dropped.
  */
 export function adaptChatForProvider(chat: Json, providerType: string, droppedParams: string[]): void {
+  if (rejectsUserField.has(providerType) && chat.user !== undefined) {
+    // The translations fill `user` from metadata.user_id, which Claude Code always sends.
+    delete chat.user;
+    droppedParams.push('user');
+  }
   if (openAITypes.has(providerType)) {
     if (chat.max_tokens !== undefined) {
       chat.max_completion_tokens = chat.max_tokens;
