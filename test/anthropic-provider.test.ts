@@ -34,7 +34,11 @@ function lastUpstream(): Json {
 
 const weatherTool: OpenAI.ChatCompletionTool = {
   type: 'function',
-  function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { location: { type: 'string' } } } },
+  function: {
+    name: 'get_weather',
+    description: 'Weather for a city',
+    parameters: { type: 'object', properties: { location: { type: 'string' } } },
+  },
 };
 const timeTool: OpenAI.ChatCompletionTool = {
   type: 'function',
@@ -104,7 +108,11 @@ describe('anthropic provider through the openai SDK', () => {
   });
 
   it('hides the usage chunk when the client did not ask for it', async () => {
-    const stream = await client.chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'x y' }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'claude-sonnet-4-5',
+      messages: [{ role: 'user', content: 'x y' }],
+      stream: true,
+    });
     for await (const chunk of stream) {
       expect(chunk.choices.length).toBe(1);
       expect(chunk.usage).toBeUndefined();
@@ -125,7 +133,11 @@ describe('anthropic provider through the openai SDK', () => {
     expect(call?.type === 'function' && JSON.parse(call.function.arguments)).toEqual({ location: 'Paris' });
     expect(call?.id).toMatch(/^toolu_sim/);
     expect(lastUpstream().tools).toEqual([
-      { name: 'get_weather', description: 'Weather for a city', input_schema: { type: 'object', properties: { location: { type: 'string' } } } },
+      {
+        name: 'get_weather',
+        description: 'Weather for a city',
+        input_schema: { type: 'object', properties: { location: { type: 'string' } } },
+      },
     ]);
     expect(lastUpstream().tool_choice).toEqual({ type: 'any', disable_parallel_tool_use: true });
 
@@ -145,7 +157,10 @@ describe('anthropic provider through the openai SDK', () => {
       if (choice?.finish_reason) finish = choice.finish_reason;
       for (const call of choice?.delta.tool_calls ?? []) {
         if (call.function?.name) names[call.index] = call.function.name;
-        if (call.function?.arguments) (argumentPieces[call.index] ??= []).push(call.function.arguments);
+        if (call.function?.arguments) {
+          argumentPieces[call.index] ??= [];
+          argumentPieces[call.index]?.push(call.function.arguments);
+        }
       }
     }
     expect(content).toBe('Let me check that.');
@@ -158,7 +173,11 @@ describe('anthropic provider through the openai SDK', () => {
   });
 
   it('assembles streamed tool calls with the SDK stream helper and sends tool results back', async () => {
-    const runner = client.chat.completions.stream({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'Weather?' }], tools: [weatherTool] });
+    const runner = client.chat.completions.stream({
+      model: 'claude-sonnet-4-5',
+      messages: [{ role: 'user', content: 'Weather?' }],
+      tools: [weatherTool],
+    });
     const final = await runner.finalChatCompletion();
     const message = final.choices[0]?.message;
     const call = message?.tool_calls?.[0];
@@ -187,7 +206,11 @@ describe('anthropic provider through the openai SDK', () => {
   });
 
   it('sends parallel tool results back in one user turn, before the next user text', async () => {
-    const first = await client.chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'Use all tools' }], tools: [weatherTool, timeTool] });
+    const first = await client.chat.completions.create({
+      model: 'claude-sonnet-4-5',
+      messages: [{ role: 'user', content: 'Use all tools' }],
+      tools: [weatherTool, timeTool],
+    });
     const message = first.choices[0]?.message;
     const calls = message?.tool_calls ?? [];
     expect(calls.map((call) => call.type === 'function' && call.function.name)).toEqual(['get_weather', 'get_time']);
@@ -204,7 +227,7 @@ describe('anthropic provider through the openai SDK', () => {
     });
     expect(followUp.choices[0]?.message.content).toBe('Tool said: Sunny');
     const userTurn = (lastUpstream().messages as Json[])[2];
-    expect((userTurn?.content as Json[]).map((block) => block.type)).toEqual(['tool_result', 'tool_result', 'text']);
+    expect(((userTurn?.content ?? []) as Json[]).map((block) => block.type)).toEqual(['tool_result', 'tool_result', 'text']);
   });
 
   it('sends images as base64 and url sources', async () => {
@@ -229,12 +252,20 @@ describe('anthropic provider through the openai SDK', () => {
   });
 
   it('maps stop sequences and max_tokens to finish reasons', async () => {
-    const stopped = await client.chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'one two three' }], stop: ['two'] });
+    const stopped = await client.chat.completions.create({
+      model: 'claude-sonnet-4-5',
+      messages: [{ role: 'user', content: 'one two three' }],
+      stop: ['two'],
+    });
     expect(stopped.choices[0]?.finish_reason).toBe('stop');
     expect(stopped.choices[0]?.message.content).toBe('Hello from anthropic: one ');
     expect(lastUpstream().stop_sequences).toEqual(['two']);
 
-    const cut = await client.chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'one two three' }], max_tokens: 2 });
+    const cut = await client.chat.completions.create({
+      model: 'claude-sonnet-4-5',
+      messages: [{ role: 'user', content: 'one two three' }],
+      max_tokens: 2,
+    });
     expect(cut.choices[0]?.finish_reason).toBe('length');
     expect(cut.choices[0]?.message.content).toBe('Hello from ');
   });
@@ -295,14 +326,18 @@ describe('anthropic provider through the openai SDK', () => {
       model: 'claude-sonnet-4-5',
       messages: [
         { role: 'user', content: 'Why is the sky blue' },
-        { role: 'assistant', content: message.content, thinking_blocks: message.thinking_blocks } as OpenAI.ChatCompletionAssistantMessageParam,
+        {
+          role: 'assistant',
+          content: message.content,
+          thinking_blocks: message.thinking_blocks,
+        } as OpenAI.ChatCompletionAssistantMessageParam,
         { role: 'user', content: 'And sunsets' },
       ],
       reasoning_effort: 'low',
     });
     expect(second.choices[0]?.message.content).toBe('Hello from anthropic: And sunsets');
     const assistant = (lastUpstream().messages as Json[])[1];
-    expect((assistant?.content as Json[])[0]).toEqual(message.thinking_blocks?.[0]);
+    expect(((assistant?.content ?? []) as Json[])[0]).toEqual(message.thinking_blocks?.[0]);
 
     // A tampered signature is refused by the upstream and the client sees Anthropic's message.
     const tampered = { ...message.thinking_blocks?.[0], thinking: 'something else' };
@@ -320,19 +355,37 @@ describe('anthropic provider through the openai SDK', () => {
 
   it('uses adaptive thinking with an effort for Claude 4.6 and later, and switches style when the API refuses it', async () => {
     const before = simulator.requests.length;
-    const completion = await client.chat.completions.create({ model: 'anthropic/claude-opus-4-8', messages: [{ role: 'user', content: 'Think hard' }], reasoning_effort: 'high' });
-    const message = completion.choices[0]?.message as OpenAI.ChatCompletionMessage & { reasoning_content?: string; thinking_blocks?: Json[] };
+    const completion = await client.chat.completions.create({
+      model: 'anthropic/claude-opus-4-8',
+      messages: [{ role: 'user', content: 'Think hard' }],
+      reasoning_effort: 'high',
+    });
+    const message = completion.choices[0]?.message as OpenAI.ChatCompletionMessage & {
+      reasoning_content?: string;
+      thinking_blocks?: Json[];
+    };
     expect(message.reasoning_content).toBe('Let me think about: Think hard');
     expect(simulator.requests.length - before).toBe(2 - 1);
-    expect(lastUpstream()).toMatchObject({ thinking: { type: 'adaptive', display: 'summarized' }, output_config: { effort: 'high' }, max_tokens: 16384 + 4096 });
+    expect(lastUpstream()).toMatchObject({
+      thinking: { type: 'adaptive', display: 'summarized' },
+      output_config: { effort: 'high' },
+      max_tokens: 16384 + 4096,
+    });
 
     // A model id that says nothing about its generation: `enabled` is tried first, refused, then adaptive.
     const { data, response } = await client.chat.completions
-      .create({ model: 'anthropic/sim-adaptive-only', messages: [{ role: 'user', content: 'Think' }], reasoning_effort: 'low', max_completion_tokens: 3000 })
+      .create({
+        model: 'anthropic/sim-adaptive-only',
+        messages: [{ role: 'user', content: 'Think' }],
+        reasoning_effort: 'low',
+        max_completion_tokens: 3000,
+      })
       .withResponse();
     expect(data.choices[0]?.message.content).toBe('Hello from anthropic: Think');
     expect(response.headers.get('x-modelgate-dropped-params')).toBeNull();
-    const attempts = simulator.requests.slice(-2).map((request) => [request.body?.thinking, request.body?.output_config, request.body?.max_tokens]);
+    const attempts = simulator.requests
+      .slice(-2)
+      .map((request) => [request.body?.thinking, request.body?.output_config, request.body?.max_tokens]);
     expect(attempts).toEqual([
       [{ type: 'enabled', budget_tokens: 2048 }, undefined, 3000],
       [{ type: 'adaptive', display: 'summarized' }, { effort: 'low' }, 3000],
@@ -340,14 +393,26 @@ describe('anthropic provider through the openai SDK', () => {
   });
 
   it('serves response_format json_schema through a forced tool, streamed and not', async () => {
-    const responseFormat = { type: 'json_schema' as const, json_schema: { name: 'place', schema: { type: 'object', properties: { location: { type: 'string' } } } } };
-    const completion = await client.chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'Where?' }], response_format: responseFormat });
+    const responseFormat = {
+      type: 'json_schema' as const,
+      json_schema: { name: 'place', schema: { type: 'object', properties: { location: { type: 'string' } } } },
+    };
+    const completion = await client.chat.completions.create({
+      model: 'claude-sonnet-4-5',
+      messages: [{ role: 'user', content: 'Where?' }],
+      response_format: responseFormat,
+    });
     expect(completion.choices[0]?.message.content).toBe('{"location":"Paris"}');
     expect(completion.choices[0]?.message.tool_calls).toBeUndefined();
     expect(completion.choices[0]?.finish_reason).toBe('stop');
     expect(lastUpstream().tool_choice).toEqual({ type: 'tool', name: 'json_response' });
 
-    const stream = await client.chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'Where?' }], response_format: responseFormat, stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'claude-sonnet-4-5',
+      messages: [{ role: 'user', content: 'Where?' }],
+      response_format: responseFormat,
+      stream: true,
+    });
     let content = '';
     let finish: string | null | undefined;
     for await (const chunk of stream) {
@@ -358,7 +423,11 @@ describe('anthropic provider through the openai SDK', () => {
     expect(JSON.parse(content)).toEqual({ location: 'Paris' });
     expect(finish).toBe('stop');
 
-    await client.chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'Where?' }], response_format: { type: 'json_object' } });
+    await client.chat.completions.create({
+      model: 'claude-sonnet-4-5',
+      messages: [{ role: 'user', content: 'Where?' }],
+      response_format: { type: 'json_object' },
+    });
     expect(String(lastUpstream().system)).toContain('valid JSON object');
   });
 
@@ -370,7 +439,10 @@ describe('anthropic provider through the openai SDK', () => {
     expect(data.choices[0]?.message.content).toBe('Hello from anthropic: Hi');
     expect(response.headers.get('x-modelgate-dropped-params')).toBe('top_p');
     const attempts = simulator.requests.slice(before).map((request) => request.body);
-    expect(attempts.map((body) => [body?.temperature, body?.top_p])).toEqual([[0.2, 0.8], [0.2, undefined]]);
+    expect(attempts.map((body) => [body?.temperature, body?.top_p])).toEqual([
+      [0.2, 0.8],
+      [0.2, undefined],
+    ]);
 
     const stream = await client.chat.completions
       .create({ model: 'anthropic/sim-no-temperature', messages: [{ role: 'user', content: 'Hi' }], temperature: 0.2, stream: true })
@@ -383,7 +455,13 @@ describe('anthropic provider through the openai SDK', () => {
 
   it('reports parameters it cannot map in X-Modelgate-Dropped-Params', async () => {
     const { response } = await client.chat.completions
-      .create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'Hi' }], presence_penalty: 0.5, logit_bias: { '50256': -100 }, seed: 7 })
+      .create({
+        model: 'claude-sonnet-4-5',
+        messages: [{ role: 'user', content: 'Hi' }],
+        presence_penalty: 0.5,
+        logit_bias: { '50256': -100 },
+        seed: 7,
+      })
       .withResponse();
     expect(response.headers.get('x-modelgate-dropped-params')?.split(',').sort()).toEqual(['logit_bias', 'presence_penalty', 'seed']);
     const upstream = lastUpstream();
@@ -407,18 +485,28 @@ describe('anthropic provider through the openai SDK', () => {
   });
 
   it('maps 529 overloaded to a retryable 503, including an error event that opens the stream', async () => {
-    await expect(client.chat.completions.create({ model: 'anthropic/sim-overloaded', messages: [{ role: 'user', content: 'Hi' }] })).rejects.toMatchObject({
+    await expect(
+      client.chat.completions.create({ model: 'anthropic/sim-overloaded', messages: [{ role: 'user', content: 'Hi' }] }),
+    ).rejects.toMatchObject({
       status: 503,
       type: 'overloaded_error',
       code: 'overloaded_error',
     });
     await expect(
-      client.chat.completions.create({ model: 'anthropic/sim-overloaded-stream-start', messages: [{ role: 'user', content: 'Hi' }], stream: true }),
+      client.chat.completions.create({
+        model: 'anthropic/sim-overloaded-stream-start',
+        messages: [{ role: 'user', content: 'Hi' }],
+        stream: true,
+      }),
     ).rejects.toMatchObject({ status: 503, code: 'overloaded_error' });
   });
 
   it('ends a stream with an error when Anthropic sends an error event mid-stream', async () => {
-    const stream = await client.chat.completions.create({ model: 'anthropic/sim-overloaded-stream', messages: [{ role: 'user', content: 'Hi' }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'anthropic/sim-overloaded-stream',
+      messages: [{ role: 'user', content: 'Hi' }],
+      stream: true,
+    });
     let text = '';
     await expect(
       (async () => {
@@ -463,7 +551,11 @@ describe('anthropic provider through the openai SDK', () => {
         model: 'claude-sonnet-4-5',
         messages: [
           { role: 'user', content: 'x' },
-          { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{not json' } }] },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{not json' } }],
+          },
           { role: 'tool', tool_call_id: 'call_1', content: 'r' },
         ],
       }),
@@ -487,10 +579,16 @@ describe('anthropic provider configuration', () => {
       const byOwner = models.data.map((model) => `${model.owned_by}:${model.id}`);
       expect(byOwner).toContain('anthropic:claude-static-1');
       expect(byOwner).toContain('anthropic-work:claude-haiku-4-5');
-      const viaStatic = await otherClient.chat.completions.create({ model: 'claude-static-1', messages: [{ role: 'user', content: 'Hi' }] });
+      const viaStatic = await otherClient.chat.completions.create({
+        model: 'claude-static-1',
+        messages: [{ role: 'user', content: 'Hi' }],
+      });
       expect(viaStatic.choices[0]?.message.content).toBe('Hello from anthropic: Hi');
       expect(simulator.requests.at(-1)?.path).toBe('/v1/messages');
-      const viaNamed = await otherClient.chat.completions.create({ model: 'anthropic-work/claude-haiku-4-5', messages: [{ role: 'user', content: 'Yo' }] });
+      const viaNamed = await otherClient.chat.completions.create({
+        model: 'anthropic-work/claude-haiku-4-5',
+        messages: [{ role: 'user', content: 'Yo' }],
+      });
       expect(viaNamed.model).toBe('claude-haiku-4-5');
     } finally {
       await other.close();
@@ -510,7 +608,8 @@ describe('anthropic simulator against the official @anthropic-ai/sdk', () => {
     };
     const streamed = await anthropic.messages.stream(request).finalMessage();
     const plain = await anthropic.messages.create(request);
-    const withoutIds = (content: Anthropic.ContentBlock[]) => content.map((block) => (block.type === 'tool_use' ? { ...block, id: 'toolu' } : block));
+    const withoutIds = (content: Anthropic.ContentBlock[]) =>
+      content.map((block) => (block.type === 'tool_use' ? { ...block, id: 'toolu' } : block));
     expect(withoutIds(streamed.content)).toEqual(withoutIds(plain.content));
     expect(streamed.content.map((block) => block.type)).toEqual(['thinking', 'text', 'tool_use']);
     expect(streamed.stop_reason).toBe('tool_use');
@@ -521,16 +620,29 @@ describe('anthropic simulator against the official @anthropic-ai/sdk', () => {
 
   it('answers errors the SDK recognizes (529 overloaded, 429 with retry-after)', async () => {
     const anthropic = new Anthropic({ apiKey: 'sk-ant-upstream-secret', baseURL: simulator.baseUrl, maxRetries: 0 });
-    const overloaded = await anthropic.messages.create({ model: 'sim-overloaded', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }).catch((error: unknown) => error);
+    const overloaded = await anthropic.messages
+      .create({ model: 'sim-overloaded', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] })
+      .catch((error: unknown) => error);
     expect(overloaded).toBeInstanceOf(Anthropic.APIError);
     expect(overloaded).toMatchObject({ status: 529, error: { type: 'error', error: { type: 'overloaded_error' } } });
-    const limited = await anthropic.messages.create({ model: 'sim-rate-limited', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }).catch((error: unknown) => error);
+    const limited = await anthropic.messages
+      .create({ model: 'sim-rate-limited', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] })
+      .catch((error: unknown) => error);
     expect(limited).toBeInstanceOf(Anthropic.RateLimitError);
     expect((limited as InstanceType<typeof Anthropic.RateLimitError>).headers?.get('retry-after')).toBe('17');
     // The SDK sends anthropic-version 2026-10-21, where sampling parameters are gone; the gateway pins 2023-06-01.
-    const versioned = await anthropic.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'x' }], temperature: 0.5 } as Anthropic.MessageCreateParamsNonStreaming).catch((error: unknown) => error);
+    const versioned = await anthropic.messages
+      .create({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 10,
+        messages: [{ role: 'user', content: 'x' }],
+        temperature: 0.5,
+      } as Anthropic.MessageCreateParamsNonStreaming)
+      .catch((error: unknown) => error);
     expect(versioned).toBeInstanceOf(Anthropic.BadRequestError);
-    const unauthorized = await new Anthropic({ apiKey: 'wrong', baseURL: simulator.baseUrl, maxRetries: 0 }).models.list().catch((error: unknown) => error);
+    const unauthorized = await new Anthropic({ apiKey: 'wrong', baseURL: simulator.baseUrl, maxRetries: 0 }).models
+      .list()
+      .catch((error: unknown) => error);
     expect(unauthorized).toBeInstanceOf(Anthropic.AuthenticationError);
   });
 });

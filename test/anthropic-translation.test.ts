@@ -158,7 +158,14 @@ describe('toAnthropicRequest', () => {
       metadata: { user_id: 'u-1' },
       top_k: 5,
     });
-    expect(body).toMatchObject({ max_tokens: 70, stop_sequences: ['END'], top_p: 0.5, temperature: 0, metadata: { user_id: 'u-1' }, top_k: 5 });
+    expect(body).toMatchObject({
+      max_tokens: 70,
+      stop_sequences: ['END'],
+      top_p: 0.5,
+      temperature: 0,
+      metadata: { user_id: 'u-1' },
+      top_k: 5,
+    });
   });
 
   it('merges consecutive tool results into one user turn, tool results first, and keeps cache_control', () => {
@@ -224,27 +231,50 @@ describe('toAnthropicRequest', () => {
 
   it('maps tool definitions and every tool_choice form', () => {
     const tools = [
-      { type: 'function', function: { name: 'f', description: 'd', parameters: { type: 'object', properties: { a: { type: 'string' } } } }, cache_control: { type: 'ephemeral' } },
+      {
+        type: 'function',
+        function: { name: 'f', description: 'd', parameters: { type: 'object', properties: { a: { type: 'string' } } } },
+        cache_control: { type: 'ephemeral' },
+      },
       { type: 'function', function: { name: 'g' } },
       { type: 'web_search_20250305', name: 'web_search', max_uses: 3 },
     ];
     const base = { model: 'm', messages: [{ role: 'user', content: 'x' }], tools };
     expect(toAnthropicRequest(base).body.tools).toEqual([
-      { name: 'f', description: 'd', input_schema: { type: 'object', properties: { a: { type: 'string' } } }, cache_control: { type: 'ephemeral' } },
+      {
+        name: 'f',
+        description: 'd',
+        input_schema: { type: 'object', properties: { a: { type: 'string' } } },
+        cache_control: { type: 'ephemeral' },
+      },
       { name: 'g', input_schema: { type: 'object', properties: {} } },
       { type: 'web_search_20250305', name: 'web_search', max_uses: 3 },
     ]);
     expect(toAnthropicRequest({ ...base, tool_choice: 'auto' }).body.tool_choice).toEqual({ type: 'auto' });
     expect(toAnthropicRequest({ ...base, tool_choice: 'required' }).body.tool_choice).toEqual({ type: 'any' });
     expect(toAnthropicRequest({ ...base, tool_choice: 'none' }).body.tool_choice).toEqual({ type: 'none' });
-    expect(toAnthropicRequest({ ...base, tool_choice: { type: 'function', function: { name: 'g' } } }).body.tool_choice).toEqual({ type: 'tool', name: 'g' });
-    expect(toAnthropicRequest({ ...base, parallel_tool_calls: false }).body.tool_choice).toEqual({ type: 'auto', disable_parallel_tool_use: true });
+    expect(toAnthropicRequest({ ...base, tool_choice: { type: 'function', function: { name: 'g' } } }).body.tool_choice).toEqual({
+      type: 'tool',
+      name: 'g',
+    });
+    expect(toAnthropicRequest({ ...base, parallel_tool_calls: false }).body.tool_choice).toEqual({
+      type: 'auto',
+      disable_parallel_tool_use: true,
+    });
     expect(toAnthropicRequest({ ...base, parallel_tool_calls: true }).body.tool_choice).toBeUndefined();
-    const allowed = toAnthropicRequest({ ...base, tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'g' } }] } } });
+    const allowed = toAnthropicRequest({
+      ...base,
+      tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'g' } }] } },
+    });
     expect(allowed.body.tools).toEqual([{ name: 'g', input_schema: { type: 'object', properties: {} } }]);
     expect(allowed.body.tool_choice).toEqual({ type: 'any' });
     // Legacy functions / function_call.
-    const legacy = toAnthropicRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], functions: [{ name: 'h', parameters: { type: 'object' } }], function_call: { name: 'h' } });
+    const legacy = toAnthropicRequest({
+      model: 'm',
+      messages: [{ role: 'user', content: 'x' }],
+      functions: [{ name: 'h', parameters: { type: 'object' } }],
+      function_call: { name: 'h' },
+    });
     expect(legacy.body.tools).toEqual([{ name: 'h', input_schema: { type: 'object' } }]);
     expect(legacy.body.tool_choice).toEqual({ type: 'tool', name: 'h' });
   });
@@ -280,28 +310,50 @@ describe('toAnthropicRequest', () => {
     expect(toAnthropicRequest({ model: 'm', messages, reasoning_effort: 'none' }).body.thinking).toBeUndefined();
     const native = toAnthropicRequest({ model: 'm', messages, thinking: { type: 'enabled', budget_tokens: 3000 }, max_tokens: 5000 });
     expect(native.body).toMatchObject({ thinking: { type: 'enabled', budget_tokens: 3000 }, max_tokens: 5000 });
-    const unsigned = toAnthropicRequest({ model: 'm', messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'a', reasoning_content: 'hmm' }] });
+    const unsigned = toAnthropicRequest({
+      model: 'm',
+      messages: [
+        { role: 'user', content: 'q' },
+        { role: 'assistant', content: 'a', reasoning_content: 'hmm' },
+      ],
+    });
     expect(unsigned.droppedParams).toEqual(['messages[].reasoning_content']);
     expect(() => toAnthropicRequest({ model: 'm', messages, reasoning_effort: 'extreme' })).toThrow(GatewayError);
   });
 
   it('chooses the JSON mode strategy: forced tool for json_schema, instruction otherwise', () => {
     const schema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] };
-    const forced = toAnthropicRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], response_format: { type: 'json_schema', json_schema: { name: 'a', schema } } });
+    const forced = toAnthropicRequest({
+      model: 'm',
+      messages: [{ role: 'user', content: 'x' }],
+      response_format: { type: 'json_schema', json_schema: { name: 'a', schema } },
+    });
     expect(forced.jsonToolName).toBe('json_response');
     expect(forced.body.tools).toEqual([{ name: 'json_response', description: expect.any(String), input_schema: schema }]);
     expect(forced.body.tool_choice).toEqual({ type: 'tool', name: 'json_response' });
     const withTools = toAnthropicRequest({
       model: 'm',
-      messages: [{ role: 'system', content: 'Be nice' }, { role: 'user', content: 'x' }],
+      messages: [
+        { role: 'system', content: 'Be nice' },
+        { role: 'user', content: 'x' },
+      ],
       tools: [{ type: 'function', function: { name: 'f' } }],
       response_format: { type: 'json_schema', json_schema: { name: 'a', schema } },
     });
     expect(withTools.jsonToolName).toBeNull();
-    expect(withTools.body.system).toEqual([{ type: 'text', text: 'Be nice' }, { type: 'text', text: expect.stringContaining('"required":["answer"]') }]);
-    const jsonObject = toAnthropicRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], response_format: { type: 'json_object' } });
+    expect(withTools.body.system).toEqual([
+      { type: 'text', text: 'Be nice' },
+      { type: 'text', text: expect.stringContaining('"required":["answer"]') },
+    ]);
+    const jsonObject = toAnthropicRequest({
+      model: 'm',
+      messages: [{ role: 'user', content: 'x' }],
+      response_format: { type: 'json_object' },
+    });
     expect(jsonObject.body.system).toContain('valid JSON object');
-    expect(toAnthropicRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], response_format: { type: 'text' } }).body.system).toBeUndefined();
+    expect(
+      toAnthropicRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], response_format: { type: 'text' } }).body.system,
+    ).toBeUndefined();
   });
 
   it('reports unmappable and unknown parameters instead of sending them', () => {
@@ -317,11 +369,28 @@ describe('toAnthropicRequest', () => {
       metadata: { trace: 'abc' },
       service_tier: 'flex',
     });
-    expect(droppedParams.sort()).toEqual(['frequency_penalty', 'logprobs', 'messages[].name', 'metadata', 'n', 'service_tier', 'some_future_field']);
+    expect(droppedParams.sort()).toEqual([
+      'frequency_penalty',
+      'logprobs',
+      'messages[].name',
+      'metadata',
+      'n',
+      'service_tier',
+      'some_future_field',
+    ]);
     expect(Object.keys(body).sort()).toEqual(['max_tokens', 'messages', 'model', 'stream']);
     expect(includeUsage).toBe(true);
     // Default values ask for nothing: nothing to report.
-    const neutral = toAnthropicRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], n: 1, logprobs: false, presence_penalty: 0, frequency_penalty: 0, store: false, seed: null });
+    const neutral = toAnthropicRequest({
+      model: 'm',
+      messages: [{ role: 'user', content: 'x' }],
+      n: 1,
+      logprobs: false,
+      presence_penalty: 0,
+      frequency_penalty: 0,
+      store: false,
+      seed: null,
+    });
     expect(neutral.droppedParams).toEqual([]);
   });
 
@@ -334,12 +403,22 @@ describe('toAnthropicRequest', () => {
       }
       throw new Error('expected an error');
     };
-    expect(attempt({ model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'ftp://x' } }] }] })).toMatchObject({ status: 400, param: 'messages[0].content[0].image_url' });
-    expect(attempt({ model: 'm', messages: [{ role: 'tool', content: 'x' }] })).toMatchObject({ status: 400, param: 'messages[0].tool_call_id' });
-    expect(attempt({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: -1 })).toMatchObject({ status: 400, param: 'max_tokens' });
+    expect(
+      attempt({ model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'ftp://x' } }] }] }),
+    ).toMatchObject({ status: 400, param: 'messages[0].content[0].image_url' });
+    expect(attempt({ model: 'm', messages: [{ role: 'tool', content: 'x' }] })).toMatchObject({
+      status: 400,
+      param: 'messages[0].tool_call_id',
+    });
+    expect(attempt({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: -1 })).toMatchObject({
+      status: 400,
+      param: 'max_tokens',
+    });
     expect(attempt({ model: 'm', messages: [{ role: 'user', content: 'x' }], stop: [1] })).toMatchObject({ status: 400, param: 'stop' });
     expect(attempt({ model: 'm', messages: [{ role: 'alien', content: 'x' }] })).toMatchObject({ status: 400, param: 'messages[0].role' });
-    expect(attempt({ model: 'm', messages: [{ role: 'assistant', content: 'x', thinking_blocks: [{ type: 'thinking' }] }] })).toMatchObject({ status: 400 });
+    expect(attempt({ model: 'm', messages: [{ role: 'assistant', content: 'x', thinking_blocks: [{ type: 'thinking' }] }] })).toMatchObject(
+      { status: 400 },
+    );
   });
 });
 
@@ -380,13 +459,31 @@ describe('fromAnthropicMessage', () => {
               { type: 'thinking', thinking: 'The user wants weather.', signature: 'WaUjzkypQ2mUEVM36O2TxuC06KN8xyfbJwyem2dw3URve' },
               { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix/LafPsn4a' },
             ],
-            tool_calls: [{ id: 'toolu_01A09q90qw90lq917835lq9', type: 'function', function: { name: 'get_weather', arguments: '{"location":"San Francisco, CA"}' } }],
+            tool_calls: [
+              {
+                id: 'toolu_01A09q90qw90lq917835lq9',
+                type: 'function',
+                function: { name: 'get_weather', arguments: '{"location":"San Francisco, CA"}' },
+              },
+            ],
           },
         },
       ],
-      usage: { prompt_tokens: 1210, completion_tokens: 40, total_tokens: 1250, prompt_tokens_details: { cached_tokens: 1000, cache_write_tokens: 200 } },
+      usage: {
+        prompt_tokens: 1210,
+        completion_tokens: 40,
+        total_tokens: 1250,
+        prompt_tokens_details: { cached_tokens: 1000, cache_write_tokens: 200 },
+      },
     });
-    expect(usage).toEqual({ inputTokens: 1210, outputTokens: 40, totalTokens: 1250, cachedTokens: 1000, reasoningTokens: 0, cacheWriteTokens: 200 });
+    expect(usage).toEqual({
+      inputTokens: 1210,
+      outputTokens: 40,
+      totalTokens: 1250,
+      cachedTokens: 1000,
+      reasoningTokens: 0,
+      cacheWriteTokens: 200,
+    });
   });
 
   it('turns web search citations into url_citation annotations', () => {
@@ -398,7 +495,19 @@ describe('fromAnthropicMessage', () => {
           { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'weather' } },
           { type: 'web_search_tool_result', tool_use_id: 'srvtoolu_1', content: [] },
           { type: 'text', text: 'It is ' },
-          { type: 'text', text: 'sunny', citations: [{ type: 'web_search_result_location', url: 'https://weather.example/paris', title: 'Paris weather', cited_text: 'Sunny', encrypted_index: 'Eo8B' }] },
+          {
+            type: 'text',
+            text: 'sunny',
+            citations: [
+              {
+                type: 'web_search_result_location',
+                url: 'https://weather.example/paris',
+                title: 'Paris weather',
+                cited_text: 'Sunny',
+                encrypted_index: 'Eo8B',
+              },
+            ],
+          },
         ],
         stop_reason: 'end_turn',
         usage: { input_tokens: 1, output_tokens: 2 },
@@ -407,19 +516,32 @@ describe('fromAnthropicMessage', () => {
     );
     const message = (body.choices as Json[])[0]?.message as Json;
     expect(message.content).toBe('It is sunny');
-    expect(message.annotations).toEqual([{ type: 'url_citation', url_citation: { start_index: 6, end_index: 11, url: 'https://weather.example/paris', title: 'Paris weather' } }]);
+    expect(message.annotations).toEqual([
+      {
+        type: 'url_citation',
+        url_citation: { start_index: 6, end_index: 11, url: 'https://weather.example/paris', title: 'Paris weather' },
+      },
+    ]);
     expect(message.tool_calls).toBeUndefined();
   });
 
   it('maps every stop reason', () => {
-    expect(['end_turn', 'stop_sequence', 'pause_turn', 'max_tokens', 'model_context_window_exceeded', 'tool_use', 'refusal', null].map(finishReasonFromAnthropic)).toEqual([
-      'stop', 'stop', 'stop', 'length', 'length', 'tool_calls', 'content_filter', null,
-    ]);
+    expect(
+      ['end_turn', 'stop_sequence', 'pause_turn', 'max_tokens', 'model_context_window_exceeded', 'tool_use', 'refusal', null].map(
+        finishReasonFromAnthropic,
+      ),
+    ).toEqual(['stop', 'stop', 'stop', 'length', 'length', 'tool_calls', 'content_filter', null]);
   });
 
   it('turns the forced JSON tool into message content', () => {
     const { body } = fromAnthropicMessage(
-      { id: 'msg_1', model: 'm', content: [{ type: 'tool_use', id: 't', name: 'json_response', input: { answer: '42' } }], stop_reason: 'tool_use', usage: { input_tokens: 1, output_tokens: 2 } },
+      {
+        id: 'msg_1',
+        model: 'm',
+        content: [{ type: 'tool_use', id: 't', name: 'json_response', input: { answer: '42' } }],
+        stop_reason: 'tool_use',
+        usage: { input_tokens: 1, output_tokens: 2 },
+      },
       { created: 1, jsonToolName: 'json_response' },
     );
     const choice = (body.choices as Json[])[0];
@@ -445,8 +567,16 @@ describe('Anthropic stream translator', () => {
     expect(finishes).toEqual(['tool_calls']);
     const last = chunks.at(-1);
     expect(last?.usageOnly).toBe(true);
-    expect(JSON.parse(last?.data ?? '{}')).toMatchObject({ choices: [], usage: { prompt_tokens: 472, completion_tokens: 89, total_tokens: 561 } });
-    expect(parsed.every((chunk) => chunk.id === 'msg_014p7gG3wDgGV9EUtLvnow3U' && chunk.object === 'chat.completion.chunk' && chunk.created === 1_700_000_000)).toBe(true);
+    expect(JSON.parse(last?.data ?? '{}')).toMatchObject({
+      choices: [],
+      usage: { prompt_tokens: 472, completion_tokens: 89, total_tokens: 561 },
+    });
+    expect(
+      parsed.every(
+        (chunk) =>
+          chunk.id === 'msg_014p7gG3wDgGV9EUtLvnow3U' && chunk.object === 'chat.completion.chunk' && chunk.created === 1_700_000_000,
+      ),
+    ).toBe(true);
     expect(translator.done()).toBe(true);
     expect(translator.usage()).toMatchObject({ inputTokens: 472, outputTokens: 89 });
   });
@@ -454,16 +584,27 @@ describe('Anthropic stream translator', () => {
   it('translates the documented thinking stream: reasoning deltas, then the signed block', async () => {
     const { parsed, chunks } = await translateStream(thinkingStream, { includeUsage: true });
     const all = deltas(parsed);
-    expect(all.map((delta) => delta.reasoning_content ?? '').join('')).toBe('Let me solve this step by step:\n\n1. First break down 27 * 453\n2. 453 = 400 + 50 + 3');
+    expect(all.map((delta) => delta.reasoning_content ?? '').join('')).toBe(
+      'Let me solve this step by step:\n\n1. First break down 27 * 453\n2. 453 = 400 + 50 + 3',
+    );
     const blocks = all.flatMap((delta) => (delta.thinking_blocks as Json[] | undefined) ?? []);
     expect(blocks).toEqual([
-      { type: 'thinking', thinking: 'Let me solve this step by step:\n\n1. First break down 27 * 453\n2. 453 = 400 + 50 + 3', signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds' },
+      {
+        type: 'thinking',
+        thinking: 'Let me solve this step by step:\n\n1. First break down 27 * 453\n2. 453 = 400 + 50 + 3',
+        signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds',
+      },
     ]);
     expect(all.map((delta) => delta.content ?? '').join('')).toBe('27 * 453 = 12,231');
     // include_usage: every chunk carries usage null and the last one the usage, as OpenAI does.
     expect(parsed.slice(0, -1).every((chunk) => chunk.usage === null)).toBe(true);
     expect(chunks.at(-1)?.usageOnly).toBeUndefined();
-    expect(parsed.at(-1)?.usage).toEqual({ prompt_tokens: 120, completion_tokens: 92, total_tokens: 212, prompt_tokens_details: { cached_tokens: 100 } });
+    expect(parsed.at(-1)?.usage).toEqual({
+      prompt_tokens: 120,
+      completion_tokens: 92,
+      total_tokens: 212,
+      prompt_tokens_details: { cached_tokens: 100 },
+    });
   });
 
   it('streams the forced JSON tool as content', async () => {
@@ -477,7 +618,10 @@ describe('Anthropic stream translator', () => {
 
   it('keeps server tool input out of the client tool calls', async () => {
     const sse = toolUseStream
-      .replace('"content_block":{"type":"tool_use","id":"toolu_01T1x1fJ34qAmk2tNTrN7Up6","name":"get_weather","input":{}}', '"content_block":{"type":"server_tool_use","id":"srvtoolu_01","name":"web_search","input":{}}')
+      .replace(
+        '"content_block":{"type":"tool_use","id":"toolu_01T1x1fJ34qAmk2tNTrN7Up6","name":"get_weather","input":{}}',
+        '"content_block":{"type":"server_tool_use","id":"srvtoolu_01","name":"web_search","input":{}}',
+      )
       .replace('"stop_reason":"tool_use"', '"stop_reason":"end_turn"');
     const { parsed } = await translateStream(sse);
     const all = deltas(parsed);
@@ -492,13 +636,33 @@ describe('Anthropic stream translator', () => {
 });
 
 describe('anthropicHttpError', () => {
-  const body = (type: string, message: string) => JSON.stringify({ type: 'error', error: { type, message }, request_id: 'req_011CSHoEeqs5C35K2UUqR7Fy' });
+  const body = (type: string, message: string) =>
+    JSON.stringify({ type: 'error', error: { type, message }, request_id: 'req_011CSHoEeqs5C35K2UUqR7Fy' });
 
   it('maps the documented error types and statuses', () => {
-    expect(anthropicHttpError('anthropic', 529, {}, body('overloaded_error', 'Overloaded'))).toMatchObject({ status: 503, code: 'overloaded_error', type: 'overloaded_error', retryable: true });
-    expect(anthropicHttpError('anthropic', 400, {}, body('invalid_request_error', 'messages: Field required'))).toMatchObject({ status: 400, code: 'invalid_request_error', type: 'invalid_request_error', retryable: false, message: 'anthropic: messages: Field required' });
-    expect(anthropicHttpError('anthropic', 500, {}, body('api_error', 'Internal server error'))).toMatchObject({ status: 502, retryable: true });
-    const limited = anthropicHttpError('anthropic', 429, { 'retry-after': '5', 'anthropic-ratelimit-tokens-remaining': '0', 'request-id': 'r' }, body('rate_limit_error', 'Number of request tokens has exceeded your per-minute rate limit'));
+    expect(anthropicHttpError('anthropic', 529, {}, body('overloaded_error', 'Overloaded'))).toMatchObject({
+      status: 503,
+      code: 'overloaded_error',
+      type: 'overloaded_error',
+      retryable: true,
+    });
+    expect(anthropicHttpError('anthropic', 400, {}, body('invalid_request_error', 'messages: Field required'))).toMatchObject({
+      status: 400,
+      code: 'invalid_request_error',
+      type: 'invalid_request_error',
+      retryable: false,
+      message: 'anthropic: messages: Field required',
+    });
+    expect(anthropicHttpError('anthropic', 500, {}, body('api_error', 'Internal server error'))).toMatchObject({
+      status: 502,
+      retryable: true,
+    });
+    const limited = anthropicHttpError(
+      'anthropic',
+      429,
+      { 'retry-after': '5', 'anthropic-ratelimit-tokens-remaining': '0', 'request-id': 'r' },
+      body('rate_limit_error', 'Number of request tokens has exceeded your per-minute rate limit'),
+    );
     expect(limited).toMatchObject({ status: 429, code: 'rate_limit_exceeded', type: 'rate_limit_error', retryable: true });
     expect(limited.headers).toEqual({ 'retry-after': '5', 'anthropic-ratelimit-tokens-remaining': '0' });
   });
@@ -516,23 +680,49 @@ describe('refusedSamplingParam', () => {
 
 describe('thinking style', () => {
   it('guesses adaptive for Claude 4.6 and later from the model id', () => {
-    const styles = ['claude-3-7-sonnet-20250219', 'claude-sonnet-4-20250514', 'claude-sonnet-4-5', 'claude-opus-4-5-20251101', 'claude-sonnet-4-6', 'claude-opus-4-8', 'claude-fable-5', 'claude-opus-5-5', 'my-proxy-model'].map(thinkingStyleFor);
+    const styles = [
+      'claude-3-7-sonnet-20250219',
+      'claude-sonnet-4-20250514',
+      'claude-sonnet-4-5',
+      'claude-opus-4-5-20251101',
+      'claude-sonnet-4-6',
+      'claude-opus-4-8',
+      'claude-fable-5',
+      'claude-opus-5-5',
+      'my-proxy-model',
+    ].map(thinkingStyleFor);
     expect(styles).toEqual(['enabled', 'enabled', 'enabled', 'enabled', 'adaptive', 'adaptive', 'adaptive', 'adaptive', 'enabled']);
   });
 
   it('maps reasoning_effort to adaptive thinking with output_config.effort, keeping other output_config fields', () => {
-    const { body, reasoningEffort } = toAnthropicRequest({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'x' }], reasoning_effort: 'minimal', output_config: { format: { type: 'json_schema' } } });
+    const { body, reasoningEffort } = toAnthropicRequest({
+      model: 'claude-sonnet-4-6',
+      messages: [{ role: 'user', content: 'x' }],
+      reasoning_effort: 'minimal',
+      output_config: { format: { type: 'json_schema' } },
+    });
     expect(reasoningEffort).toBe('minimal');
-    expect(body).toMatchObject({ thinking: { type: 'adaptive', display: 'summarized' }, output_config: { format: { type: 'json_schema' }, effort: 'low' }, max_tokens: 1024 + 4096 });
+    expect(body).toMatchObject({
+      thinking: { type: 'adaptive', display: 'summarized' },
+      output_config: { format: { type: 'json_schema' }, effort: 'low' },
+      max_tokens: 1024 + 4096,
+    });
     const switched: Json = { ...body };
     expect(applyReasoningEffort(switched, 'minimal', 'enabled', undefined)).toBe(true);
-    expect(switched).toMatchObject({ thinking: { type: 'enabled', budget_tokens: 1024 }, output_config: { format: { type: 'json_schema' } } });
+    expect(switched).toMatchObject({
+      thinking: { type: 'enabled', budget_tokens: 1024 },
+      output_config: { format: { type: 'json_schema' } },
+    });
     expect((switched.output_config as Json).effort).toBeUndefined();
     expect(applyReasoningEffort({}, 'high', 'enabled', 1000)).toBe(false);
   });
 
   it('reads which style the API asks for from its 400 message', () => {
-    expect(refusedThinkingStyle('anthropic: "thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.')).toBe('adaptive');
+    expect(
+      refusedThinkingStyle(
+        'anthropic: "thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.',
+      ),
+    ).toBe('adaptive');
     expect(refusedThinkingStyle('anthropic: adaptive thinking is not supported on this model')).toBe('enabled');
     expect(refusedThinkingStyle('anthropic: max_tokens: Field required')).toBeUndefined();
   });

@@ -87,8 +87,24 @@ const defaultModels = ['claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-4-1
 
 // Top-level request fields of POST /v1/messages (https://docs.anthropic.com/en/api/messages).
 const knownFields = new Set([
-  'model', 'messages', 'max_tokens', 'system', 'metadata', 'stop_sequences', 'stream', 'temperature', 'top_p', 'top_k',
-  'tools', 'tool_choice', 'thinking', 'service_tier', 'container', 'mcp_servers', 'context_management', 'output_config',
+  'model',
+  'messages',
+  'max_tokens',
+  'system',
+  'metadata',
+  'stop_sequences',
+  'stream',
+  'temperature',
+  'top_p',
+  'top_k',
+  'tools',
+  'tool_choice',
+  'thinking',
+  'service_tier',
+  'container',
+  'mcp_servers',
+  'context_management',
+  'output_config',
 ]);
 
 /** Claude version from a model id (claude-opus-4-7 -> 4.7), or null for other names. */
@@ -138,7 +154,13 @@ function requestId(): string {
   return `req_sim${requestCounter.toString().padStart(8, '0')}`;
 }
 
-function anthropicError(response: ServerResponse, status: number, type: string, message: string, headers: Record<string, string> = {}): void {
+function anthropicError(
+  response: ServerResponse,
+  status: number,
+  type: string,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   const id = requestId();
   send(response, status, { type: 'error', error: { type, message }, request_id: id }, { 'request-id': id, ...headers });
 }
@@ -180,7 +202,14 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
         return;
       }
     }
-    const recorded: AnthropicRecordedRequest = { method: request.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: request.headers, body, aborted: false };
+    const recorded: AnthropicRecordedRequest = {
+      method: request.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: request.headers,
+      body,
+      aborted: false,
+    };
     requests.push(recorded);
     response.on('close', () => {
       if (!response.writableFinished) {
@@ -198,7 +227,8 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
       return;
     }
     if (url.pathname === '/v1/models' && request.method === 'GET') return listModels(url, response);
-    if (url.pathname === '/v1/messages' && request.method === 'POST' && body) return messages(body, String(request.headers['anthropic-version']), response);
+    if (url.pathname === '/v1/messages' && request.method === 'POST' && body)
+      return messages(body, String(request.headers['anthropic-version']), response);
     anthropicError(response, 404, 'not_found_error', 'Not found');
   }
 
@@ -207,12 +237,22 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
     const after = url.searchParams.get('after_id');
     const start = after ? models.indexOf(after) + 1 : 0;
     const page = models.slice(start, start + limit);
-    send(response, 200, {
-      data: page.map((id, index) => ({ type: 'model', id, display_name: id.replace(/-/g, ' '), created_at: `2025-0${(index % 9) + 1}-01T00:00:00Z` })),
-      has_more: start + limit < models.length,
-      first_id: page[0] ?? null,
-      last_id: page.at(-1) ?? null,
-    }, { 'request-id': requestId() });
+    send(
+      response,
+      200,
+      {
+        data: page.map((id, index) => ({
+          type: 'model',
+          id,
+          display_name: id.replace(/-/g, ' '),
+          created_at: `2025-0${(index % 9) + 1}-01T00:00:00Z`,
+        })),
+        has_more: start + limit < models.length,
+        first_id: page[0] ?? null,
+        last_id: page.at(-1) ?? null,
+      },
+      { 'request-id': requestId() },
+    );
   }
 
   function validate(body: Json, version: string): string | null {
@@ -231,7 +271,8 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
     if (body.model === 'sim-no-temperature' && body.temperature !== undefined) return '`temperature` is deprecated for this model.';
     const messagesList = body.messages as Json[];
     if (messagesList.length === 0) return 'messages: at least one message is required';
-    if (body.tool_choice !== undefined && !Array.isArray(body.tools)) return 'tool_choice: tool_choice may only be specified while providing tools';
+    if (body.tool_choice !== undefined && !Array.isArray(body.tools))
+      return 'tool_choice: tool_choice may only be specified while providing tools';
     if (body.system !== undefined && typeof body.system !== 'string') {
       if (!Array.isArray(body.system) || (body.system as Json[]).some((block) => block.type !== 'text' || typeof block.text !== 'string')) {
         return 'system: Input should be a valid string or a list of text blocks';
@@ -245,7 +286,9 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
       if (message.role !== 'assistant' || toolUseIds.length === 0 || index === messagesList.length - 1) continue;
       const next = messagesList[index + 1] as Json;
       const answered = new Set(
-        (Array.isArray(next.content) ? (next.content as Json[]) : []).filter((block) => block.type === 'tool_result').map((block) => String(block.tool_use_id)),
+        (Array.isArray(next.content) ? (next.content as Json[]) : [])
+          .filter((block) => block.type === 'tool_result')
+          .map((block) => String(block.tool_use_id)),
       );
       const missing = toolUseIds.filter((id) => !answered.has(id));
       if (missing.length > 0) {
@@ -278,7 +321,8 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
             if (source?.type === 'base64' && !['image/jpeg', 'image/png', 'image/gif', 'image/webp'].includes(String(source.media_type))) {
               return `messages.${index}.content.${position}.image.source.base64.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'`;
             }
-            if (source?.type !== 'base64' && source?.type !== 'url') return `messages.${index}.content.${position}.image.source: Input tag '${String(source?.type)}' found using 'type' does not match any of the expected tags: 'base64', 'url'`;
+            if (source?.type !== 'base64' && source?.type !== 'url')
+              return `messages.${index}.content.${position}.image.source: Input tag '${String(source?.type)}' found using 'type' does not match any of the expected tags: 'base64', 'url'`;
           }
         }
       }
@@ -289,7 +333,8 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
     if (thinking?.type === 'enabled' && adaptiveOnly(model)) {
       return '"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.';
     }
-    if (thinking?.type === 'adaptive' && modelVersion !== null && modelVersion < 4.6) return 'adaptive thinking is not supported on this model';
+    if (thinking?.type === 'adaptive' && modelVersion !== null && modelVersion < 4.6)
+      return 'adaptive thinking is not supported on this model';
     const effort = (body.output_config as Json | undefined)?.effort;
     if (effort !== undefined && !['low', 'medium', 'high', 'max'].includes(String(effort))) {
       return "output_config.effort: Input should be 'low', 'medium', 'high' or 'max'";
@@ -310,18 +355,29 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
   function cacheAccounting(body: Json, totalTokens: number): { read: number; write: number; input: number } {
     const sequence: { tokens: number; text: string; breakpoint: boolean }[] = [];
     for (const tool of (body.tools as Json[] | undefined) ?? []) {
-      sequence.push({ tokens: wordCount(String(tool.description ?? '')), text: JSON.stringify(tool), breakpoint: tool.cache_control !== undefined });
+      sequence.push({
+        tokens: wordCount(String(tool.description ?? '')),
+        text: JSON.stringify(tool),
+        breakpoint: tool.cache_control !== undefined,
+      });
     }
     const system = body.system;
     if (typeof system === 'string') sequence.push({ tokens: wordCount(system), text: system, breakpoint: false });
     else if (Array.isArray(system)) {
-      for (const block of system as Json[]) sequence.push({ tokens: wordCount(String(block.text ?? '')), text: JSON.stringify(block), breakpoint: block.cache_control !== undefined });
+      for (const block of system as Json[])
+        sequence.push({
+          tokens: wordCount(String(block.text ?? '')),
+          text: JSON.stringify(block),
+          breakpoint: block.cache_control !== undefined,
+        });
     }
     for (const message of body.messages as Json[]) {
-      if (typeof message.content === 'string') sequence.push({ tokens: wordCount(message.content), text: message.content, breakpoint: false });
-      else for (const block of (message.content as Json[] | undefined) ?? []) {
-        sequence.push({ tokens: wordCount(textOf([block])), text: JSON.stringify(block), breakpoint: block.cache_control !== undefined });
-      }
+      if (typeof message.content === 'string')
+        sequence.push({ tokens: wordCount(message.content), text: message.content, breakpoint: false });
+      else
+        for (const block of (message.content as Json[] | undefined) ?? []) {
+          sequence.push({ tokens: wordCount(textOf([block])), text: JSON.stringify(block), breakpoint: block.cache_control !== undefined });
+        }
     }
     let lastBreakpoint = -1;
     sequence.forEach((entry, index) => {
@@ -330,7 +386,10 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
     if (lastBreakpoint < 0) return { read: 0, write: 0, input: totalTokens };
     const prefix = sequence.slice(0, lastBreakpoint + 1);
     const prefixTokens = prefix.reduce((sum, entry) => sum + entry.tokens, 0);
-    const key = createHash('sha256').update(String(body.model)).update(prefix.map((entry) => entry.text).join('\u0000')).digest('hex');
+    const key = createHash('sha256')
+      .update(String(body.model))
+      .update(prefix.map((entry) => entry.text).join('\u0000'))
+      .digest('hex');
     const input = Math.max(0, totalTokens - prefixTokens);
     if (cachedPrefixes.has(key)) return { read: prefixTokens, write: 0, input };
     cachedPrefixes.add(key);
@@ -349,12 +408,18 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
   async function messages(body: Json, version: string, response: ServerResponse): Promise<void> {
     const model = String(body.model ?? '');
     if (model === 'sim-rate-limited') {
-      anthropicError(response, 429, 'rate_limit_error', 'This request would exceed the rate limit for your organization of 50 requests per minute.', {
-        'retry-after': '17',
-        'anthropic-ratelimit-requests-limit': '50',
-        'anthropic-ratelimit-requests-remaining': '0',
-        'anthropic-ratelimit-requests-reset': '2026-01-01T00:00:17Z',
-      });
+      anthropicError(
+        response,
+        429,
+        'rate_limit_error',
+        'This request would exceed the rate limit for your organization of 50 requests per minute.',
+        {
+          'retry-after': '17',
+          'anthropic-ratelimit-requests-limit': '50',
+          'anthropic-ratelimit-requests-remaining': '0',
+          'anthropic-ratelimit-requests-reset': '2026-01-01T00:00:17Z',
+        },
+      );
       return;
     }
     if (model === 'sim-overloaded') return anthropicError(response, 529, 'overloaded_error', 'Overloaded');
@@ -433,7 +498,12 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
       'anthropic-ratelimit-requests-remaining': '49',
     };
     if (body.stream !== true) {
-      send(response, 200, { id, type: 'message', role: 'assistant', model, content: blocks, stop_reason: stopReason, stop_sequence: stopSequence, usage }, headers);
+      send(
+        response,
+        200,
+        { id, type: 'message', role: 'assistant', model, content: blocks, stop_reason: stopReason, stop_sequence: stopSequence, usage },
+        headers,
+      );
       return;
     }
     response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers });
@@ -441,7 +511,19 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
       response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     };
     if (model === 'sim-hang-stream') {
-      write('message_start', { type: 'message_start', message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } });
+      write('message_start', {
+        type: 'message_start',
+        message: {
+          id,
+          type: 'message',
+          role: 'assistant',
+          model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { ...usage, output_tokens: 1 },
+        },
+      });
       write('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
       write('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'partial' } });
       await new Promise<void>((resolve) => response.once('close', () => resolve()));
@@ -454,7 +536,16 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
     }
     write('message_start', {
       type: 'message_start',
-      message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } },
+      message: {
+        id,
+        type: 'message',
+        role: 'assistant',
+        model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { ...usage, output_tokens: 1 },
+      },
     });
     for (let index = 0; index < blocks.length; index++) {
       const block = blocks[index] as Block;
@@ -465,14 +556,27 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
           if (piece) write('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } });
         }
       } else if (block.type === 'thinking') {
-        write('content_block_start', { type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '', signature: '' } });
+        write('content_block_start', {
+          type: 'content_block_start',
+          index,
+          content_block: { type: 'thinking', thinking: '', signature: '' },
+        });
         if (index === 0) write('ping', { type: 'ping' });
         for (const piece of String(block.thinking).split(/(?<= )/)) {
-          if (piece) write('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: piece } });
+          if (piece)
+            write('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: piece } });
         }
-        write('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: block.signature } });
+        write('content_block_delta', {
+          type: 'content_block_delta',
+          index,
+          delta: { type: 'signature_delta', signature: block.signature },
+        });
       } else if (block.type === 'tool_use') {
-        write('content_block_start', { type: 'content_block_start', index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} } });
+        write('content_block_start', {
+          type: 'content_block_start',
+          index,
+          content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} },
+        });
         const json = JSON.stringify(block.input);
         const middle = Math.floor(json.length / 2);
         for (const piece of ['', json.slice(0, middle), json.slice(middle)]) {
@@ -486,7 +590,11 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
       response.end();
       return;
     }
-    write('message_delta', { type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: stopSequence }, usage: { output_tokens: outputTokens } });
+    write('message_delta', {
+      type: 'message_delta',
+      delta: { stop_reason: stopReason, stop_sequence: stopSequence },
+      usage: { output_tokens: outputTokens },
+    });
     write('message_stop', { type: 'message_stop' });
     response.end();
   }

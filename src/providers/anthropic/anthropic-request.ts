@@ -56,6 +56,7 @@ export function applyReasoningEffort(out: Json, effort: string, style: ThinkingS
   out.max_tokens = clientMaxTokens ?? Math.max(defaultAnthropicMaxTokens, budget + thinkingAnswerTokens);
   return true;
 }
+
 /** Name of the tool used for response_format json_schema (see docs/providers-anthropic.md). */
 export const jsonResponseToolName = 'json_response';
 
@@ -65,13 +66,39 @@ const jsonObjectInstruction = 'Respond with a single valid JSON object and nothi
 const nativePassThrough = ['top_k', 'container', 'mcp_servers', 'context_management', 'output_config'];
 
 /** Values of unmappable OpenAI fields that ask for nothing (the defaults): not worth a dropped-param report. */
-const neutralValues: Record<string, unknown> = { frequency_penalty: 0, presence_penalty: 0, logprobs: false, store: false, top_logprobs: 0 };
+const neutralValues: Record<string, unknown> = {
+  frequency_penalty: 0,
+  presence_penalty: 0,
+  logprobs: false,
+  store: false,
+  top_logprobs: 0,
+};
 
 /** Fields this module consumes. */
 const handled = new Set([
-  'model', 'messages', 'stream', 'stream_options', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'stop',
-  'tools', 'tool_choice', 'parallel_tool_calls', 'functions', 'function_call', 'user', 'safety_identifier', 'metadata',
-  'response_format', 'reasoning_effort', 'thinking', 'n', 'service_tier', ...nativePassThrough,
+  'model',
+  'messages',
+  'stream',
+  'stream_options',
+  'max_tokens',
+  'max_completion_tokens',
+  'temperature',
+  'top_p',
+  'stop',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'functions',
+  'function_call',
+  'user',
+  'safety_identifier',
+  'metadata',
+  'response_format',
+  'reasoning_effort',
+  'thinking',
+  'n',
+  'service_tier',
+  ...nativePassThrough,
 ]);
 
 export interface AnthropicRequestTranslation {
@@ -195,7 +222,8 @@ function parseArguments(text: unknown, where: string): Json {
 /** thinking_blocks of an assistant message -> Anthropic thinking / redacted_thinking blocks. */
 function thinkingBlocks(message: Json, where: string): Json[] {
   if (message.thinking_blocks === undefined || message.thinking_blocks === null) return [];
-  if (!Array.isArray(message.thinking_blocks)) throw invalidRequest(`${where}.thinking_blocks must be an array`, `${where}.thinking_blocks`);
+  if (!Array.isArray(message.thinking_blocks))
+    throw invalidRequest(`${where}.thinking_blocks must be an array`, `${where}.thinking_blocks`);
   return message.thinking_blocks.map((raw, index) => {
     const block = isObject(raw) ? raw : {};
     if (block.type === 'redacted_thinking' && typeof block.data === 'string') return { type: 'redacted_thinking', data: block.data };
@@ -231,7 +259,12 @@ function assistantBlocks(message: Json, where: string, dropped: string[]): Json[
   });
   if (isObject(message.function_call)) {
     const fn = message.function_call;
-    blocks.push({ type: 'tool_use', id: `call_${String(fn.name)}`, name: String(fn.name), input: parseArguments(fn.arguments, `${where}.function_call`) });
+    blocks.push({
+      type: 'tool_use',
+      id: `call_${String(fn.name)}`,
+      name: String(fn.name),
+      input: parseArguments(fn.arguments, `${where}.function_call`),
+    });
   }
   return blocks;
 }
@@ -351,8 +384,7 @@ function translateToolChoice(body: Json, hasTools: boolean): Json | undefined {
     else if (choice.type === 'allowed_tools' && allowed) {
       // The tool list is narrowed to the allowed ones by the caller; the mode maps like the plain strings.
       result = { type: allowed.mode === 'required' ? 'any' : 'auto' };
-    }
-    else if (choice.type === 'auto' || choice.type === 'any' || choice.type === 'none') result = { ...choice };
+    } else if (choice.type === 'auto' || choice.type === 'any' || choice.type === 'none') result = { ...choice };
     else if (choice.type === 'tool' && typeof choice.name === 'string') result = { ...choice };
     else throw invalidRequest("'tool_choice' is not valid", 'tool_choice');
   } else if (choice !== undefined && choice !== null) {
@@ -387,7 +419,9 @@ function stopSequences(stop: unknown): string[] | undefined {
 
 function schemaInstruction(format: Json): string {
   const schema = isObject(format.json_schema) ? format.json_schema.schema : undefined;
-  return schema === undefined ? jsonObjectInstruction : `${jsonObjectInstruction} The JSON must match this JSON Schema: ${JSON.stringify(schema)}`;
+  return schema === undefined
+    ? jsonObjectInstruction
+    : `${jsonObjectInstruction} The JSON must match this JSON Schema: ${JSON.stringify(schema)}`;
 }
 
 export function toAnthropicRequest(body: Json): AnthropicRequestTranslation {
@@ -425,12 +459,17 @@ export function toAnthropicRequest(body: Json): AnthropicRequestTranslation {
   if (body.top_p !== undefined && body.top_p !== null) out.top_p = body.top_p;
 
   let tools = translateTools(body, dropped);
-  const allowedTools = isObject(body.tool_choice) && body.tool_choice.type === 'allowed_tools' && isObject(body.tool_choice.allowed_tools)
-    ? body.tool_choice.allowed_tools.tools
-    : undefined;
+  const allowedTools =
+    isObject(body.tool_choice) && body.tool_choice.type === 'allowed_tools' && isObject(body.tool_choice.allowed_tools)
+      ? body.tool_choice.allowed_tools.tools
+      : undefined;
   if (tools && Array.isArray(allowedTools)) {
     // tool_choice {type: allowed_tools, allowed_tools: {mode, tools: [{type: function, function: {name}}]}}
-    const names = new Set(allowedTools.map((entry) => (isObject(entry) && isObject(entry.function) ? entry.function.name : isObject(entry) ? entry.name : undefined)));
+    const names = new Set(
+      allowedTools.map((entry) =>
+        isObject(entry) && isObject(entry.function) ? entry.function.name : isObject(entry) ? entry.name : undefined,
+      ),
+    );
     tools = tools.filter((tool) => names.has(tool.name));
   }
   const hasTools = tools !== undefined && tools.length > 0;
@@ -446,9 +485,10 @@ export function toAnthropicRequest(body: Json): AnthropicRequestTranslation {
     const schema = isObject(format.json_schema) && isObject(format.json_schema.schema) ? format.json_schema.schema : undefined;
     if (format.type === 'json_schema' && schema && !hasTools && !thinkingOn) {
       jsonToolName = jsonResponseToolName;
-      const description = isObject(format.json_schema) && typeof format.json_schema.description === 'string'
-        ? format.json_schema.description
-        : 'Respond with the answer as this tool\u2019s input.';
+      const description =
+        isObject(format.json_schema) && typeof format.json_schema.description === 'string'
+          ? format.json_schema.description
+          : 'Respond with the answer as this tool\u2019s input.';
       out.tools = [{ name: jsonToolName, description, input_schema: schema }];
       out.tool_choice = { type: 'tool', name: jsonToolName };
     } else {

@@ -21,7 +21,14 @@ export function usageFromAnthropic(raw: unknown): Usage | null {
   const cacheWrite = numberOr(usage.cache_creation_input_tokens);
   const input = numberOr(usage.input_tokens) + cacheRead + cacheWrite;
   const output = numberOr(usage.output_tokens);
-  return { inputTokens: input, outputTokens: output, totalTokens: input + output, cachedTokens: cacheRead, reasoningTokens: 0, cacheWriteTokens: cacheWrite };
+  return {
+    inputTokens: input,
+    outputTokens: output,
+    totalTokens: input + output,
+    cachedTokens: cacheRead,
+    reasoningTokens: 0,
+    cacheWriteTokens: cacheWrite,
+  };
 }
 
 /** https://docs.anthropic.com/en/api/messages#response-stop-reason */
@@ -69,7 +76,10 @@ export function fromAnthropicMessage(message: Json, options: ResponseTranslation
       // Web search citations -> OpenAI url_citation annotations over the cited text block.
       for (const citation of Array.isArray(block.citations) ? (block.citations as Json[]) : []) {
         if (citation.type === 'web_search_result_location' && typeof citation.url === 'string') {
-          annotations.push({ type: 'url_citation', url_citation: { start_index: start, end_index: text.length, url: citation.url, title: citation.title ?? '' } });
+          annotations.push({
+            type: 'url_citation',
+            url_citation: { start_index: start, end_index: text.length, url: citation.url, title: citation.title ?? '' },
+          });
         }
       }
     } else if (block.type === 'thinking') {

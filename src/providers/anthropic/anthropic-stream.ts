@@ -54,7 +54,7 @@ export function anthropicStreamError(provider: string, error: unknown): GatewayE
 export function createAnthropicStreamTranslator(options: StreamTranslatorOptions): AnthropicStreamTranslator {
   let id = '';
   let model = '';
-  let rawUsage: Json = {};
+  const rawUsage: Json = {};
   let sawUsage = false;
   let finished = false;
   let toolCount = 0;
@@ -93,9 +93,7 @@ export function createAnthropicStreamTranslator(options: StreamTranslatorOptions
     }
     if (type === 'thinking') {
       blocks.set(index, { type, thinking: '', signature: '' });
-      return typeof block.thinking === 'string' && block.thinking !== ''
-        ? [chunk({ reasoning_content: block.thinking })]
-        : [];
+      return typeof block.thinking === 'string' && block.thinking !== '' ? [chunk({ reasoning_content: block.thinking })] : [];
     }
     if (type === 'redacted_thinking') {
       blocks.set(index, { type });
@@ -168,7 +166,14 @@ export function createAnthropicStreamTranslator(options: StreamTranslatorOptions
           finished = true;
           const usage = usageFromAnthropic(rawUsage);
           if (!sawUsage || !usage) return [];
-          const payload = { id, object: 'chat.completion.chunk', created: options.created, model, choices: [], usage: usageToOpenAIChat(usage) };
+          const payload = {
+            id,
+            object: 'chat.completion.chunk',
+            created: options.created,
+            model,
+            choices: [],
+            usage: usageToOpenAIChat(usage),
+          };
           const data = JSON.stringify(payload);
           return [options.includeUsage ? { data } : { data, usageOnly: true }];
         }

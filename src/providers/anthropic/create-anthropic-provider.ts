@@ -100,7 +100,11 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
   if (options.apiKey) baseHeaders['x-api-key'] = options.apiKey;
   const provider = options.name;
 
-  async function send(url: string, init: { method: 'GET' | 'POST'; body?: string; stream?: boolean }, signal?: AbortSignal): Promise<UpstreamResponse> {
+  async function send(
+    url: string,
+    init: { method: 'GET' | 'POST'; body?: string; stream?: boolean },
+    signal?: AbortSignal,
+  ): Promise<UpstreamResponse> {
     const response = await options.client.send({
       provider,
       url,
@@ -212,14 +216,23 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
         release();
       }
     }
-    return { kind: 'stream', status: 200, headers: pickHeaders(response.headers), chunks: chunks(), usage: (): Usage | null => translator.usage() };
+    return {
+      kind: 'stream',
+      status: 200,
+      headers: pickHeaders(response.headers),
+      chunks: chunks(),
+      usage: (): Usage | null => translator.usage(),
+    };
   }
 
   async function embeddings(): Promise<JsonResult> {
-    throw new GatewayError(
-      `Provider '${provider}' (Anthropic) has no embeddings API; use a model of a provider that serves embeddings`,
-      { status: 400, code: 'embeddings_not_supported', param: 'model', retryable: false, provider },
-    );
+    throw new GatewayError(`Provider '${provider}' (Anthropic) has no embeddings API; use a model of a provider that serves embeddings`, {
+      status: 400,
+      code: 'embeddings_not_supported',
+      param: 'model',
+      retryable: false,
+      provider,
+    });
   }
 
   async function listModels(signal?: AbortSignal): Promise<string[]> {
