@@ -10,7 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { type Migration, type MigrationProvider, Migrator } from 'kysely/migration';
 import pg from 'pg';
 import type { GatewayConfig } from '../config/load-config.ts';
@@ -127,12 +127,20 @@ export async function createStorage(settings: StorageSettings): Promise<Storage>
           return result;
         },
       };
+      // PostgreSQL: name the schema explicitly, or Kysely would take a migration table of another
+      // schema in the same database (another deployment, another test run) for ours.
+      let migrationTableSchema: string | undefined;
+      if (dialect === 'postgresql') {
+        const result = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+        migrationTableSchema = settings.postgresSchema ?? result.rows[0]?.schema ?? 'public';
+      }
       const migrator = new Migrator({
         db,
         provider,
         allowUnorderedMigrations: true,
         migrationTableName: 'modelgate_migration',
         migrationLockTableName: 'modelgate_migration_lock',
+        ...(migrationTableSchema === undefined ? {} : { migrationTableSchema }),
       });
       const { error, results } = await migrator.migrateToLatest();
       if (error) {
