@@ -515,6 +515,28 @@ describe('Responses API records and failures', () => {
   });
 });
 
+describe('Responses API when the store fails', () => {
+  it('answers 503 for reads, and still answers creations', async () => {
+    const broken = new Error('database is down');
+    const failing = { save: () => Promise.reject(broken), get: () => Promise.reject(broken), delete: () => Promise.reject(broken) };
+    const gateway = await startGateway(
+      { GROQ_API_KEY: 'gsk-groq', GROQ_BASE_URL: groq.baseUrl },
+      { extensions: [createResponsesExtension(pino({ level: 'silent' }), { store: failing })] },
+    );
+    try {
+      const failingClient = new OpenAI({ apiKey: 'unused', baseURL: `${gateway.url}/v1`, maxRetries: 0 });
+      const created = await failingClient.responses.create({ model: 'llama-3.3-70b', input: 'still works' });
+      expect(created.output_text).toBe('Hello from groq: still works');
+      await expect(failingClient.responses.retrieve(created.id)).rejects.toMatchObject({ status: 503, code: 'storage_unavailable' });
+      await expect(
+        failingClient.responses.create({ model: 'llama-3.3-70b', input: 'x', previous_response_id: created.id }),
+      ).rejects.toMatchObject({ status: 503 });
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
 describe.each(['sqlite', 'postgresql'] as const)('response store on %s', (backendName) => {
   it('saves, reads, replaces and deletes responses', async () => {
     const backend = createBackend(backendName);

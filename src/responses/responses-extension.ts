@@ -5,18 +5,37 @@
  */
 import type { Logger } from 'pino';
 import type { GatewayExtension } from '../app.ts';
+import { GatewayError } from '../core/errors.ts';
 import { createResponsesRoutes } from '../routes/responses.ts';
 import { createKyselyResponseStore, createMemoryResponseStore, type ResponseStore } from './response-store.ts';
+
+/** Database failures become a 503 the client can retry, logged with their cause (never a bare 500). */
+function guarded(store: ResponseStore, logger: Logger): ResponseStore {
+  const fail = (error: unknown): never => {
+    logger.error({ err: error }, 'response store failed');
+    throw new GatewayError('The response store is unavailable, try again later', {
+      status: 503,
+      code: 'storage_unavailable',
+      cause: error,
+    });
+  };
+  return {
+    save: (stored) => store.save(stored),
+    get: (id) => store.get(id).catch(fail),
+    delete: (id) => store.delete(id).catch(fail),
+  };
+}
 
 export function createResponsesExtension(logger: Logger, options: { store?: ResponseStore } = {}): GatewayExtension {
   return (gateway) => {
     let databaseStore: ResponseStore | undefined;
     let memoryStore: ResponseStore | undefined;
     let warned = false;
+    const provided = options.store ? guarded(options.store, logger) : undefined;
     const store = (): ResponseStore => {
-      if (options.store) return options.store;
+      if (provided) return provided;
       if (gateway.storage) {
-        databaseStore ??= createKyselyResponseStore(gateway.storage.db as never);
+        databaseStore ??= guarded(createKyselyResponseStore(gateway.storage.db as never), logger);
         return databaseStore;
       }
       if (!warned) {
