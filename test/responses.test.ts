@@ -393,6 +393,18 @@ describe('Responses API native (OpenAI)', () => {
     expect((limited as InstanceType<typeof OpenAI.RateLimitError>).headers?.get('retry-after')).toBe('20');
   });
 
+  it('ends a native stream that breaks with a numbered error event', async () => {
+    const raw = await fetch(`${running.url}/v1/responses`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer mg-test-key', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'openai/sim-broken-stream', input: 'Hi', stream: true }),
+    });
+    const text = await raw.text();
+    const events = [...text.matchAll(/^data: (.+)$/gm)].map((match) => JSON.parse(match[1] ?? '{}') as Record<string, unknown>);
+    expect(events.map((event) => event.type)).toEqual(['response.created', 'error']);
+    expect(events[1]).toMatchObject({ sequence_number: 1, code: 'upstream_unreachable' });
+  });
+
   it('expands a response made by another provider into the native input', async () => {
     const first = await client.responses.create({ model: 'groq/llama-3.3-70b', input: 'Remember blue' });
     await client.responses.create({ model: 'gpt-4o-mini', previous_response_id: first.id, input: 'What colour?' });

@@ -279,9 +279,12 @@ async function createNative(
   const streamResult = result;
   let finalResponse: Json | undefined;
   let firstByteMs: number | null = null;
+  let nextSequence = 0;
   async function* frames(): AsyncGenerator<string> {
     for await (const chunk of streamResult.chunks) {
       firstByteMs ??= performance.now() - request.startedAt;
+      const sequence = /"sequence_number":\s*(\d+)/.exec(chunk.data);
+      if (sequence) nextSequence = Number(sequence[1]) + 1;
       const type = chunk.event ?? '';
       if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed') {
         try {
@@ -306,7 +309,13 @@ async function createNative(
     errorFrames: (errorBody) => {
       const error = ((errorBody as Json).error ?? {}) as Json;
       return sseFrame(
-        JSON.stringify({ type: 'error', code: error.code ?? null, message: error.message ?? 'stream failed', param: error.param ?? null }),
+        JSON.stringify({
+          type: 'error',
+          sequence_number: nextSequence,
+          code: error.code ?? null,
+          message: error.message ?? 'stream failed',
+          param: error.param ?? null,
+        }),
         'error',
       );
     },

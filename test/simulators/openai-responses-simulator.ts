@@ -9,7 +9,8 @@
  * are given (and tool_choice is not `none`) and the input does not end with a
  * `function_call_output`, calls the first tool with `{"location":"Paris"}`; after a
  * `function_call_output` it answers `Tool said: <output>`. Stateless: `previous_response_id` is only
- * recorded (tests read it from the recorded request).
+ * recorded (tests read it from the recorded request). Model `sim-broken-stream` sends
+ * `response.created` and then drops the connection.
  */
 import type { ServerResponse } from 'node:http';
 
@@ -111,6 +112,11 @@ export function simulateResponses(flavor: string, model: string, body: Json, res
     sequence += 1;
   };
   send('response.created', { response: base });
+  if (model === 'sim-broken-stream') {
+    // Let the first event reach the client before the connection drops.
+    setTimeout(() => response.destroy(), 50);
+    return;
+  }
   send('response.in_progress', { response: base });
   if (wantsTool) {
     send('response.output_item.added', { output_index: 0, item: { ...finalItem, status: 'in_progress', arguments: '' } });
