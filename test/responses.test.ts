@@ -405,6 +405,13 @@ describe('Responses API native (OpenAI)', () => {
     expect(events[1]).toMatchObject({ sequence_number: 1, code: 'upstream_unreachable' });
   });
 
+  it('translates through chat when the upstream has no Responses API', async () => {
+    const response = await client.responses.create({ model: 'openai/sim-no-responses', input: 'Fallback please' });
+    expect(response.output_text).toBe('Hello from openai: Fallback please');
+    expect(openai.requests.slice(-2).map((recorded) => recorded.path)).toEqual(['/v1/responses', '/v1/chat/completions']);
+    expect((await client.responses.retrieve(response.id)).output_text).toBe('Hello from openai: Fallback please');
+  });
+
   it('expands a response made by another provider into the native input', async () => {
     const first = await client.responses.create({ model: 'groq/llama-3.3-70b', input: 'Remember blue' });
     await client.responses.create({ model: 'gpt-4o-mini', previous_response_id: first.id, input: 'What colour?' });

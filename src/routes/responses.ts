@@ -175,7 +175,15 @@ async function handleCreate(dependencies: ResponsesRouteDependencies, request: G
         dependencies.logger.warn({ err: error, responseId: response.id }, 'could not store response');
       }
     };
-    if (provider.responses) return createNative(dependencies, request, tracker, provider, body, resolved.model, inputItems, previous, save);
+    if (provider.responses) {
+      try {
+        return await createNative(dependencies, request, tracker, provider, body, resolved.model, inputItems, previous, save);
+      } catch (error) {
+        // An OpenAI-type instance in front of a server without /responses (vLLM, LM Studio...): translate instead.
+        if (!(error instanceof GatewayError) || (error.status !== 404 && error.status !== 405)) throw error;
+        tracker.context.droppedParams.length = 0;
+      }
+    }
 
     if (typeof previousId === 'string' && !previous) {
       throw new GatewayError(`Previous response with id '${previousId}' not found.`, {
