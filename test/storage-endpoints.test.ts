@@ -91,6 +91,35 @@ describe.each(['sqlite', 'postgresql'] as const)('usage of every endpoint on %s'
     expect(final.usage.output_tokens).toBeGreaterThan(0);
   });
 
+  it('documents every route of the default gateway in /openapi.json', async () => {
+    // Fastify prints its routes as a tree of path segments, each with its methods.
+    const routes: { path: string; methods: string[] }[] = [];
+    const stack: string[] = [];
+    for (const line of running.gateway.http.printRoutes({ commonPrefix: false }).split('\n')) {
+      const match = /^([│ ]*)[├└]── (.+?)(?: \(([^)]+)\))?$/.exec(line);
+      if (!match) continue;
+      const depth = (match[1] ?? '').length / 4;
+      const segment = match[2] ?? '';
+      stack.length = depth;
+      stack.push(segment === '*' ? '/*' : segment);
+      if (match[3]) routes.push({ path: stack.join(''), methods: match[3].split(', ').filter((method) => method !== 'HEAD') });
+    }
+    expect(routes.length).toBeGreaterThan(20);
+    const document = (await (await fetch(`${running.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const documented = new Map(
+      Object.entries(document.paths).map(([path, operations]) => [path.replace(/\{([^}]+)\}/g, ':$1'), Object.keys(operations)]),
+    );
+    const undocumented: string[] = [];
+    for (const route of routes) {
+      if (route.path.startsWith('/swagger') || route.path === '/openapi.json') continue;
+      // `/v1/models/*` is documented as `/v1/models/{model}`; path parameter names may differ.
+      const normalized = route.path.replace('/v1/models/*', '/v1/models/:model').replace(/:[A-Za-z_]+/g, ':param');
+      const operations = [...documented].find(([path]) => path.replace(/:[A-Za-z_]+/g, ':param') === normalized)?.[1] ?? [];
+      for (const method of route.methods) if (!operations.includes(method.toLowerCase())) undocumented.push(`${method} ${route.path}`);
+    }
+    expect(undocumented).toEqual([]);
+  });
+
   it('records chat completions streamed without client usage, and embeddings', async () => {
     const stream = await openai.chat.completions.create({
       model: 'gpt-4o-mini',
@@ -104,5 +133,15 @@ describe.each(['sqlite', 'postgresql'] as const)('usage of every endpoint on %s'
     expect(chat).toMatchObject({ stream: true, input_tokens: 3, output_tokens: 6, total_tokens: 9 });
     const [embedding] = await usageRecords('embeddings');
     expect(embedding).toMatchObject({ input_tokens: 5, output_tokens: 0, total_tokens: 5 });
+  });
+
+  it('answers 503 when the records database is unavailable (last: closes the database)', async () => {
+    await running.gateway.storage?.close();
+    const response = await fetch(`${running.url}/admin/api/v1/usage/summary`, { headers: { authorization: `Bearer ${masterKey}` } });
+    expect(response.status).toBe(503);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('storage_unavailable');
+    // Model calls keep working; their records wait in the queue or the spill file.
+    const completion = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'still up' }] });
+    expect(completion.choices[0]?.message.content).toBe('Hello from openai: still up');
   });
 });

@@ -30,7 +30,14 @@ export function createAdminRoutes(queries: AdminQueries, registry: ModelRegistry
     method: 'GET',
     path: `${adminPrefix}${path}`,
     authenticated: true,
-    handler: (request) => handler(request, flatQuery(request)),
+    handler: async (request) => {
+      try {
+        return await handler(request, flatQuery(request));
+      } catch (error) {
+        if (error instanceof GatewayError) throw error;
+        throw new GatewayError('The records database is unavailable', { status: 503, code: 'storage_unavailable', cause: error });
+      }
+    },
   });
   const rangeOf = (filters: ReturnType<typeof parseUsageFilters>) => ({
     start_date: filters.range.startDay,
