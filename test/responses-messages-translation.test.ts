@@ -101,6 +101,17 @@ describe('chat chunks -> Responses events', () => {
     expect(snapshot?.output[2]).toMatchObject({ arguments: '{"a":1}' });
   });
 
+  it('keeps every argument fragment of interleaved tool calls in the final response', () => {
+    const translator = createResponsesStreamTranslator(shell);
+    translator.start();
+    translator.add(chunk({ tool_calls: [{ index: 0, id: 'call_1', function: { name: 'a', arguments: '{"x"' } }] }));
+    translator.add(chunk({ tool_calls: [{ index: 1, id: 'call_2', function: { name: 'b', arguments: '{"y"' } }] }));
+    translator.add(chunk({ tool_calls: [{ index: 0, function: { arguments: ':1}' } }] }));
+    translator.add(chunk({ tool_calls: [{ index: 1, function: { arguments: ':2}' } }] }, 'tool_calls'));
+    const { response } = translator.finish(null);
+    expect((response.output as Json[]).map((item) => item.arguments)).toEqual(['{"x":1}', '{"y":2}']);
+  });
+
   it('ends with response.incomplete when the output was cut', () => {
     const translator = createResponsesStreamTranslator(shell);
     translator.start();

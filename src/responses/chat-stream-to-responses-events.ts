@@ -249,6 +249,11 @@ export function createResponsesStreamTranslator(shell: ResponseShell): Responses
     finish(usage) {
       const events: ResponsesEvent[] = [];
       closeOpen(events);
+      // Fragments of interleaved tool calls that arrived after their item closed still belong in the result.
+      for (const call of toolItems.values()) {
+        const item = output[call.outputIndex];
+        if (item) item.arguments = call.text;
+      }
       const reason = incompleteReason(finishReason);
       const response = snapshot(reason ? 'incomplete' : 'completed');
       if (reason) response.incomplete_details = { reason };
