@@ -44,6 +44,8 @@ describe.each(['sqlite', 'postgresql'] as const)('usage of every endpoint on %s'
       OPENAI_API_KEY: 'sk-endpoints-upstream',
       OPENAI_BASE_URL: simulator.baseUrl,
       MODELGATE_MASTER_KEY: masterKey,
+      LOGGING_ENABLED: 'true',
+      LOGGING_LOG_BODIES: 'true',
     });
     openai = new OpenAI({ apiKey: masterKey, baseURL: `${running.url}/v1`, maxRetries: 0 });
     anthropic = new Anthropic({ apiKey: masterKey, baseURL: running.url, maxRetries: 0 });
@@ -67,6 +69,22 @@ describe.each(['sqlite', 'postgresql'] as const)('usage of every endpoint on %s'
     expect(json).toMatchObject({ input_tokens: response.usage?.input_tokens, output_tokens: response.usage?.output_tokens, status: 200 });
     expect(streamed).toMatchObject({ input_tokens: streamedUsage?.input_tokens, output_tokens: streamedUsage?.output_tokens, status: 200 });
     expect(streamed?.output_tokens).toBeGreaterThan(0);
+  });
+
+  it('threads Responses API calls along previous_response_id', async () => {
+    const first = await openai.responses.create({ model: 'gpt-4o-mini', input: 'chain start' });
+    const second = await openai.responses.create({ model: 'gpt-4o-mini', input: 'chain middle', previous_response_id: first.id });
+    const third = await openai.responses.create({ model: 'gpt-4o-mini', input: 'chain end', previous_response_id: second.id });
+    const headers = { authorization: `Bearer ${masterKey}` };
+    const log = (await (await fetch(`${running.url}/admin/api/v1/audit/log?endpoint=responses&limit=500`, { headers })).json()) as {
+      data: { id: string; response_id: string | null; previous_response_id: string | null }[];
+    };
+    const middle = log.data.find((entry) => entry.response_id === second.id);
+    expect(middle?.previous_response_id).toBe(first.id);
+    const thread = (await (await fetch(`${running.url}/admin/api/v1/audit/log/${middle?.id}/thread`, { headers })).json()) as {
+      entries: { response_id: string }[];
+    };
+    expect(thread.entries.map((entry) => entry.response_id)).toEqual([first.id, second.id, third.id]);
   });
 
   it('records the Messages API, JSON and streamed', async () => {

@@ -531,6 +531,8 @@ export function createOpenApiDocument(): Schema {
             response_body: { description: 'Streamed responses are reassembled into one object' },
             body_truncated: { type: 'boolean' },
             thread_key: { type: ['string', 'null'] },
+            response_id: { type: ['string', 'null'], description: 'Responses API: id of the response (bodies logged)' },
+            previous_response_id: { type: ['string', 'null'], description: 'Responses API: the response this call continued' },
           },
         },
         AuditThread: {

@@ -248,20 +248,58 @@ export function createAdminQueries(storage: Storage) {
     return row ? auditEntry(row) : null;
   }
 
-  /** The calls of the conversation an audit entry belongs to, oldest first (at most 200). */
+  /**
+   * The calls of the conversation an audit entry belongs to, oldest first (at most 200): calls that
+   * share its opening messages, and for the Responses API the chain of `previous_response_id` links
+   * back to the first response and forward to the latest.
+   */
   async function thread(id: string) {
     const row = await db.selectFrom('audit_log').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) return null;
-    if (!row.thread_key) return { id, thread_key: null, entries: [auditEntry(row)] };
-    const rows = await db
-      .selectFrom('audit_log')
-      .selectAll()
-      .where('thread_key', '=', row.thread_key)
-      .orderBy('created_at', 'asc')
-      .orderBy('id', 'asc')
-      .limit(200)
-      .execute();
-    return { id, thread_key: row.thread_key, entries: rows.map(auditEntry) };
+    const limit = 200;
+    const found = new Map<string, AuditLogTable>([[row.id, row]]);
+    // Back along previous_response_id to the first response of the chain.
+    let root = row;
+    while (root.previous_response_id && found.size < limit) {
+      const previous = await db
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('response_id', '=', root.previous_response_id)
+        .orderBy('created_at', 'asc')
+        .executeTakeFirst();
+      if (!previous || found.has(previous.id)) break;
+      found.set(previous.id, previous);
+      root = previous;
+    }
+    // Forward from the entry to the latest response that continued it.
+    let tip = row;
+    while (tip.response_id && found.size < limit) {
+      const next = await db
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('previous_response_id', '=', tip.response_id)
+        .orderBy('created_at', 'asc')
+        .executeTakeFirst();
+      if (!next || found.has(next.id)) break;
+      found.set(next.id, next);
+      tip = next;
+    }
+    const threadKey = root.thread_key ?? row.thread_key;
+    if (threadKey) {
+      const rows = await db
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('thread_key', '=', threadKey)
+        .orderBy('created_at', 'asc')
+        .orderBy('id', 'asc')
+        .limit(limit)
+        .execute();
+      for (const item of rows) if (found.size < limit || found.has(item.id)) found.set(item.id, item);
+    }
+    const entries = [...found.values()].sort(
+      (left, right) => Number(left.created_at) - Number(right.created_at) || left.id.localeCompare(right.id),
+    );
+    return { id, thread_key: threadKey, entries: entries.map(auditEntry) };
   }
 
   return { summary, daily, byModel, byProvider, usageLog, auditLog, auditEntryById, thread };
@@ -331,6 +369,8 @@ export function auditEntry(row: AuditLogTable) {
     response_body: parseStored(row.response_body),
     body_truncated: Number(row.body_truncated) === 1,
     thread_key: row.thread_key,
+    response_id: row.response_id,
+    previous_response_id: row.previous_response_id,
   };
 }
 

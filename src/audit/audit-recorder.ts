@@ -49,6 +49,12 @@ function text(value: unknown): string | null {
   }
 }
 
+function stringField(value: unknown, name: string): string | null {
+  if (!value || typeof value !== 'object') return null;
+  const field = (value as Record<string, unknown>)[name];
+  return typeof field === 'string' && field.length > 0 && field.length <= 128 ? field : null;
+}
+
 /** Hash of the opening of a conversation (instructions and first user turn): calls of one thread share it. */
 export function threadKey(body: unknown): string | null {
   if (!body || typeof body !== 'object') return null;
@@ -108,6 +114,8 @@ export function auditRow(outcome: CallOutcome, settings: AuditSettings, scrubber
     response_body: settings.logBodies ? body(outcome.responseBody) : null,
     body_truncated: truncated ? 1 : 0,
     thread_key: threadKey(outcome.requestBody),
+    response_id: outcome.endpoint === 'responses' ? stringField(outcome.responseBody, 'id') : null,
+    previous_response_id: outcome.endpoint === 'responses' ? stringField(outcome.requestBody, 'previous_response_id') : null,
   };
 }
 

@@ -62,6 +62,9 @@ export interface AuditLogTable {
   body_truncated: number;
   /** Groups the calls of one conversation (hash of its opening messages). */
   thread_key: string | null;
+  /** Responses API: this call's response id and the `previous_response_id` it continued (bodies logged). */
+  response_id: string | null;
+  previous_response_id: string | null;
 }
 
 function bigint(dialect: StorageDialect): 'bigint' | 'integer' {
@@ -141,7 +144,15 @@ async function createAuditLog(db: Kysely<unknown>, dialect: StorageDialect): Pro
   await db.schema.createIndex('audit_log_thread_key').ifNotExists().on('audit_log').column('thread_key').execute();
 }
 
+async function addResponseIds(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('audit_log').addColumn('response_id', 'varchar(128)').execute();
+  await db.schema.alterTable('audit_log').addColumn('previous_response_id', 'varchar(128)').execute();
+  await db.schema.createIndex('audit_log_response_id').ifNotExists().on('audit_log').column('response_id').execute();
+  await db.schema.createIndex('audit_log_previous_response_id').ifNotExists().on('audit_log').column('previous_response_id').execute();
+}
+
 export const coreMigrations: StorageMigration[] = [
   { name: '20261125-01-usage', up: createUsage },
   { name: '20261125-02-audit-log', up: createAuditLog },
+  { name: '20261125-03-audit-log-response-ids', up: addResponseIds },
 ];
