@@ -112,6 +112,29 @@ describe('chat chunks -> Responses events', () => {
     expect((response.output as Json[]).map((item) => item.arguments)).toEqual(['{"x":1}', '{"y":2}']);
   });
 
+  it('streams a custom tool call with its raw input', () => {
+    const translator = createResponsesStreamTranslator({
+      ...shell,
+      request: { model: 'm', input: 'x', tools: [{ type: 'custom', name: 'apply_patch' }] },
+    });
+    const events = [...translator.start()];
+    events.push(
+      ...translator.add(
+        chunk({ tool_calls: [{ index: 0, id: 'call_p', function: { name: 'apply_patch', arguments: '{"input":"*** Begin' } }] }),
+      ),
+    );
+    events.push(...translator.add(chunk({ tool_calls: [{ index: 0, function: { arguments: ' Patch\\n"}' } }] }, 'tool_calls')));
+    const { events: last, response } = translator.finish(null);
+    events.push(...last);
+    let snapshot: Response | undefined;
+    for (const event of events) snapshot = accumulateResponse(event.data as unknown as ResponseStreamEvent, snapshot);
+    expect(events.map((event) => event.event)).toContain('response.custom_tool_call_input.done');
+    expect(response.output).toEqual([
+      { id: expect.stringMatching(/^ctc_/), type: 'custom_tool_call', call_id: 'call_p', name: 'apply_patch', input: '*** Begin Patch\n' },
+    ]);
+    expect(snapshot?.output[0]).toMatchObject({ type: 'custom_tool_call', input: '*** Begin Patch\n' });
+  });
+
   it('ends with response.incomplete when the output was cut', () => {
     const translator = createResponsesStreamTranslator(shell);
     translator.start();

@@ -223,6 +223,42 @@ describe('Responses API translated through chat (groq)', () => {
     expect(call).toMatchObject({ name: 'get_weather', arguments: '{"location":"Paris"}', status: 'completed' });
   });
 
+  it('offers custom (freeform) tools as functions and returns custom_tool_call items, streamed and not', async () => {
+    const patchTool: OpenAI.Responses.CustomTool = {
+      type: 'custom',
+      name: 'apply_patch',
+      description: 'Apply a patch',
+      format: { type: 'grammar', syntax: 'lark', definition: 'start: /.+/' },
+    };
+    const created = await client.responses.create({ model: 'groq/llama-3.3-70b', input: 'Patch it', tools: [patchTool] });
+    const call = created.output[0];
+    expect(call).toMatchObject({ type: 'custom_tool_call', name: 'apply_patch', input: '{"location":"Paris"}' });
+    const upstreamTool = (groq.requests.at(-1)?.body?.tools as Record<string, Record<string, unknown>>[])[0];
+    expect(upstreamTool?.function).toMatchObject({ name: 'apply_patch', parameters: { type: 'object', required: ['input'] } });
+    expect(String(upstreamTool?.function?.description)).toContain('start: /.+/');
+
+    const streamed = await client.responses.stream({ model: 'groq/llama-3.3-70b', input: 'Patch it', tools: [patchTool] }).finalResponse();
+    expect(streamed.output[0]).toMatchObject({ type: 'custom_tool_call', name: 'apply_patch', input: '{"location":"Paris"}' });
+    if (call?.type !== 'custom_tool_call') throw new Error('no custom tool call');
+
+    const followUp = await client.responses.create({
+      model: 'groq/llama-3.3-70b',
+      previous_response_id: created.id,
+      input: [{ type: 'custom_tool_call_output', call_id: call.call_id, output: 'patched' }],
+      tools: [patchTool],
+    });
+    expect(followUp.output_text).toBe('Tool said: patched');
+    const messages = groq.requests.at(-1)?.body?.messages as Record<string, unknown>[];
+    expect(messages[1]?.tool_calls).toEqual([
+      {
+        id: call.call_id,
+        type: 'function',
+        function: { name: 'apply_patch', arguments: JSON.stringify({ input: '{"location":"Paris"}' }) },
+      },
+    ]);
+    expect(messages[2]).toEqual({ role: 'tool', tool_call_id: call.call_id, content: 'patched' });
+  });
+
   it('retrieves, lists input items of, and deletes a stored response', async () => {
     const created = await client.responses.create({
       model: 'groq/llama-3.3-70b',

@@ -17,6 +17,7 @@ import type { Usage } from '../core/usage.ts';
 import type { Json } from '../providers/types.ts';
 import { incompleteReason, outputTextPart, type ResponseShell, responseEnvelope, responseUsage } from './chat-to-response.ts';
 import { createItemId } from './ids.ts';
+import { customToolInput, customToolNames } from './responses-to-chat.ts';
 import { encodeThinkingBlocks, encodeToolCallId } from './tool-call-ids.ts';
 
 export interface ResponsesEvent {
@@ -25,7 +26,7 @@ export interface ResponsesEvent {
 }
 
 interface OpenItem {
-  kind: 'message' | 'reasoning' | 'function_call';
+  kind: 'message' | 'reasoning' | 'function_call' | 'custom_tool_call';
   outputIndex: number;
   item: Json;
   text: string;
@@ -50,6 +51,7 @@ export function createResponsesStreamTranslator(shell: ResponseShell): Responses
   let open: OpenItem | null = null;
   const toolItems = new Map<number, OpenItem>();
   let finishReason: unknown = null;
+  const customNames = customToolNames(shell.request.tools);
 
   function event(type: string, fields: Json): ResponsesEvent {
     const data: Json = { type, sequence_number: sequence, ...fields };
@@ -91,6 +93,13 @@ export function createResponsesStreamTranslator(shell: ResponseShell): Responses
       current.item.content = [part];
       if (current.thinkingBlocks && current.thinkingBlocks.length > 0)
         current.item.encrypted_content = encodeThinkingBlocks(current.thinkingBlocks);
+    } else if (current.kind === 'custom_tool_call') {
+      // Chat streams the JSON wrapper {"input": ...}; the raw input is known once the call is complete.
+      const input = customToolInput(current.text);
+      current.item.input = input;
+      if (input !== '')
+        events.push(event('response.custom_tool_call_input.delta', { item_id: itemId, output_index: outputIndex, delta: input }));
+      events.push(event('response.custom_tool_call_input.done', { item_id: itemId, output_index: outputIndex, input }));
     } else {
       current.item.arguments = current.text;
       events.push(
@@ -102,7 +111,7 @@ export function createResponsesStreamTranslator(shell: ResponseShell): Responses
         }),
       );
     }
-    if (current.kind !== 'reasoning') current.item.status = 'completed';
+    if (current.kind === 'message' || current.kind === 'function_call') current.item.status = 'completed';
     output[outputIndex] = current.item;
     events.push(event('response.output_item.done', { output_index: outputIndex, item: structuredClone(current.item) }));
   }
@@ -211,6 +220,21 @@ export function createResponsesStreamTranslator(shell: ResponseShell): Responses
           const toolIndex = typeof raw.index === 'number' ? raw.index : toolItems.size;
           const fn = (raw.function ?? {}) as Json;
           let current = toolItems.get(toolIndex);
+          if (!current && customNames.has(String(fn.name))) {
+            current = openItem(
+              events,
+              'custom_tool_call',
+              {
+                id: createItemId('ctc'),
+                type: 'custom_tool_call',
+                call_id: encodeToolCallId(typeof raw.id === 'string' ? raw.id : createItemId('ctc'), raw.extra_content),
+                name: String(fn.name),
+                input: '',
+              },
+              toolIndex,
+            );
+            toolItems.set(toolIndex, current);
+          }
           if (!current) {
             current = openItem(
               events,
@@ -228,6 +252,10 @@ export function createResponsesStreamTranslator(shell: ResponseShell): Responses
             toolItems.set(toolIndex, current);
           } else if (open !== current) {
             // Arguments for a call that is no longer the open item: keep them, no event can carry them now.
+            if (typeof fn.arguments === 'string') current.text += fn.arguments;
+            continue;
+          }
+          if (current.kind === 'custom_tool_call') {
             if (typeof fn.arguments === 'string') current.text += fn.arguments;
             continue;
           }
@@ -252,7 +280,8 @@ export function createResponsesStreamTranslator(shell: ResponseShell): Responses
       // Fragments of interleaved tool calls that arrived after their item closed still belong in the result.
       for (const call of toolItems.values()) {
         const item = output[call.outputIndex];
-        if (item) item.arguments = call.text;
+        if (item?.type === 'custom_tool_call') item.input = customToolInput(call.text);
+        else if (item) item.arguments = call.text;
       }
       const reason = incompleteReason(finishReason);
       const response = snapshot(reason ? 'incomplete' : 'completed');

@@ -7,6 +7,7 @@
 import type { Usage } from '../core/usage.ts';
 import type { Json } from '../providers/types.ts';
 import { createItemId } from './ids.ts';
+import { customToolInput, customToolNames } from './responses-to-chat.ts';
 import { encodeThinkingBlocks, encodeToolCallId } from './tool-call-ids.ts';
 
 /** What the Response object echoes from its request. */
@@ -100,8 +101,19 @@ export function chatCompletionToResponse(completion: Json, shell: ResponseShell,
     output.push({ id: createItemId('msg'), type: 'message', status: 'completed', role: 'assistant', content: parts });
   }
   const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as Json[]) : [];
+  const customNames = customToolNames(shell.request.tools);
   for (const call of toolCalls) {
     const fn = (call.function ?? {}) as Json;
+    if (customNames.has(String(fn.name))) {
+      output.push({
+        id: createItemId('ctc'),
+        type: 'custom_tool_call',
+        call_id: encodeToolCallId(typeof call.id === 'string' ? call.id : createItemId('ctc'), call.extra_content),
+        name: String(fn.name),
+        input: customToolInput(typeof fn.arguments === 'string' ? fn.arguments : ''),
+      });
+      continue;
+    }
     output.push({
       id: createItemId('fc'),
       type: 'function_call',

@@ -105,6 +105,22 @@ export function normalizeInputItems(input: unknown): Json[] {
       }
       return { ...item, id: typeof item.id === 'string' ? item.id : createItemId('fc'), status: item.status ?? 'completed' };
     }
+    if (type === 'custom_tool_call') {
+      if (typeof item.call_id !== 'string' || typeof item.name !== 'string') {
+        throw invalidRequest(`input[${index}] (custom_tool_call) needs 'call_id' and 'name'`, `input[${index}]`, 'invalid_value');
+      }
+      return {
+        ...item,
+        id: typeof item.id === 'string' ? item.id : createItemId('ctc'),
+        input: typeof item.input === 'string' ? item.input : '',
+      };
+    }
+    if (type === 'custom_tool_call_output') {
+      if (typeof item.call_id !== 'string') {
+        throw invalidRequest(`input[${index}] (custom_tool_call_output) needs 'call_id'`, `input[${index}].call_id`, 'invalid_value');
+      }
+      return { ...item, id: typeof item.id === 'string' ? item.id : createItemId('ctc') };
+    }
     if (type === 'reasoning') return { ...item, id: typeof item.id === 'string' ? item.id : createItemId('rs') };
     throw invalidRequest(
       `input[${index}]: item type '${String(type)}' is not supported by this gateway`,
@@ -182,13 +198,12 @@ export function itemsToChatMessages(items: Json[], droppedParams: string[]): Jso
       }
       return;
     }
-    if (item.type === 'function_call') {
+    if (item.type === 'function_call' || item.type === 'custom_tool_call') {
       const decoded = decodeToolCallId(String(item.call_id));
-      const call: Json = {
-        id: decoded.id,
-        type: 'function',
-        function: { name: String(item.name), arguments: String(item.arguments ?? '{}') },
-      };
+      // A custom (freeform) tool is offered to chat providers as a function taking one string, `input`.
+      const callArguments =
+        item.type === 'custom_tool_call' ? JSON.stringify({ input: String(item.input ?? '') }) : String(item.arguments ?? '{}');
+      const call: Json = { id: decoded.id, type: 'function', function: { name: String(item.name), arguments: callArguments } };
       if (decoded.extraContent) call.extra_content = decoded.extraContent;
       const last = messages.at(-1);
       if (last && last.role === 'assistant') {
@@ -200,7 +215,7 @@ export function itemsToChatMessages(items: Json[], droppedParams: string[]): Jso
       attachThinking();
       return;
     }
-    if (item.type === 'function_call_output') {
+    if (item.type === 'function_call_output' || item.type === 'custom_tool_call_output') {
       const output = item.output;
       let content: string;
       if (typeof output === 'string') content = output;
@@ -221,6 +236,49 @@ export function itemsToChatMessages(items: Json[], droppedParams: string[]): Jso
   return messages;
 }
 
+/** A custom (freeform) tool as a chat function with a single string parameter `input`. */
+function customToolFunction(tool: Json): Json {
+  const format = asObject(tool.format);
+  let description = typeof tool.description === 'string' ? tool.description : '';
+  if (format?.type === 'grammar' && typeof format.definition === 'string') {
+    description += `${description ? '\n\n' : ''}The input must follow this ${String(format.syntax ?? '')} grammar:\n${format.definition}`;
+  }
+  const fn: Json = {
+    name: tool.name,
+    parameters: {
+      type: 'object',
+      properties: { input: { type: 'string', description: 'The raw input for this tool' } },
+      required: ['input'],
+      additionalProperties: false,
+    },
+  };
+  if (description) fn.description = description;
+  return fn;
+}
+
+/** Names of the custom (freeform) tools of a Responses request. */
+export function customToolNames(tools: unknown): Set<string> {
+  const names = new Set<string>();
+  if (!Array.isArray(tools)) return names;
+  for (const tool of tools) {
+    const object = asObject(tool);
+    if (object?.type === 'custom' && typeof object.name === 'string') names.add(object.name);
+  }
+  return names;
+}
+
+/** The `input` string of a custom tool call from the chat function arguments. */
+export function customToolInput(argumentsText: string): string {
+  try {
+    const parsed = JSON.parse(argumentsText) as unknown;
+    const input = asObject(parsed)?.input;
+    if (typeof input === 'string') return input;
+  } catch {
+    // not JSON: the model wrote the input directly
+  }
+  return argumentsText;
+}
+
 function translateTools(tools: unknown, droppedParams: string[]): Json[] | undefined {
   if (tools === undefined) return undefined;
   if (!Array.isArray(tools)) throw invalidRequest("'tools' must be an array", 'tools', 'invalid_type');
@@ -228,6 +286,10 @@ function translateTools(tools: unknown, droppedParams: string[]): Json[] | undef
   tools.forEach((raw, index) => {
     const tool = asObject(raw);
     if (!tool) throw invalidRequest(`tools[${index}] must be an object`, `tools[${index}]`, 'invalid_type');
+    if (tool.type === 'custom' && typeof tool.name === 'string' && tool.name !== '') {
+      translated.push({ type: 'function', function: customToolFunction(tool) });
+      return;
+    }
     if (tool.type !== 'function') {
       droppedParams.push(`tools.${String(tool.type)}`);
       return;
@@ -248,7 +310,9 @@ function translateToolChoice(choice: unknown, droppedParams: string[]): unknown 
   if (choice === undefined) return undefined;
   if (choice === 'auto' || choice === 'none' || choice === 'required') return choice;
   const object = asObject(choice);
-  if (object?.type === 'function' && typeof object.name === 'string') return { type: 'function', function: { name: object.name } };
+  if ((object?.type === 'function' || object?.type === 'custom') && typeof object.name === 'string') {
+    return { type: 'function', function: { name: object.name } };
+  }
   droppedParams.push('tool_choice');
   return undefined;
 }
