@@ -233,7 +233,7 @@ describe('Responses API translated through chat (groq)', () => {
     const created = await client.responses.create({ model: 'groq/llama-3.3-70b', input: 'Patch it', tools: [patchTool] });
     const call = created.output[0];
     expect(call).toMatchObject({ type: 'custom_tool_call', name: 'apply_patch', input: '{"location":"Paris"}' });
-    const upstreamTool = (groq.requests.at(-1)?.body?.tools as Record<string, Record<string, unknown>>[])[0];
+    const upstreamTool = ((groq.requests.at(-1)?.body?.tools ?? []) as Record<string, Record<string, unknown>>[])[0];
     expect(upstreamTool?.function).toMatchObject({ name: 'apply_patch', parameters: { type: 'object', required: ['input'] } });
     expect(String(upstreamTool?.function?.description)).toContain('start: /.+/');
 
