@@ -288,7 +288,7 @@ export function messagesToChatRequest(
   else if (thinking?.type === 'enabled') {
     chat.reasoning_effort = effortForBudget(typeof thinking.budget_tokens === 'number' ? thinking.budget_tokens : 0);
   }
-  for (const key of ['container', 'mcp_servers', 'context_management'] as const) {
+  for (const key of ['container', 'mcp_servers', 'context_management', 'service_tier'] as const) {
     if (body[key] === undefined) continue;
     if (options.anthropicNative) chat[key] = body[key];
     else droppedParams.push(key);
