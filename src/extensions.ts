@@ -2,9 +2,10 @@
 import type { Logger } from 'pino';
 import { createRecordsExtensions } from './admin/records-extension.ts';
 import type { GatewayExtension } from './app.ts';
+import { createMetricsExtension } from './metrics/metrics-extension.ts';
 import { createMessagesExtension } from './messages/messages-extension.ts';
 import { createResponsesExtension } from './responses/responses-extension.ts';
 
 export function defaultExtensions(logger: Logger): GatewayExtension[] {
-  return [...createRecordsExtensions(logger), createResponsesExtension(logger), createMessagesExtension()];
+  return [...createRecordsExtensions(logger), createMetricsExtension(), createResponsesExtension(logger), createMessagesExtension()];
 }

@@ -63,7 +63,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     },
     routerOptions: { ignoreTrailingSlash: true },
     return503OnClosing: true,
-    forceCloseConnections: false,
+    // On close: finish in-flight requests, drop idle keep-alive connections at once.
+    forceCloseConnections: 'idle',
   });
 
   // Every POST body is JSON, whatever the content type says (curl -d sends form encoding).
