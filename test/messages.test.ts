@@ -419,7 +419,11 @@ describe('Messages API over the native Anthropic provider', () => {
     });
     const failure = await stream.finalMessage().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(Anthropic.APIError);
-    expect((failure as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+    // Anthropic's own error type survives, so clients retry an overloaded stream as they would upstream.
+    expect((failure as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({
+      type: 'error',
+      error: { type: 'overloaded_error' },
+    });
   });
 
   it('keeps signed thinking, native thinking config, top_k and cache_control for the Anthropic provider', async () => {

@@ -7,6 +7,7 @@ import { accumulateResponse } from 'openai/lib/responses/ResponseAccumulator';
 import type { Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { describe, expect, it } from 'vitest';
 import type { Usage } from '../src/core/usage.ts';
+import { anthropicStreamErrorBody } from '../src/messages/anthropic-errors.ts';
 import { createMessagesStreamTranslator } from '../src/messages/chat-stream-to-messages-events.ts';
 import { chatCompletionToMessage } from '../src/messages/chat-to-message.ts';
 import { messagesToChatRequest } from '../src/messages/messages-to-chat.ts';
@@ -177,6 +178,19 @@ describe('Responses items -> chat messages', () => {
 });
 
 describe('Anthropic Messages translation', () => {
+  it('renders mid-stream errors with an Anthropic type', () => {
+    expect(anthropicStreamErrorBody({ error: { message: 'gone', type: 'upstream_error', code: 'upstream_unreachable' } })).toEqual({
+      type: 'error',
+      error: { type: 'api_error', message: 'gone' },
+    });
+    expect(
+      anthropicStreamErrorBody({ error: { message: 'slow down', type: 'rate_limit_error', code: 'rate_limit_exceeded' } }).error.type,
+    ).toBe('rate_limit_error');
+    expect(anthropicStreamErrorBody({ error: { message: 'late', type: 'timeout_error', code: 'upstream_timeout' } }).error.type).toBe(
+      'timeout_error',
+    );
+  });
+
   it('maps usage the way Anthropic counts it and stop reasons', () => {
     const message = chatCompletionToMessage({ choices: [{ message: { content: 'cut' }, finish_reason: 'length' }] }, 'm', usage);
     expect(message.stop_reason).toBe('max_tokens');

@@ -21,3 +21,33 @@ export function anthropicErrorType(status: number): string {
 export function anthropicErrorBody(error: GatewayError): { type: 'error'; error: { type: string; message: string } } {
   return { type: 'error', error: { type: anthropicErrorType(error.status), message: error.message } };
 }
+
+const anthropicTypes = new Set([
+  'invalid_request_error',
+  'authentication_error',
+  'permission_error',
+  'not_found_error',
+  'request_too_large',
+  'rate_limit_error',
+  'api_error',
+  'overloaded_error',
+  'timeout_error',
+]);
+
+/**
+ * The `error` event for a failure in the middle of a stream, from the gateway's OpenAI-shaped body.
+ * An Anthropic type carried as the error's type or code (the Anthropic provider keeps it, e.g.
+ * `overloaded_error`, which clients retry) is kept; anything else is `api_error`.
+ */
+export function anthropicStreamErrorBody(body: unknown): { type: 'error'; error: { type: string; message: string } } {
+  const error = (body !== null && typeof body === 'object' ? (body as { error?: unknown }).error : undefined) as
+    | { type?: unknown; code?: unknown; message?: unknown }
+    | undefined;
+  const candidates = [error?.type, error?.code];
+  const type =
+    candidates.find((candidate): candidate is string => typeof candidate === 'string' && anthropicTypes.has(candidate)) ?? 'api_error';
+  return {
+    type: 'error',
+    error: { type: type === 'invalid_request_error' ? 'api_error' : type, message: String(error?.message ?? 'stream failed') },
+  };
+}

@@ -7,7 +7,7 @@
 import { GatewayError, invalidRequest, toGatewayError } from '../core/errors.ts';
 import { sseFrame } from '../core/sse.ts';
 import type { GatewayReply, GatewayRequest, Route } from '../http/types.ts';
-import { anthropicErrorBody } from '../messages/anthropic-errors.ts';
+import { anthropicErrorBody, anthropicStreamErrorBody } from '../messages/anthropic-errors.ts';
 import { createMessagesStreamTranslator, type MessagesEvent } from '../messages/chat-stream-to-messages-events.ts';
 import { chatCompletionToMessage } from '../messages/chat-to-message.ts';
 import { messagesToChatRequest } from '../messages/messages-to-chat.ts';
@@ -109,17 +109,7 @@ async function handleMessages(dependencies: RouteDependencies, request: GatewayR
       status: 200,
       headers: callHeaders(tracker, result.headers),
       frames: frames(),
-      errorFrames: (errorBody) => {
-        const error = ((errorBody as Json).error ?? {}) as Json;
-        const status = typeof error.type === 'string' && error.type === 'timeout_error' ? 504 : 502;
-        const gatewayError = new GatewayError(String(error.message ?? 'stream failed'), {
-          status,
-          code: String(error.code ?? 'upstream_stream_error'),
-        });
-        const anthropic = anthropicErrorBody(gatewayError);
-        if (status === 502) anthropic.error.type = 'api_error';
-        return sseFrame(JSON.stringify(anthropic), 'error');
-      },
+      errorFrames: (errorBody) => sseFrame(JSON.stringify(anthropicStreamErrorBody(errorBody)), 'error'),
       onEnd: (end) => {
         tracker.finish({
           status: end.error ? 502 : end.clientGone ? 499 : 200,
