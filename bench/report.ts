@@ -187,34 +187,65 @@ interface BarGroup {
   bars: { id: string; value: number | undefined }[];
 }
 
-function barPanel(title: string, unit: string, groups: BarGroup[], x: number, y: number, width: number, height: number): string {
+function formatValue(value: number): string {
+  if (Math.abs(value) >= 100) return value.toFixed(0);
+  if (Math.abs(value) >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
+/** One bar chart panel; `log` plots on a base-10 scale (for values spanning several orders of magnitude). */
+function barPanel(
+  title: string,
+  unit: string,
+  groups: BarGroup[],
+  box: { x: number; y: number; width: number; height: number },
+  scale: 'linear' | 'log',
+): string {
+  const { x, y, width, height } = box;
   const parts: string[] = [];
-  const top = y + 28;
+  const top = y + 40;
   const bottom = y + height - 34;
   const left = x + 56;
   const right = x + width - 10;
-  const maximum = niceMaximum(Math.max(0, ...groups.flatMap((group) => group.bars.map((bar) => bar.value ?? 0))));
+  const values = groups.flatMap((group) => group.bars.map((bar) => bar.value ?? 0)).filter((value) => Number.isFinite(value));
+  const largest = Math.max(0, ...values);
+  let ticks: number[];
+  let position: (value: number) => number;
+  if (scale === 'log') {
+    const low = 0.01;
+    const high = 10 ** Math.max(0, Math.ceil(Math.log10(Math.max(largest, 1))));
+    const span = Math.log10(high) - Math.log10(low);
+    position = (value) => (Math.log10(Math.min(high, Math.max(low, value))) - Math.log10(low)) / span;
+    ticks = [];
+    for (let tick = low; tick <= high * 1.0001; tick *= 10) ticks.push(Number(tick.toPrecision(1)));
+  } else {
+    const maximum = niceMaximum(largest);
+    position = (value) => Math.max(0, value) / maximum;
+    ticks = [0, 1, 2, 3, 4].map((step) => (maximum * step) / 4);
+  }
   parts.push(`<text x="${x + width / 2}" y="${y + 16}" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(title)}</text>`);
-  for (let tick = 0; tick <= 4; tick++) {
-    const value = (maximum * tick) / 4;
-    const tickY = bottom - ((bottom - top) * tick) / 4;
-    parts.push(`<line x1="${left}" y1="${tickY}" x2="${right}" y2="${tickY}" stroke="#e0e0e0"/>`);
-    const label = value >= 1000 ? `${(value / 1000).toFixed(value % 1000 === 0 ? 0 : 1)}k` : String(Number(value.toFixed(2)));
-    parts.push(`<text x="${left - 6}" y="${tickY + 4}" text-anchor="end" font-size="11">${label}</text>`);
+  for (const value of ticks) {
+    const tickY = bottom - (bottom - top) * position(value);
+    parts.push(`<line x1="${left}" y1="${tickY.toFixed(1)}" x2="${right}" y2="${tickY.toFixed(1)}" stroke="#e0e0e0"/>`);
+    const label = value >= 1000 ? `${Number((value / 1000).toFixed(1))}k` : String(value);
+    parts.push(`<text x="${left - 6}" y="${(tickY + 4).toFixed(1)}" text-anchor="end" font-size="11">${label}</text>`);
   }
   parts.push(
-    `<text x="${x + 12}" y="${(top + bottom) / 2}" font-size="11" text-anchor="middle" transform="rotate(-90 ${x + 12} ${(top + bottom) / 2})">${escapeXml(unit)}</text>`,
+    `<text x="${x + 12}" y="${(top + bottom) / 2}" font-size="11" text-anchor="middle" transform="rotate(-90 ${x + 12} ${(top + bottom) / 2})">${escapeXml(scale === 'log' ? `${unit} (log scale)` : unit)}</text>`,
   );
   const groupWidth = (right - left) / Math.max(1, groups.length);
   groups.forEach((group, groupIndex) => {
-    const barWidth = Math.min(28, (groupWidth - 16) / Math.max(1, group.bars.length));
+    const barWidth = Math.min(34, (groupWidth - 16) / Math.max(1, group.bars.length));
     const start = left + groupIndex * groupWidth + (groupWidth - barWidth * group.bars.length) / 2;
     group.bars.forEach((bar, barIndex) => {
       if (bar.value === undefined || !Number.isFinite(bar.value)) return;
-      const barHeight = Math.max(0, ((bottom - top) * Math.max(0, bar.value)) / maximum);
+      const barHeight = (bottom - top) * position(bar.value);
       const barX = start + barIndex * barWidth;
       parts.push(
-        `<rect x="${barX.toFixed(1)}" y="${(bottom - barHeight).toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${barHeight.toFixed(1)}" fill="${colors[bar.id] ?? '#607d8b'}"><title>${escapeXml(`${bar.id}: ${bar.value.toFixed(bar.value >= 100 ? 0 : 3)} ${unit}`)}</title></rect>`,
+        `<rect x="${barX.toFixed(1)}" y="${(bottom - barHeight).toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${barHeight.toFixed(1)}" fill="${colors[bar.id] ?? '#607d8b'}"><title>${escapeXml(`${bar.id}: ${formatValue(bar.value)} ${unit}`)}</title></rect>`,
+      );
+      parts.push(
+        `<text x="${(barX + (barWidth - 2) / 2).toFixed(1)}" y="${(bottom - barHeight - 3).toFixed(1)}" text-anchor="middle" font-size="9">${formatValue(bar.value)}</text>`,
       );
     });
     parts.push(`<text x="${left + groupIndex * groupWidth + groupWidth / 2}" y="${bottom + 16}" text-anchor="middle" font-size="11">${escapeXml(group.label)}</text>`);
@@ -228,12 +259,12 @@ export function renderSvg(results: BenchResults): string {
   const width = 960;
   const height = 520;
   const targets = results.targets;
-  const throughputGroups: BarGroup[] = workloadIds.map((workload) => ({
-    label: workload.replace('-c', ', c='),
-    bars: targets.map((target) => ({ id: target.id, value: target.workloads[workload]?.requestsPerSecond })),
-  }));
   const direct = targets.find((target) => target.id === 'direct');
   const gateways = targets.filter((target) => target.id !== 'direct');
+  const throughputGroups: BarGroup[] = workloadIds.map((workload) => ({
+    label: workload.replace('-c', ', c='),
+    bars: gateways.map((target) => ({ id: target.id, value: target.workloads[workload]?.requestsPerSecond })),
+  }));
   const addedGroups: BarGroup[] = [
     {
       label: 'chat p50, c=1',
@@ -258,7 +289,9 @@ export function renderSvg(results: BenchResults): string {
     },
   ];
   const { machine } = results;
-  const legend = targets
+  const directChat = direct?.workloads['chat-c32']?.requestsPerSecond;
+  const note = directChat === undefined ? '' : `Direct to the mock upstream (no proxy): ${directChat.toFixed(0)} req/s at chat, c=32.`;
+  const legend = gateways
     .map(
       (target, index) =>
         `<rect x="${20 + index * 170}" y="${height - 22}" width="12" height="12" fill="${colors[target.id] ?? '#607d8b'}"/><text x="${36 + index * 170}" y="${height - 12}" font-size="12">${escapeXml(target.label)}</text>`,
@@ -269,9 +302,10 @@ export function renderSvg(results: BenchResults): string {
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="20" y="24" font-size="16" font-weight="bold">Modelgate benchmark, ${escapeXml(results.date.slice(0, 16).replace('T', ' '))} UTC</text>`,
     `<text x="20" y="42" font-size="12" fill="#555">${escapeXml(`${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}; instant mock upstream, all processes on one machine`)}</text>`,
-    barPanel('Throughput (requests/s, higher is better)', 'req/s', throughputGroups, 10, 56, 560, 420),
-    barPanel('Latency added over direct (ms, lower is better)', 'ms', addedGroups, 580, 56, 370, 420),
+    barPanel('Throughput through each proxy (requests/s, higher is better)', 'req/s', throughputGroups, { x: 10, y: 56, width: 560, height: 420 }, 'linear'),
+    barPanel('Latency added over direct (ms, lower is better)', 'ms', addedGroups, { x: 580, y: 56, width: 370, height: 420 }, 'log'),
     legend,
+    `<text x="${width - 20}" y="${height - 12}" font-size="11" text-anchor="end" fill="#555">${escapeXml(note)}</text>`,
     '</svg>',
     '',
   ].join('\n');

@@ -5,9 +5,10 @@
  * bench/results/latest.json and latest.svg.
  *
  * Options: --quick (short smoke run, writes quick.json/quick.svg), --targets=direct,floor,modelgate,portkey,
- * --duration=<seconds per workload>, --rounds=<n>, --cpu-prof (profile the Modelgate process into bench/results/profiles).
+ * --duration=<seconds per workload>, --rounds=<n>, --cpu-prof (profile the Modelgate process into bench/results/profiles),
+ * --render=<results.json> (print the report of a saved run and redraw its SVG).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -283,7 +284,13 @@ export function writeResults(results: BenchResults, directory: string, name: str
   return { json, svg };
 }
 
-if (import.meta.main) {
+if (import.meta.main && readArguments(process.argv.slice(2)).has('render')) {
+  // Re-renders the report and chart of a saved run: node bench/run.ts --render=bench/results/latest.json
+  const file = readArguments(process.argv.slice(2)).get('render') ?? '';
+  const results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+  process.stdout.write(`${formatReport(results)}\n`);
+  writeFileSync(file.replace(/\.json$/, '.svg'), renderSvg(results));
+} else if (import.meta.main) {
   const args = readArguments(process.argv.slice(2));
   const quick = args.has('quick');
   const settings: BenchSettings = { ...(quick ? quickSettings : fullSettings) };
