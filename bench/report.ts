@@ -164,6 +164,30 @@ export function formatReport(results: BenchResults): string {
   return lines.join('\n');
 }
 
+/** The headline figures as Markdown tables (for README and docs/benchmarks.md). */
+export function formatMarkdown(results: BenchResults): string {
+  const { machine } = results;
+  const direct = results.targets.find((target) => target.id === 'direct');
+  const lines = [
+    `Measured ${results.date.slice(0, 10)} on ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGb} GB RAM, Node ${machine.node} (${machine.kernel}); load generator, mock upstream and the gateway share the machine.`,
+    '',
+    '| target | chat c=1 req/s | chat c=1 p50 / p99 ms | chat c=32 req/s | chat c=32 p50 / p99 ms | stream c=32 req/s | stream TTFB p50 c=1 ms | added p50 c=1 ms | CPU ms/req (chat c=32) | cold start ms | idle / peak RSS MB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const target of results.targets) {
+    const chat1 = target.workloads['chat-c1'];
+    const chat32 = target.workloads['chat-c32'];
+    const stream32 = target.workloads['stream-c32'];
+    const added = target.id === 'direct' ? '' : fixed((chat1?.p50Ms ?? Number.NaN) - (direct?.workloads['chat-c1']?.p50Ms ?? Number.NaN), 3);
+    lines.push(
+      `| ${target.label} | ${fixed(chat1?.requestsPerSecond, 0)} | ${fixed(chat1?.p50Ms, 3)} / ${fixed(chat1?.p99Ms, 2)} | ${fixed(chat32?.requestsPerSecond, 0)} | ${fixed(chat32?.p50Ms, 2)} / ${fixed(chat32?.p99Ms, 1)} | ${fixed(stream32?.requestsPerSecond, 0)} | ${fixed(target.streaming.c1?.timeToFirstByte.p50Ms, 3)} | ${added} | ${fixed(chat32?.cpuMsPerRequest, 3)} | ${fixed(target.coldStartMs, 0)} | ${fixed(target.idleRssMb, 0)} / ${fixed(target.peakRssMb, 0)} |`,
+    );
+  }
+  lines.push('', '| goal | measured | result |', '|---|---:|---|');
+  for (const goal of results.goals) lines.push(`| ${goal.goal} | ${fixed(goal.value, 3)} | ${goal.met ? 'met' : 'missed'} |`);
+  return lines.join('\n');
+}
+
 const colors: Record<string, string> = {
   direct: '#9e9e9e',
   floor: '#5c6bc0',

@@ -6,7 +6,7 @@
  *
  * Options: --quick (short smoke run, writes quick.json/quick.svg), --targets=direct,floor,modelgate,portkey,
  * --duration=<seconds per workload>, --rounds=<n>, --cpu-prof (profile the Modelgate process into bench/results/profiles),
- * --render=<results.json> (print the report of a saved run and redraw its SVG).
+ * --render=<results.json> [--markdown] (print the report of a saved run, or its Markdown tables, and redraw its SVG).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { benchModel, readArguments } from './mock-upstream.ts';
 import {
   type BenchResults,
   compare,
+  formatMarkdown,
   formatReport,
   machineInfo,
   renderSvg,
@@ -286,9 +287,10 @@ export function writeResults(results: BenchResults, directory: string, name: str
 
 if (import.meta.main && readArguments(process.argv.slice(2)).has('render')) {
   // Re-renders the report and chart of a saved run: node bench/run.ts --render=bench/results/latest.json
-  const file = readArguments(process.argv.slice(2)).get('render') ?? '';
+  const args = readArguments(process.argv.slice(2));
+  const file = args.get('render') ?? '';
   const results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
-  process.stdout.write(`${formatReport(results)}\n`);
+  process.stdout.write(`${args.has('markdown') ? formatMarkdown(results) : formatReport(results)}\n`);
   writeFileSync(file.replace(/\.json$/, '.svg'), renderSvg(results));
 } else if (import.meta.main) {
   const args = readArguments(process.argv.slice(2));
