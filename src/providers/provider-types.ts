@@ -95,11 +95,13 @@ registerCompatible('ollama', { label: 'Ollama', defaultBaseUrl: 'http://localhos
 registerCompatible('oracle', { label: 'Oracle OCI Generative AI', requiresModelList: true });
 // https://api-docs.deepseek.com/api/create-chat-completion
 registerCompatible('deepseek', { label: 'DeepSeek', defaultBaseUrl: 'https://api.deepseek.com/v1' });
-// https://docs.mistral.ai/api/ — streams carry usage in the last chunk; stream_options is rejected.
+// https://docs.mistral.ai/api/ — streams carry usage in the last chunk; the API rejects fields it does not
+// define (422 extra_forbidden), among them stream_options and these OpenAI-only ones.
 registerCompatible('mistral', {
   label: 'Mistral',
   defaultBaseUrl: 'https://api.mistral.ai/v1',
   supportsStreamOptions: false,
+  unsupportedParams: ['user', 'logit_bias', 'logprobs', 'top_logprobs', 'store', 'metadata', 'service_tier'],
 });
 
 // https://learn.microsoft.com/en-us/azure/ai-services/openai/reference — deployment URLs, api-key header.

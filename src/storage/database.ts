@@ -83,7 +83,12 @@ function createPostgres(url: string, schema: string | undefined): Kysely<Storage
   if (schema) {
     const quoted = quoteIdentifier(schema);
     dialectConfig.onCreateConnection = async (connection) => {
-      await connection.executeQuery(CompiledQuery.raw(`create schema if not exists ${quoted}`));
+      try {
+        await connection.executeQuery(CompiledQuery.raw(`create schema if not exists ${quoted}`));
+      } catch {
+        // "if not exists" is not race-free: a concurrent connection may have created it a moment ago
+        // (duplicate key in pg_namespace). The schema exists either way; set search_path below.
+      }
       await connection.executeQuery(CompiledQuery.raw(`set search_path to ${quoted}`));
     };
   }
