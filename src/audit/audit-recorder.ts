@@ -5,7 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { CallOutcome, OutcomeBus } from '../core/outcome.ts';
-import { type BatchWriter, createBatchWriter } from '../storage/batch-writer.ts';
+import { type BatchWriter, createBatchWriter, pickTuning } from '../storage/batch-writer.ts';
 import type { AuditLogTable, Storage } from '../storage/database.ts';
 import { capText, createSecretScrubber, redactHeaders, redactJson, redactUrl, type SecretScrubber } from './redaction.ts';
 
@@ -124,7 +124,7 @@ export function createAuditRecorder(options: AuditRecorderOptions): AuditRecorde
   if (settings.logBodies) options.bus.captureBodies = true;
   if (settings.logHeaders) options.bus.captureHeaders = true;
   const scrubber = createSecretScrubber(options.secrets);
-  const writerOptions: Parameters<typeof createBatchWriter<AuditLogTable>>[0] = {
+  const writer = createBatchWriter<AuditLogTable>({
     name: 'audit',
     spillDir: options.spillDir,
     write: async (rows) => {
@@ -134,13 +134,8 @@ export function createAuditRecorder(options: AuditRecorderOptions): AuditRecorde
         .onConflict((conflict) => conflict.column('id').doNothing())
         .execute();
     },
-  };
-  if (options.maxBatch !== undefined) writerOptions.maxBatch = options.maxBatch;
-  if (options.maxQueue !== undefined) writerOptions.maxQueue = options.maxQueue;
-  if (options.flushIntervalMs !== undefined) writerOptions.flushIntervalMs = options.flushIntervalMs;
-  if (options.onError) writerOptions.onError = options.onError;
-  if (options.onSpill) writerOptions.onSpill = options.onSpill;
-  const writer = createBatchWriter(writerOptions);
+    ...pickTuning(options),
+  });
   // Stays subscribed after close: a late outcome goes to the spill file and is written at the next start.
   options.bus.subscribe((outcome) => writer.add(auditRow(outcome, settings, scrubber)));
 

@@ -26,6 +26,20 @@ export interface BatchWriterOptions<T> {
   onSpill?: (file: string) => void;
 }
 
+/** The tunable part of the options, as recorders pass it through from their own options. */
+export type BatchWriterTuning = Pick<BatchWriterOptions<unknown>, 'maxBatch' | 'maxQueue' | 'flushIntervalMs' | 'onError' | 'onSpill'>;
+
+/** Keeps only the tuning options that are set (exactOptionalPropertyTypes forbids passing `undefined`). */
+export function pickTuning(options: BatchWriterTuning): BatchWriterTuning {
+  const tuning: BatchWriterTuning = {};
+  if (options.maxBatch !== undefined) tuning.maxBatch = options.maxBatch;
+  if (options.maxQueue !== undefined) tuning.maxQueue = options.maxQueue;
+  if (options.flushIntervalMs !== undefined) tuning.flushIntervalMs = options.flushIntervalMs;
+  if (options.onError) tuning.onError = options.onError;
+  if (options.onSpill) tuning.onSpill = options.onSpill;
+  return tuning;
+}
+
 export interface BatchWriter<T> {
   add(item: T): void;
   /** Writes everything queued (and spilled) so far. */

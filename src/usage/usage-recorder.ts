@@ -1,7 +1,7 @@
 /** Turns every CallOutcome into one usage row (tokens, cost, latency, status) written in batches. */
 import { randomUUID } from 'node:crypto';
 import type { CallOutcome, OutcomeBus } from '../core/outcome.ts';
-import { type BatchWriter, createBatchWriter } from '../storage/batch-writer.ts';
+import { type BatchWriter, createBatchWriter, pickTuning } from '../storage/batch-writer.ts';
 import type { Storage, UsageTable } from '../storage/database.ts';
 import type { PricingTable } from './pricing.ts';
 
@@ -60,7 +60,7 @@ export function usageRow(outcome: CallOutcome, pricing: PricingTable): UsageTabl
 
 export function createUsageRecorder(options: UsageRecorderOptions): UsageRecorder {
   const { storage } = options;
-  const writerOptions: Parameters<typeof createBatchWriter<UsageTable>>[0] = {
+  const writer = createBatchWriter<UsageTable>({
     name: 'usage',
     spillDir: options.spillDir,
     write: async (rows) => {
@@ -70,13 +70,8 @@ export function createUsageRecorder(options: UsageRecorderOptions): UsageRecorde
         .onConflict((conflict) => conflict.column('id').doNothing())
         .execute();
     },
-  };
-  if (options.maxBatch !== undefined) writerOptions.maxBatch = options.maxBatch;
-  if (options.maxQueue !== undefined) writerOptions.maxQueue = options.maxQueue;
-  if (options.flushIntervalMs !== undefined) writerOptions.flushIntervalMs = options.flushIntervalMs;
-  if (options.onError) writerOptions.onError = options.onError;
-  if (options.onSpill) writerOptions.onSpill = options.onSpill;
-  const writer = createBatchWriter(writerOptions);
+    ...pickTuning(options),
+  });
   // Stays subscribed after close: a late outcome goes to the spill file and is written at the next start.
   options.bus.subscribe((outcome) => writer.add(usageRow(outcome, options.pricing)));
   return { writer, close: () => writer.close() };
