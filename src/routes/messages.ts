@@ -19,6 +19,7 @@ import {
   requireModel,
   requireObjectBody,
   resolveModel,
+  parsedChunks,
   trackCall,
   withTracking,
 } from './model-call.ts';
@@ -92,13 +93,7 @@ async function handleMessages(dependencies: RouteDependencies, request: GatewayR
     async function* frames(): AsyncGenerator<string> {
       firstByteMs = performance.now() - request.startedAt;
       for (const event of translator.start()) yield frame(event);
-      for await (const chunk of streamResult.chunks) {
-        let parsed: Json;
-        try {
-          parsed = JSON.parse(chunk.data) as Json;
-        } catch {
-          continue;
-        }
+      for await (const parsed of parsedChunks(streamResult.chunks)) {
         for (const event of translator.add(parsed)) yield frame(event);
       }
       finished = true;

@@ -7,7 +7,7 @@ import type { ModelRegistry, ResolvedModel } from '../core/model-registry.ts';
 import type { CallOutcome, Endpoint, OutcomeBus } from '../core/outcome.ts';
 import type { Usage } from '../core/usage.ts';
 import type { GatewayReply, GatewayRequest } from '../http/types.ts';
-import type { CallContext, Json } from '../providers/types.ts';
+import type { CallContext, Json, StreamChunk } from '../providers/types.ts';
 
 export interface RouteDependencies {
   registry: ModelRegistry;
@@ -129,5 +129,18 @@ export async function withTracking(tracker: CallTracker, handle: () => Promise<G
   } catch (error) {
     tracker.finish({ status: toGatewayError(error).status, usage: null, error });
     throw error;
+  }
+}
+
+/** The chunks of a chat stream as objects, for translators (a chunk that is not JSON is skipped). */
+export async function* parsedChunks(chunks: AsyncIterable<StreamChunk>): AsyncGenerator<Json> {
+  for await (const chunk of chunks) {
+    let parsed: Json;
+    try {
+      parsed = JSON.parse(chunk.data) as Json;
+    } catch {
+      continue;
+    }
+    yield parsed;
   }
 }

@@ -23,6 +23,7 @@ import {
   requireModel,
   requireObjectBody,
   resolveModel,
+  parsedChunks,
   trackCall,
   withTracking,
 } from './model-call.ts';
@@ -216,13 +217,7 @@ async function handleCreate(dependencies: ResponsesRouteDependencies, request: G
     async function* frames(): AsyncGenerator<string> {
       firstByteMs = performance.now() - request.startedAt;
       for (const event of translator.start()) yield frame(event);
-      for await (const chunk of streamResult.chunks) {
-        let parsed: Json;
-        try {
-          parsed = JSON.parse(chunk.data) as Json;
-        } catch {
-          continue;
-        }
+      for await (const parsed of parsedChunks(streamResult.chunks)) {
         for (const event of translator.add(parsed)) yield frame(event);
       }
       const { events, response } = translator.finish(streamResult.usage());
