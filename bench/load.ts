@@ -54,7 +54,10 @@ interface AutocannonInstance {
   on(event: 'error', listener: (error: Error) => void): void;
 }
 
-type Autocannon = (options: Record<string, unknown>, callback?: (error: Error | null, result: AutocannonResult) => void) => AutocannonInstance;
+type Autocannon = (
+  options: Record<string, unknown>,
+  callback?: (error: Error | null, result: AutocannonResult) => void,
+) => AutocannonInstance;
 
 // autocannon ships no type declarations; this is the part of its API the bench uses.
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
@@ -98,8 +101,7 @@ export function runThroughput(
     if (options.amount !== undefined) {
       settings.amount = options.amount;
       settings.connections = Math.min(options.connections, options.amount);
-    }
-    else settings.duration = options.durationSeconds ?? 5;
+    } else settings.duration = options.durationSeconds ?? 5;
     const instance = autocannon(settings, (error, result) => {
       if (error) {
         reject(error);

@@ -122,7 +122,9 @@ export function formatReport(results: BenchResults): string {
   for (const workload of workloadIds) {
     const [kind, concurrency] = workload.split('-');
     lines.push(`${kind === 'chat' ? 'Chat, non-streaming' : 'Chat, streaming (full response)'}, concurrency ${concurrency?.slice(1)}`);
-    lines.push(`  ${pad('target', 12, true)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('+p50 ms', 9)}${pad('cpu ms/req', 12)}${pad('errors', 8)}`);
+    lines.push(
+      `  ${pad('target', 12, true)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('+p50 ms', 9)}${pad('cpu ms/req', 12)}${pad('errors', 8)}`,
+    );
     for (const target of results.targets) {
       const result = target.workloads[workload];
       if (!result) continue;
@@ -136,7 +138,9 @@ export function formatReport(results: BenchResults): string {
   }
   for (const key of ['c1', 'c32'] as const) {
     lines.push(`Streaming time to first / last byte, concurrency ${key.slice(1)} (ms)`);
-    lines.push(`  ${pad('target', 12, true)}${pad('TTFB p50', 10)}${pad('TTFB p99', 10)}${pad('TTLB p50', 10)}${pad('TTLB p99', 10)}${pad('+TTFB', 8)}${pad('errors', 8)}`);
+    lines.push(
+      `  ${pad('target', 12, true)}${pad('TTFB p50', 10)}${pad('TTFB p99', 10)}${pad('TTLB p50', 10)}${pad('TTLB p99', 10)}${pad('+TTFB', 8)}${pad('errors', 8)}`,
+    );
     for (const target of results.targets) {
       const probe = target.streaming[key];
       if (!probe) continue;
@@ -178,7 +182,8 @@ export function formatMarkdown(results: BenchResults): string {
     const chat1 = target.workloads['chat-c1'];
     const chat32 = target.workloads['chat-c32'];
     const stream32 = target.workloads['stream-c32'];
-    const added = target.id === 'direct' ? '' : fixed((chat1?.p50Ms ?? Number.NaN) - (direct?.workloads['chat-c1']?.p50Ms ?? Number.NaN), 3);
+    const added =
+      target.id === 'direct' ? '' : fixed((chat1?.p50Ms ?? Number.NaN) - (direct?.workloads['chat-c1']?.p50Ms ?? Number.NaN), 3);
     lines.push(
       `| ${target.label} | ${fixed(chat1?.requestsPerSecond, 0)} | ${fixed(chat1?.p50Ms, 3)} / ${fixed(chat1?.p99Ms, 2)} | ${fixed(chat32?.requestsPerSecond, 0)} | ${fixed(chat32?.p50Ms, 2)} / ${fixed(chat32?.p99Ms, 1)} | ${fixed(stream32?.requestsPerSecond, 0)} | ${fixed(target.streaming.c1?.timeToFirstByte.p50Ms, 3)} | ${added} | ${fixed(chat32?.cpuMsPerRequest, 3)} | ${fixed(target.coldStartMs, 0)} | ${fixed(target.idleRssMb, 0)} / ${fixed(target.peakRssMb, 0)} |`,
     );
@@ -272,7 +277,9 @@ function barPanel(
         `<text x="${(barX + (barWidth - 2) / 2).toFixed(1)}" y="${(bottom - barHeight - 3).toFixed(1)}" text-anchor="middle" font-size="9">${formatValue(bar.value)}</text>`,
       );
     });
-    parts.push(`<text x="${left + groupIndex * groupWidth + groupWidth / 2}" y="${bottom + 16}" text-anchor="middle" font-size="11">${escapeXml(group.label)}</text>`);
+    parts.push(
+      `<text x="${left + groupIndex * groupWidth + groupWidth / 2}" y="${bottom + 16}" text-anchor="middle" font-size="11">${escapeXml(group.label)}</text>`,
+    );
   });
   parts.push(`<line x1="${left}" y1="${bottom}" x2="${right}" y2="${bottom}" stroke="#424242"/>`);
   return parts.join('\n');
@@ -326,7 +333,13 @@ export function renderSvg(results: BenchResults): string {
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="20" y="24" font-size="16" font-weight="bold">Modelgate benchmark, ${escapeXml(results.date.slice(0, 16).replace('T', ' '))} UTC</text>`,
     `<text x="20" y="42" font-size="12" fill="#555">${escapeXml(`${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}; instant mock upstream, all processes on one machine`)}</text>`,
-    barPanel('Throughput through each proxy (requests/s, higher is better)', 'req/s', throughputGroups, { x: 10, y: 56, width: 560, height: 420 }, 'linear'),
+    barPanel(
+      'Throughput through each proxy (requests/s, higher is better)',
+      'req/s',
+      throughputGroups,
+      { x: 10, y: 56, width: 560, height: 420 },
+      'linear',
+    ),
     barPanel('Latency added over direct (ms, lower is better)', 'ms', addedGroups, { x: 580, y: 56, width: 370, height: 420 }, 'log'),
     legend,
     `<text x="${width - 20}" y="${height - 12}" font-size="11" text-anchor="end" fill="#555">${escapeXml(note)}</text>`,

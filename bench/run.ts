@@ -87,14 +87,16 @@ function chatBody(stream: boolean): string {
   });
 }
 
-async function definitions(upstreamPort: number, workDirectory: string, settings: BenchSettings): Promise<Record<string, TargetDefinition>> {
+async function definitions(
+  upstreamPort: number,
+  workDirectory: string,
+  settings: BenchSettings,
+): Promise<Record<string, TargetDefinition>> {
   const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
   const modelgatePort = await freePort();
   const floorPort = await freePort();
   const portkeyPort = await freePort();
-  const profileArguments = settings.cpuProfileDirectory
-    ? ['--cpu-prof', `--cpu-prof-dir=${settings.cpuProfileDirectory}`]
-    : [];
+  const profileArguments = settings.cpuProfileDirectory ? ['--cpu-prof', `--cpu-prof-dir=${settings.cpuProfileDirectory}`] : [];
   return {
     direct: {
       id: 'direct',
@@ -157,11 +159,7 @@ function workloadSpec(running: RunningTarget, stream: boolean): RequestSpec {
 }
 
 /** One autocannon run against one target, with the target process's CPU time per request. */
-async function measureWorkload(
-  running: RunningTarget,
-  workload: WorkloadId,
-  settings: BenchSettings,
-): Promise<ThroughputResult> {
+async function measureWorkload(running: RunningTarget, workload: WorkloadId, settings: BenchSettings): Promise<ThroughputResult> {
   const [kind, concurrency] = workload.split('-c');
   const spec = workloadSpec(running, kind === 'stream');
   const connections = Number(concurrency);

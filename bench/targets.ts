@@ -106,7 +106,9 @@ export async function startTarget(
   let ready = false;
   while (!ready) {
     if (exitCode !== undefined) {
-      throw new Error(`${definition.label} exited with code ${exitCode} before it was ready; see ${logFile}:\n${readFileSync(logFile, 'utf8').slice(-2000)}`);
+      throw new Error(
+        `${definition.label} exited with code ${exitCode} before it was ready; see ${logFile}:\n${readFileSync(logFile, 'utf8').slice(-2000)}`,
+      );
     }
     if (performance.now() > deadline) {
       child.kill('SIGKILL');

@@ -62,8 +62,16 @@ describe('bench pieces in-process', () => {
     const missing = await fetch(`${proxy.url}/nope`);
     expect(missing.status).toBe(404);
     const body = JSON.stringify({ model: benchModel, messages: [{ role: 'user', content: 'hi' }], stream: true });
-    const viaProxy = await fetch(`${proxy.url}/v1/chat/completions`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
-    const viaUpstream = await fetch(`${upstream.url}/v1/chat/completions`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    const viaProxy = await fetch(`${proxy.url}/v1/chat/completions`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
+    const viaUpstream = await fetch(`${upstream.url}/v1/chat/completions`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(await viaProxy.text()).toBe(await viaUpstream.text());
   });
 
@@ -80,11 +88,14 @@ describe('bench pieces in-process', () => {
     expect(throughput.p50Ms).toBeGreaterThan(0);
     expect(throughput.p99Ms).toBeGreaterThanOrEqual(throughput.p50Ms);
 
-    const probe = await runStreamProbe({ ...spec, body: JSON.stringify({ model: benchModel, messages: [], stream: true }) }, {
-      requests: 20,
-      concurrency: 2,
-      warmup: 2,
-    });
+    const probe = await runStreamProbe(
+      { ...spec, body: JSON.stringify({ model: benchModel, messages: [], stream: true }) },
+      {
+        requests: 20,
+        concurrency: 2,
+        warmup: 2,
+      },
+    );
     expect(probe.requests).toBe(20);
     expect(probe.errors).toBe(0);
     expect(probe.timeToLastByte.p50Ms).toBeGreaterThanOrEqual(probe.timeToFirstByte.p50Ms);
