@@ -87,7 +87,8 @@ function chatBody(stream: boolean): string {
   });
 }
 
-async function definitions(
+/** How each target is started and addressed, for an upstream on `upstreamPort`. */
+export async function targetDefinitions(
   upstreamPort: number,
   workDirectory: string,
   settings: BenchSettings,
@@ -207,17 +208,17 @@ export async function runBench(settings: BenchSettings, options: BenchRunOptions
   const machine = machineInfo();
   const workDirectory = mkdtempSync(join(tmpdir(), 'modelgate-bench-'));
   const upstreamPort = await freePort();
-  const targetDefinitions = await definitions(upstreamPort, workDirectory, settings);
+  const definitionsById = await targetDefinitions(upstreamPort, workDirectory, settings);
   const startOptions = { logDirectory: workDirectory };
   for (const id of settings.targets) {
-    if (!targetDefinitions[id]) throw new Error(`unknown bench target '${id}' (known: ${allTargetIds.join(', ')})`);
+    if (!definitionsById[id]) throw new Error(`unknown bench target '${id}' (known: ${allTargetIds.join(', ')})`);
   }
   const running = new Map<string, RunningTarget>();
   const results = new Map<string, TargetResult>();
-  const upstream = await startTarget(targetDefinitions.direct as TargetDefinition, startOptions);
+  const upstream = await startTarget(definitionsById.direct as TargetDefinition, startOptions);
   try {
     for (const id of settings.targets) {
-      const target = id === 'direct' ? upstream : await startTarget(targetDefinitions[id] as TargetDefinition, startOptions);
+      const target = id === 'direct' ? upstream : await startTarget(definitionsById[id] as TargetDefinition, startOptions);
       running.set(id, target);
       log(`${target.definition.label}: ready in ${target.coldStartMs.toFixed(0)} ms, idle RSS ${target.idleRssMb.toFixed(1)} MB`);
       results.set(id, {

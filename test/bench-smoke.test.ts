@@ -12,7 +12,8 @@ import { type BareProxy, startBareProxy } from '../bench/bare-proxy.ts';
 import { runStreamProbe, runThroughput, summarize } from '../bench/load.ts';
 import { benchModel, type MockUpstream, startMockUpstream } from '../bench/mock-upstream.ts';
 import { formatReport, workloadIds } from '../bench/report.ts';
-import { type BenchSettings, quickSettings, runBench, writeResults } from '../bench/run.ts';
+import { type BenchSettings, quickSettings, runBench, targetDefinitions, writeResults } from '../bench/run.ts';
+import { startTarget, type TargetDefinition } from '../bench/targets.ts';
 
 describe('bench pieces in-process', () => {
   let upstream: MockUpstream;
@@ -160,4 +161,39 @@ describe('a whole bench run at tiny scale', () => {
     expect(svg).toContain('</svg>');
     expect(svg.match(/<rect /g)?.length ?? 0).toBeGreaterThan(12);
   }, 120_000);
+});
+
+describe('the Portkey target as the bench starts it', () => {
+  it('routes chat and streamed chat to the mock upstream through x-portkey-custom-host', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'modelgate-bench-portkey-'));
+    const upstream = await startMockUpstream({ streamChunks: 3 });
+    let upstreamRequests = 0;
+    upstream.server.on('request', () => upstreamRequests++);
+    const definitions = await targetDefinitions(upstream.port, directory, quickSettings);
+    const portkey = await startTarget(definitions.portkey as TargetDefinition, { logDirectory: directory, settleMs: 0 });
+    try {
+      const headers = { 'content-type': 'application/json', ...portkey.definition.headers };
+      const chat = await fetch(`${portkey.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ model: benchModel, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(chat.status).toBe(200);
+      expect(((await chat.json()) as { object: string }).object).toBe('chat.completion');
+      const stream = await fetch(`${portkey.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ model: benchModel, messages: [{ role: 'user', content: 'hi' }], stream: true }),
+      });
+      expect(stream.status).toBe(200);
+      const text = await stream.text();
+      expect(text).toContain('chat.completion.chunk');
+      expect(text.trim().endsWith('data: [DONE]')).toBe(true);
+      expect(upstreamRequests).toBe(2);
+    } finally {
+      await portkey.stop();
+      await upstream.close();
+      rmSync(directory, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
