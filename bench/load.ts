@@ -189,3 +189,83 @@ export async function runStreamProbe(
     await pool.close();
   }
 }
+
+export interface PairedLatencyResult {
+  pairs: number;
+  errors: number;
+  direct: LatencySummary;
+  target: LatencySummary;
+  /** Median of the per-pair differences (target minus direct), in ms. */
+  addedP50Ms: number;
+}
+
+/**
+ * Added latency measured in pairs: one request direct, one through the target, alternating which goes
+ * first, each over its own keep-alive connection, for `durationSeconds`. Both sides see the same
+ * moments of the machine, so drift from other load cancels out of the difference.
+ */
+export async function runPairedLatency(
+  direct: RequestSpec,
+  target: RequestSpec,
+  options: { durationSeconds: number; warmup?: number; maxPairs?: number },
+): Promise<PairedLatencyResult> {
+  const directPool = new Pool(direct.url, { connections: 1, keepAliveTimeout: 60_000, pipelining: 1 });
+  const targetPool = new Pool(target.url, { connections: 1, keepAliveTimeout: 60_000, pipelining: 1 });
+  let errors = 0;
+  async function once(pool: Pool, spec: RequestSpec): Promise<number> {
+    const startedAt = performance.now();
+    try {
+      const response = await pool.request({
+        path: spec.path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...spec.headers },
+        body: spec.body,
+      });
+      await response.body.dump({ limit: Number.MAX_SAFE_INTEGER });
+      if (response.statusCode !== 200) {
+        errors++;
+        return Number.NaN;
+      }
+      return performance.now() - startedAt;
+    } catch {
+      errors++;
+      return Number.NaN;
+    }
+  }
+  const directTimes: number[] = [];
+  const targetTimes: number[] = [];
+  const differences: number[] = [];
+  try {
+    for (let index = 0; index < (options.warmup ?? 200); index++) {
+      await once(directPool, direct);
+      await once(targetPool, target);
+    }
+    errors = 0;
+    const deadline = performance.now() + options.durationSeconds * 1000;
+    const maxPairs = options.maxPairs ?? Number.POSITIVE_INFINITY;
+    for (let index = 0; performance.now() < deadline && index < maxPairs; index++) {
+      let directTime: number;
+      let targetTime: number;
+      if (index % 2 === 0) {
+        directTime = await once(directPool, direct);
+        targetTime = await once(targetPool, target);
+      } else {
+        targetTime = await once(targetPool, target);
+        directTime = await once(directPool, direct);
+      }
+      if (Number.isNaN(directTime) || Number.isNaN(targetTime)) continue;
+      directTimes.push(directTime);
+      targetTimes.push(targetTime);
+      differences.push(targetTime - directTime);
+    }
+  } finally {
+    await Promise.all([directPool.close(), targetPool.close()]);
+  }
+  return {
+    pairs: differences.length,
+    errors,
+    direct: summarize(directTimes),
+    target: summarize(targetTimes),
+    addedP50Ms: summarize(differences).p50Ms,
+  };
+}

@@ -1,6 +1,6 @@
 /** Benchmark results: machine description, ratios, goal checks, a text table and an SVG chart. */
 import { cpus, loadavg, release, totalmem } from 'node:os';
-import type { StreamProbeResult, ThroughputResult } from './load.ts';
+import type { PairedLatencyResult, StreamProbeResult, ThroughputResult } from './load.ts';
 
 export const workloadIds = ['chat-c1', 'chat-c32', 'stream-c1', 'stream-c32'] as const;
 export type WorkloadId = (typeof workloadIds)[number];
@@ -13,6 +13,8 @@ export interface TargetResult {
   peakRssMb: number;
   workloads: Partial<Record<WorkloadId, ThroughputResult>>;
   streaming: { c1?: StreamProbeResult; c32?: StreamProbeResult };
+  /** Chat at concurrency 1, direct and through this target in alternating pairs. */
+  pairedLatency?: PairedLatencyResult;
 }
 
 export interface GoalCheck {
@@ -82,7 +84,8 @@ export function compare(targets: TargetResult[]): { ratios: Record<string, numbe
     if (target.id === 'direct' || !direct) continue;
     const chat = target.workloads['chat-c1']?.p50Ms;
     const directChat = direct.workloads['chat-c1']?.p50Ms;
-    if (chat !== undefined && directChat !== undefined) ratios[`addedP50Ms.chat-c1.${target.id}`] = round(chat - directChat);
+    if (target.pairedLatency) ratios[`addedP50Ms.chat-c1.${target.id}`] = round(target.pairedLatency.addedP50Ms);
+    if (chat !== undefined && directChat !== undefined) ratios[`addedP50Ms.chat-c1.${target.id}.autocannon`] = round(chat - directChat);
     const ttfb = target.streaming.c1?.timeToFirstByte.p50Ms;
     const directTtfb = direct.streaming.c1?.timeToFirstByte.p50Ms;
     if (ttfb !== undefined && directTtfb !== undefined) ratios[`addedTtfbP50Ms.stream-c1.${target.id}`] = round(ttfb - directTtfb);
@@ -95,7 +98,8 @@ export function compare(targets: TargetResult[]): { ratios: Record<string, numbe
   add('throughput (stream, c32) >= 3x Portkey', ratios['throughput.stream-c32.modelgate/portkey'], 3, true);
   add('throughput (chat, c32) >= 0.5x bare proxy', ratios['throughput.chat-c32.modelgate/floor'], 0.5, true);
   add('throughput (stream, c32) >= 0.5x bare proxy', ratios['throughput.stream-c32.modelgate/floor'], 0.5, true);
-  add('added p50 latency (chat, c1) < 0.3 ms', ratios['addedP50Ms.chat-c1.modelgate'], 0.3, false);
+  add('added p50 latency (chat, c1, autocannon) < 0.3 ms', ratios['addedP50Ms.chat-c1.modelgate.autocannon'], 0.3, false);
+  add('added p50 latency (chat, c1, paired) < 0.3 ms', ratios['addedP50Ms.chat-c1.modelgate'], 0.3, false);
   add('streaming TTFB p50 (c1) within 1 ms of direct', ratios['addedTtfbP50Ms.stream-c1.modelgate'], 1, false);
   add('idle RSS < 80 MB', modelgate.idleRssMb, 80, false);
   return { ratios, goals };
@@ -148,6 +152,20 @@ export function formatReport(results: BenchResults): string {
       const added = target.id === 'direct' || directTtfb === undefined ? undefined : probe.timeToFirstByte.p50Ms - directTtfb;
       lines.push(
         `  ${pad(target.id, 12, true)}${pad(fixed(probe.timeToFirstByte.p50Ms, 3), 10)}${pad(fixed(probe.timeToFirstByte.p99Ms, 3), 10)}${pad(fixed(probe.timeToLastByte.p50Ms, 3), 10)}${pad(fixed(probe.timeToLastByte.p99Ms, 3), 10)}${pad(added === undefined ? '' : fixed(added, 3), 8)}${pad(String(probe.errors), 8)}`,
+      );
+    }
+    lines.push('');
+  }
+  if (results.targets.some((target) => target.pairedLatency)) {
+    lines.push('Added latency, chat at concurrency 1, direct and target requests in alternating pairs (ms)');
+    lines.push(
+      `  ${pad('target', 12, true)}${pad('pairs', 8)}${pad('direct p50', 12)}${pad('target p50', 12)}${pad('added p50', 11)}${pad('errors', 8)}`,
+    );
+    for (const target of results.targets) {
+      const paired = target.pairedLatency;
+      if (!paired) continue;
+      lines.push(
+        `  ${pad(target.id, 12, true)}${pad(String(paired.pairs), 8)}${pad(fixed(paired.direct.p50Ms, 3), 12)}${pad(fixed(paired.target.p50Ms, 3), 12)}${pad(fixed(paired.addedP50Ms, 3), 11)}${pad(String(paired.errors), 8)}`,
       );
     }
     lines.push('');
@@ -301,7 +319,9 @@ export function renderSvg(results: BenchResults): string {
       label: 'chat p50, c=1',
       bars: gateways.map((target) => ({
         id: target.id,
-        value: (target.workloads['chat-c1']?.p50Ms ?? Number.NaN) - (direct?.workloads['chat-c1']?.p50Ms ?? Number.NaN),
+        value:
+          target.pairedLatency?.addedP50Ms ??
+          (target.workloads['chat-c1']?.p50Ms ?? Number.NaN) - (direct?.workloads['chat-c1']?.p50Ms ?? Number.NaN),
       })),
     },
     {

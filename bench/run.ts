@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type RequestSpec, runStreamProbe, runThroughput, type ThroughputResult } from './load.ts';
+import { type RequestSpec, runPairedLatency, runStreamProbe, runThroughput, type ThroughputResult } from './load.ts';
 import { benchModel, readArguments } from './mock-upstream.ts';
 import {
   type BenchResults,
@@ -47,6 +47,8 @@ export interface BenchSettings {
   streamProbeMaxSeconds: number;
   /** Rounds over all targets, alternating order; the best round per target and workload is kept. */
   rounds: number;
+  /** Seconds of paired direct/target requests per target for the added latency at concurrency 1. */
+  pairedSeconds: number;
   cpuProfileDirectory?: string;
 }
 
@@ -60,6 +62,7 @@ export const fullSettings: BenchSettings = {
   streamProbeRequests: 2000,
   streamProbeMaxSeconds: 6,
   rounds: 2,
+  pairedSeconds: 4,
 };
 
 export const quickSettings: BenchSettings = {
@@ -70,6 +73,7 @@ export const quickSettings: BenchSettings = {
   streamProbeRequests: 200,
   streamProbeMaxSeconds: 2,
   rounds: 1,
+  pairedSeconds: 1,
 };
 
 export const benchMasterKey = 'bench-master-key';
@@ -254,7 +258,25 @@ export async function runBench(settings: BenchSettings, options: BenchRunOptions
       const target = running.get(id) as RunningTarget;
       const result = results.get(id) as TargetResult;
       result.streaming = await probeStreaming(target, settings, log);
-      result.peakRssMb = Number(target.memory().peakRssMb.toFixed(1));
+    }
+    log('Added latency, chat at concurrency 1, in alternating pairs with direct');
+    for (const id of settings.targets) {
+      if (id === 'direct') continue;
+      const target = running.get(id) as RunningTarget;
+      const result = results.get(id) as TargetResult;
+      const paired = await runPairedLatency(workloadSpec(upstream, false), workloadSpec(target, false), {
+        durationSeconds: settings.requestsPerRun === undefined ? settings.pairedSeconds : 60,
+        warmup: settings.requestsPerRun === undefined ? 200 : 2,
+        ...(settings.requestsPerRun === undefined ? {} : { maxPairs: settings.requestsPerRun }),
+      });
+      result.pairedLatency = paired;
+      log(
+        `  ${id.padEnd(10)} pairs ${paired.pairs}  direct p50 ${paired.direct.p50Ms.toFixed(3)} ms  target p50 ${paired.target.p50Ms.toFixed(3)} ms  added p50 ${paired.addedP50Ms.toFixed(3)} ms  errors ${paired.errors}`,
+      );
+    }
+    for (const id of settings.targets) {
+      const result = results.get(id) as TargetResult;
+      result.peakRssMb = Number((running.get(id) as RunningTarget).memory().peakRssMb.toFixed(1));
     }
   } finally {
     for (const [id, target] of running) if (id !== 'direct') await target.stop();

@@ -145,6 +145,12 @@ describe('a whole bench run at tiny scale', () => {
     }
     expect(Object.keys(results.ratios)).toContain('throughput.chat-c32.modelgate/floor');
     expect(Object.keys(results.ratios)).toContain('addedP50Ms.chat-c1.modelgate');
+    expect(Object.keys(results.ratios)).toContain('addedP50Ms.chat-c1.modelgate.autocannon');
+    for (const target of results.targets.slice(1)) {
+      expect(target.pairedLatency?.pairs, target.id).toBe(20);
+      expect(target.pairedLatency?.errors, target.id).toBe(0);
+    }
+    expect(results.targets[0]?.pairedLatency).toBeUndefined();
     expect(results.goals.map((goal) => goal.goal)).toContain('idle RSS < 80 MB');
     expect(results.machine.cores).toBeGreaterThan(0);
 
