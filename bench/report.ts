@@ -181,7 +181,7 @@ export function formatReport(results: BenchResults): string {
   for (const [name, value] of Object.entries(results.ratios)) lines.push(`  ${pad(name, 48, true)}${fixed(value, 3)}`);
   if (results.goals.length > 0) {
     lines.push('', 'Goals');
-    for (const goal of results.goals) lines.push(`  [${goal.met ? 'met' : 'MISSED'}] ${pad(goal.goal, 48, true)}${fixed(goal.value, 3)}`);
+    for (const goal of results.goals) lines.push(`  [${goal.met ? 'met' : 'MISSED'}] ${pad(goal.goal, 56, true)}${fixed(goal.value, 3)}`);
   }
   return lines.join('\n');
 }
