@@ -193,15 +193,15 @@ export function formatMarkdown(results: BenchResults): string {
   const lines = [
     `Measured ${results.date.slice(0, 10)} on ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGb} GB RAM, Node ${machine.node} (${machine.kernel}); load generator, mock upstream and the gateway share the machine.`,
     '',
-    '| target | chat c=1 req/s | chat c=1 p50 / p99 ms | chat c=32 req/s | chat c=32 p50 / p99 ms | stream c=32 req/s | stream TTFB p50 c=1 ms | added p50 c=1 ms | CPU ms/req (chat c=32) | cold start ms | idle / peak RSS MB |',
+    '| target | chat c=1 req/s | chat c=1 p50 / p99 ms | chat c=32 req/s | chat c=32 p50 / p99 ms | stream c=32 req/s | stream TTFB p50 c=1 ms | added p50 c=1 ms (autocannon / paired) | CPU ms/req (chat c=32) | cold start ms | idle / peak RSS MB |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const target of results.targets) {
     const chat1 = target.workloads['chat-c1'];
     const chat32 = target.workloads['chat-c32'];
     const stream32 = target.workloads['stream-c32'];
-    const added =
-      target.id === 'direct' ? '' : fixed((chat1?.p50Ms ?? Number.NaN) - (direct?.workloads['chat-c1']?.p50Ms ?? Number.NaN), 3);
+    const autocannonAdded = (chat1?.p50Ms ?? Number.NaN) - (direct?.workloads['chat-c1']?.p50Ms ?? Number.NaN);
+    const added = target.id === 'direct' ? '' : `${fixed(autocannonAdded, 3)} / ${fixed(target.pairedLatency?.addedP50Ms, 3)}`;
     lines.push(
       `| ${target.label} | ${fixed(chat1?.requestsPerSecond, 0)} | ${fixed(chat1?.p50Ms, 3)} / ${fixed(chat1?.p99Ms, 2)} | ${fixed(chat32?.requestsPerSecond, 0)} | ${fixed(chat32?.p50Ms, 2)} / ${fixed(chat32?.p99Ms, 1)} | ${fixed(stream32?.requestsPerSecond, 0)} | ${fixed(target.streaming.c1?.timeToFirstByte.p50Ms, 3)} | ${added} | ${fixed(chat32?.cpuMsPerRequest, 3)} | ${fixed(target.coldStartMs, 0)} | ${fixed(target.idleRssMb, 0)} / ${fixed(target.peakRssMb, 0)} |`,
     );
