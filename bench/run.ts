@@ -8,7 +8,7 @@
  * --duration=<seconds per workload>, --rounds=<n>, --cpu-prof (profile the Modelgate process into bench/results/profiles),
  * --render=<results.json> [--markdown] (print the report of a saved run, or its Markdown tables, and redraw its SVG).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -335,6 +335,11 @@ if (import.meta.main && readArguments(process.argv.slice(2)).has('render')) {
     mkdirSync(settings.cpuProfileDirectory, { recursive: true });
   }
   const startedAt = performance.now();
+  const portkeyServer = join(projectDirectory, 'node_modules', '@portkey-ai', 'gateway', 'build', 'start-server.js');
+  if (settings.targets.includes('portkey') && !existsSync(portkeyServer)) {
+    process.stderr.write('@portkey-ai/gateway is not installed (npm install, with dev dependencies): measuring without it\n');
+    settings.targets = settings.targets.filter((id) => id !== 'portkey');
+  }
   const results = await runBench(settings);
   process.stdout.write(`\n${formatReport(results)}\n`);
   const name = settings.mode === 'full' ? 'latest' : settings.mode;
