@@ -1,14 +1,16 @@
 /**
  * The floor for a Node gateway: a minimal reverse proxy on node:http with an undici keep-alive
- * pool to the upstream. It parses nothing and streams bodies both ways, so it measures what Node's
- * HTTP stack alone costs. Any Node gateway can at best approach it.
+ * pool to the upstream. It parses nothing: the request body is collected and sent in one piece, the
+ * response likewise, event streams chunk by chunk as they arrive. It measures what Node's HTTP stack
+ * alone costs; any Node gateway can at best approach it. (Collecting small bodies costs less CPU than
+ * piping them as streams, so this is the faster of the two designs.)
  *
  * Run alone: `node bench/bare-proxy.ts --port=8002 --upstream=http://127.0.0.1:8001`;
  * prints `{"port":N}` when ready.
  */
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { readArguments } from './mock-upstream.ts';
 
@@ -30,6 +32,40 @@ function forwardHeaders(headers: IncomingHttpHeaders): Record<string, string | s
   return forwarded;
 }
 
+function readBody(request: IncomingMessage): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const pieces: Buffer[] = [];
+    request.on('data', (piece: Buffer) => pieces.push(piece));
+    request.on('end', () => resolve(pieces.length === 0 ? null : pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces)));
+    request.on('error', reject);
+  });
+}
+
+/** Relays the upstream body: collected and sent in one piece, or chunk by chunk for event streams. */
+function relayBody(body: Readable, response: ServerResponse, streaming: boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const pieces: Buffer[] = [];
+    body.on('data', (piece: Buffer) => {
+      if (!streaming) {
+        pieces.push(piece);
+        return;
+      }
+      if (!response.write(piece)) {
+        body.pause();
+        response.once('drain', () => body.resume());
+      }
+    });
+    body.on('end', () => {
+      response.end(streaming || pieces.length === 0 ? undefined : pieces.length === 1 ? pieces[0] : Buffer.concat(pieces));
+      resolve();
+    });
+    body.on('error', reject);
+    response.on('close', () => {
+      if (!response.writableFinished) body.destroy();
+    });
+  });
+}
+
 export async function startBareProxy(options: { upstream: string; port?: number; host?: string }): Promise<BareProxy> {
   const pool = new Pool(options.upstream, { connections: 128, keepAliveTimeout: 60_000, pipelining: 1 });
   const server = createServer({ keepAliveTimeout: 60_000 }, async (request, response) => {
@@ -38,14 +74,15 @@ export async function startBareProxy(options: { upstream: string; port?: number;
         path: request.url ?? '/',
         method: request.method as 'GET' | 'POST',
         headers: forwardHeaders(request.headers),
-        body: request.method === 'GET' || request.method === 'HEAD' ? null : request,
+        body: await readBody(request),
       });
       const headers: Record<string, string | string[]> = {};
       for (const [name, value] of Object.entries(upstream.headers)) {
         if (value !== undefined && !hopByHop.has(name)) headers[name] = value;
       }
       response.writeHead(upstream.statusCode, headers);
-      await pipeline(upstream.body, response);
+      const contentType = upstream.headers['content-type'];
+      await relayBody(upstream.body, response, typeof contentType === 'string' && contentType.startsWith('text/event-stream'));
     } catch {
       if (!response.headersSent) {
         response.writeHead(502, { 'content-type': 'application/json' });
