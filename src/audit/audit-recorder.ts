@@ -127,13 +127,7 @@ export function createAuditRecorder(options: AuditRecorderOptions): AuditRecorde
   const writer = createBatchWriter<AuditLogTable>({
     name: 'audit',
     spillDir: options.spillDir,
-    write: async (rows) => {
-      await storage.db
-        .insertInto('audit_log')
-        .values(rows)
-        .onConflict((conflict) => conflict.column('id').doNothing())
-        .execute();
-    },
+    write: (rows) => storage.insertIgnoringDuplicates('audit_log', rows),
     ...pickTuning(options),
   });
   // Stays subscribed after close: a late outcome goes to the spill file and is written at the next start.

@@ -1,14 +1,16 @@
 /** The small part of better-sqlite3's API the storage module uses (the package ships no types). */
 declare module 'better-sqlite3' {
-  interface Statement {
+  export interface Statement {
     run(...parameters: unknown[]): { changes: number | bigint; lastInsertRowid: number | bigint };
     all(...parameters: unknown[]): unknown[];
     get(...parameters: unknown[]): unknown;
     iterate(...parameters: unknown[]): IterableIterator<unknown>;
     readonly reader: boolean;
   }
-  interface Database {
+  export interface Database {
     prepare(sql: string): Statement;
+    /** Wraps `fn` so that each call runs inside BEGIN ... COMMIT (ROLLBACK if it throws). */
+    transaction<Arguments extends unknown[]>(fn: (...parameters: Arguments) => void): (...parameters: Arguments) => void;
     pragma(source: string, options?: { simple?: boolean }): unknown;
     exec(sql: string): Database;
     close(): Database;

@@ -9,10 +9,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import BetterSqlite3, { type Database as SqliteDatabase, type Statement as SqliteStatement } from 'better-sqlite3';
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { type Migration, type MigrationProvider, Migrator } from 'kysely/migration';
-import pg from 'pg';
 import type { GatewayConfig } from '../config/load-config.ts';
 import { type AuditLogTable, coreMigrations, type UsageTable } from './tables.ts';
 
@@ -32,6 +31,12 @@ export interface Storage {
   dialect: StorageDialect;
   /** Applies registered migrations that have not run yet (called by `createStorage`). */
   migrate(): Promise<string[]>;
+  /**
+   * Inserts rows of one core table, skipping ids already stored (replayed spill files). On SQLite this runs
+   * one cached prepared statement per row inside a single transaction, which costs far less than compiling
+   * and preparing a new multi-row INSERT for every batch.
+   */
+  insertIgnoringDuplicates<Table extends keyof StorageTables>(table: Table, rows: StorageTables[Table][]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -66,16 +71,40 @@ function quoteIdentifier(name: string): string {
   return `"${name}"`;
 }
 
-function createSqlite(path: string): Kysely<StorageTables> {
+function openSqlite(path: string): SqliteDatabase {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const database = new BetterSqlite3(path);
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
-  return new Kysely<StorageTables>({ dialect: new SqliteDialect({ database }) });
+  return database;
 }
 
-function createPostgres(url: string, schema: string | undefined): Kysely<StorageTables> {
+/** Batch inserts on SQLite: a prepared single-row statement per table and column list, one transaction per batch. */
+function createSqliteInserter(database: SqliteDatabase) {
+  const statements = new Map<string, SqliteStatement>();
+  return (table: string, rows: Record<string, unknown>[]): void => {
+    const first = rows[0];
+    if (!first) return;
+    const columns = Object.keys(first);
+    const key = `${table}:${columns.join(',')}`;
+    let statement = statements.get(key);
+    if (!statement) {
+      const names = columns.map((column) => `"${column}"`).join(', ');
+      const slots = columns.map((column) => `@${column}`).join(', ');
+      statement = database.prepare(`insert into "${table}" (${names}) values (${slots}) on conflict (id) do nothing`);
+      statements.set(key, statement);
+    }
+    const prepared = statement;
+    database.transaction((batch: Record<string, unknown>[]) => {
+      for (const row of batch) prepared.run(row);
+    })(rows);
+  };
+}
+
+async function createPostgres(url: string, schema: string | undefined): Promise<Kysely<StorageTables>> {
+  // Loaded only when PostgreSQL is used: the embedded default does not pay for pg's memory.
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // A pool error on an idle client must not crash the process; queries report their own errors.
   pool.on('error', () => {});
@@ -99,11 +128,14 @@ function createPostgres(url: string, schema: string | undefined): Kysely<Storage
 export async function createStorage(settings: StorageSettings): Promise<Storage> {
   const dialect: StorageDialect = settings.type;
   let db: Kysely<StorageTables>;
+  let sqliteInsert: ReturnType<typeof createSqliteInserter> | undefined;
   if (dialect === 'postgresql') {
     if (!settings.postgresUrl) throw new Error('POSTGRES_URL is required when STORAGE_TYPE=postgresql');
-    db = createPostgres(settings.postgresUrl, settings.postgresSchema);
+    db = await createPostgres(settings.postgresUrl, settings.postgresSchema);
   } else {
-    db = createSqlite(settings.sqlitePath);
+    const database = openSqlite(settings.sqlitePath);
+    sqliteInsert = createSqliteInserter(database);
+    db = new Kysely<StorageTables>({ dialect: new SqliteDialect({ database }) });
   }
   let closed = false;
   const storage: Storage = {
@@ -154,6 +186,20 @@ export async function createStorage(settings: StorageSettings): Promise<Storage>
         throw new Error(`storage migration ${failed ? `'${failed}' ` : ''}failed: ${message}`, { cause: error });
       }
       return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+    },
+    async insertIgnoringDuplicates(table, rows) {
+      if (rows.length === 0) return;
+      if (sqliteInsert) {
+        const insert = sqliteInsert;
+        // Through Kysely's connection, so the batch waits for (and never joins) a Kysely query or transaction in flight.
+        await db.connection().execute(async () => insert(table, rows as unknown as Record<string, unknown>[]));
+        return;
+      }
+      await (db as unknown as Kysely<Record<string, Record<string, unknown>>>)
+        .insertInto(table)
+        .values(rows as unknown as Record<string, unknown>[])
+        .onConflict((conflict) => conflict.column('id').doNothing())
+        .execute();
     },
     async close() {
       if (closed) return;

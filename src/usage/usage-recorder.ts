@@ -63,13 +63,7 @@ export function createUsageRecorder(options: UsageRecorderOptions): UsageRecorde
   const writer = createBatchWriter<UsageTable>({
     name: 'usage',
     spillDir: options.spillDir,
-    write: async (rows) => {
-      await storage.db
-        .insertInto('usage')
-        .values(rows)
-        .onConflict((conflict) => conflict.column('id').doNothing())
-        .execute();
-    },
+    write: (rows) => storage.insertIgnoringDuplicates('usage', rows),
     ...pickTuning(options),
   });
   // Stays subscribed after close: a late outcome goes to the spill file and is written at the next start.
