@@ -149,7 +149,7 @@ async function sendReply(request: FastifyRequest, reply: FastifyReply, result: G
   if (result.kind === 'json') {
     reply.code(result.status).header('x-request-id', request.id);
     if (result.headers) reply.headers(result.headers);
-    reply.type('application/json').send(JSON.stringify(result.body));
+    reply.type('application/json').send(result.rawBody ?? JSON.stringify(result.body));
     return;
   }
   if (result.kind === 'text') {

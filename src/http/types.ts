@@ -21,6 +21,8 @@ export interface JsonReply {
   status: number;
   headers?: Record<string, string>;
   body: unknown;
+  /** Exact JSON text of `body` (an unchanged upstream body), sent instead of serializing `body` again. */
+  rawBody?: string;
 }
 
 export interface TextReply {

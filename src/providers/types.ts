@@ -19,6 +19,8 @@ export interface JsonResult {
   kind: 'json';
   status: number;
   body: Json;
+  /** The upstream's exact JSON text of `body`, when the adapter did not change it: relayed as is. */
+  rawBody?: string;
   /** Upstream headers worth forwarding (rate-limit headers, request ids). */
   headers: Record<string, string>;
   usage: Usage | null;

@@ -185,10 +185,19 @@ export async function readJson(
   provider: string,
   signal?: AbortSignal,
 ): Promise<Record<string, unknown>> {
+  return (await readJsonText(body, provider, signal)).json;
+}
+
+/** Reads a JSON object and keeps its exact text, so an unchanged body can be relayed without serializing it again. */
+export async function readJsonText(
+  body: UpstreamResponse['body'],
+  provider: string,
+  signal?: AbortSignal,
+): Promise<{ json: Record<string, unknown>; text: string }> {
   const text = await readText(body, provider, signal);
   try {
     const parsed = JSON.parse(text) as unknown;
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return { json: parsed as Record<string, unknown>, text };
   } catch {
     // fall through
   }

@@ -6,6 +6,7 @@ import type { GatewayReply, GatewayRequest, Route } from '../http/types.ts';
 import type { Json } from '../providers/types.ts';
 import {
   callHeaders,
+  jsonReply,
   requireModel,
   requireObjectBody,
   resolveModel,
@@ -52,7 +53,7 @@ async function handleChat(dependencies: RouteDependencies, request: GatewayReque
     const result = await resolved.provider.chatCompletions({ ...body, model: resolved.model }, tracker.context);
     if (result.kind === 'json') {
       tracker.finish({ status: result.status, usage: result.usage, responseBody: result.body, responseHeaders: result.headers });
-      return { kind: 'json', status: result.status, headers: callHeaders(tracker, result.headers), body: result.body };
+      return jsonReply(result, callHeaders(tracker, result.headers));
     }
     const streamResult = result;
     const assembler = dependencies.bus.captureBodies ? createChatStreamAssembler() : null;

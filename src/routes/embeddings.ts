@@ -3,6 +3,7 @@ import { invalidRequest } from '../core/errors.ts';
 import type { Route } from '../http/types.ts';
 import {
   callHeaders,
+  jsonReply,
   requireModel,
   requireObjectBody,
   resolveModel,
@@ -29,7 +30,7 @@ export function createEmbeddingsRoute(dependencies: RouteDependencies): Route {
         tracker.setResolved(resolved);
         const result = await resolved.provider.embeddings({ ...body, model: resolved.model }, tracker.context);
         tracker.finish({ status: result.status, usage: result.usage, responseBody: result.body, responseHeaders: result.headers });
-        return { kind: 'json', status: result.status, headers: callHeaders(tracker, result.headers), body: result.body };
+        return jsonReply(result, callHeaders(tracker, result.headers));
       });
     },
   };

@@ -6,8 +6,8 @@ import { GatewayError, invalidRequest, toGatewayError } from '../core/errors.ts'
 import type { ModelRegistry, ResolvedModel } from '../core/model-registry.ts';
 import type { CallOutcome, Endpoint, OutcomeBus } from '../core/outcome.ts';
 import type { Usage } from '../core/usage.ts';
-import type { GatewayReply, GatewayRequest } from '../http/types.ts';
-import type { CallContext, Json, StreamChunk } from '../providers/types.ts';
+import type { GatewayReply, GatewayRequest, JsonReply } from '../http/types.ts';
+import type { CallContext, Json, JsonResult, StreamChunk } from '../providers/types.ts';
 
 export interface RouteDependencies {
   registry: ModelRegistry;
@@ -143,4 +143,11 @@ export async function* parsedChunks(chunks: AsyncIterable<StreamChunk>): AsyncGe
     }
     yield parsed;
   }
+}
+
+/** A provider's JSON result as the reply, relaying the upstream's own text when the adapter left it unchanged. */
+export function jsonReply(result: JsonResult, headers: Record<string, string>): JsonReply {
+  const reply: JsonReply = { kind: 'json', status: result.status, headers, body: result.body };
+  if (result.rawBody !== undefined) reply.rawBody = result.rawBody;
+  return reply;
 }

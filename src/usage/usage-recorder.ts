@@ -22,8 +22,15 @@ export interface UsageRecorder {
   close(): Promise<void>;
 }
 
+let cachedDay = { start: 0, end: 0, text: '' };
+
+/** `YYYY-MM-DD` (UTC) of a date; the current day's string is reused rather than formatted per record. */
 export function utcDay(date: Date): string {
-  return date.toISOString().slice(0, 10);
+  const time = date.getTime();
+  if (time >= cachedDay.start && time < cachedDay.end) return cachedDay.text;
+  const start = time - (((time % 86_400_000) + 86_400_000) % 86_400_000);
+  cachedDay = { start, end: start + 86_400_000, text: new Date(start).toISOString().slice(0, 10) };
+  return cachedDay.text;
 }
 
 export function usageRow(outcome: CallOutcome, pricing: PricingTable): UsageTable {

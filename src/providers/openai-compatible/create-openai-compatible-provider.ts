@@ -8,6 +8,7 @@ import { type Usage, usageFromOpenAI } from '../../core/usage.ts';
 import type { CallContext, Json, JsonResult, Provider, ProviderResult, StreamChunk, StreamResult } from '../types.ts';
 import {
   readJson,
+  readJsonText,
   readText,
   transportError,
   type UpstreamClient,
@@ -80,11 +81,12 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
   }
 
   async function jsonResult(response: UpstreamResponse, context: CallContext): Promise<JsonResult> {
-    const body = await readJson(response.body, options.name, context.signal);
+    const { json: body, text } = await readJsonText(response.body, options.name, context.signal);
     return {
       kind: 'json',
       status: response.status,
       body,
+      rawBody: text,
       headers: pickHeaders(response.headers),
       usage: usageFromOpenAI(body.usage),
     };
