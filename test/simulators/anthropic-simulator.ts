@@ -50,9 +50,8 @@
  * with thinking enabled it first emits a signed thinking block.
  */
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createSimulatorServer, listenSimulator, readRequestJson } from './simulator-server.ts';
 
 type Json = Record<string, unknown>;
 
@@ -165,12 +164,6 @@ function anthropicError(
   send(response, status, { type: 'error', error: { type, message }, request_id: id }, { 'request-id': id, ...headers });
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 interface Block {
   type: string;
   [key: string]: unknown;
@@ -183,24 +176,14 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
   const abortWaiters: (() => void)[] = [];
   let messageCounter = 0;
 
-  const server: Server = createServer((request, response) => {
-    void handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) anthropicError(response, 500, 'api_error', `Internal server error: ${String(error)}`);
-      else response.destroy();
-    });
-  });
+  const server: Server = createSimulatorServer(handle, (response, message) => anthropicError(response, 500, 'api_error', `Internal server error: ${message}`));
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://simulator');
-    const text = await readBody(request);
-    let body: Json | undefined;
-    if (text) {
-      try {
-        body = JSON.parse(text) as Json;
-      } catch {
-        anthropicError(response, 400, 'invalid_request_error', 'There was an issue with the format of your request: Invalid JSON');
-        return;
-      }
+    const { body, invalid } = await readRequestJson(request);
+    if (invalid) {
+      anthropicError(response, 400, 'invalid_request_error', 'There was an issue with the format of your request: Invalid JSON');
+      return;
     }
     const recorded: AnthropicRecordedRequest = {
       method: request.method ?? 'GET',
@@ -599,22 +582,13 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
     response.end();
   }
 
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const listening = await listenSimulator(server, requests, abortWaiters);
+  const url = listening.url;
   return {
     url,
     baseUrl: url,
     requests,
-    waitForAbort: () =>
-      new Promise<void>((resolve) => {
-        if (requests.some((recorded) => recorded.aborted)) resolve();
-        else abortWaiters.push(resolve);
-      }),
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    waitForAbort: listening.waitForAbort,
+    close: listening.close,
   };
 }

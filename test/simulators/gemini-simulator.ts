@@ -34,9 +34,8 @@
  * mid-stream), `gemini-sim-hang-stream` (one event, then nothing until the client goes away). Any other model answers by echoing the last user text; when function declarations are offered and
  * the last turn is not a function response, it calls the first function, with a thoughtSignature.
  */
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createSimulatorServer, listenSimulator, readRequestJson } from './simulator-server.ts';
 
 export interface GeminiRecordedRequest {
   method: string;
@@ -105,12 +104,6 @@ function googleError(response: ServerResponse, code: number, status: string, mes
   sendJson(response, code, { error });
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const negligibleRatings = [
@@ -127,24 +120,14 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
   const abortWaiters: (() => void)[] = [];
   let responseCounter = 0;
 
-  const server: Server = createServer((request, response) => {
-    void handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) googleError(response, 500, 'INTERNAL', String(error));
-      else response.destroy();
-    });
-  });
+  const server: Server = createSimulatorServer(handle, (response, message) => googleError(response, 500, 'INTERNAL', message));
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://simulator');
-    const text = await readBody(request);
-    let body: Json | undefined;
-    if (text) {
-      try {
-        body = JSON.parse(text) as Json;
-      } catch {
-        googleError(response, 400, 'INVALID_ARGUMENT', `Invalid JSON payload received. Unexpected token.\n${text.slice(0, 20)}`);
-        return;
-      }
+    const { text, body, invalid } = await readRequestJson(request);
+    if (invalid) {
+      googleError(response, 400, 'INVALID_ARGUMENT', `Invalid JSON payload received. Unexpected token.\n${text.slice(0, 20)}`);
+      return;
     }
     const match = /^\/v1beta\/models(?:\/([^/:]+):([A-Za-z]+))?$/.exec(url.pathname);
     const action = match?.[2] ?? (match ? 'models' : 'unknown');
@@ -526,23 +509,14 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
     sendJson(response, 200, { embeddings });
   }
 
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const listening = await listenSimulator(server, requests, abortWaiters);
+  const url = listening.url;
   return {
     url,
     baseUrl: `${url}/v1beta`,
     requests,
     issuedSignatures,
-    waitForAbort: () =>
-      new Promise<void>((resolve) => {
-        if (requests.some((recorded) => recorded.aborted)) resolve();
-        else abortWaiters.push(resolve);
-      }),
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    waitForAbort: listening.waitForAbort,
+    close: listening.close,
   };
 }

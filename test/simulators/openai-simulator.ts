@@ -25,9 +25,8 @@
  * `sim-bad-request`, `sim-slow-<ms>` (delays headers), `sim-hang-stream` (one chunk, then nothing),
  * `sim-garbage` (non-JSON 200); any other model answers by echoing the last user message.
  */
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createSimulatorServer, listenSimulator, readRequestJson } from './simulator-server.ts';
 import { simulateResponses } from './openai-responses-simulator.ts';
 
 export type SimulatorFlavor = 'openai' | 'azure' | 'groq' | 'mistral' | 'zai' | 'ollama' | 'openrouter' | 'xai' | 'deepseek' | 'oracle';
@@ -99,12 +98,6 @@ function openAIError(response: ServerResponse, status: number, message: string, 
   sendJson(response, status, { error: { message, type, param: null, code } }, headers);
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startOpenAISimulator(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -132,24 +125,14 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
     return { endpoint: path.slice(prefix.length + 1) };
   }
 
-  const server: Server = createServer((request, response) => {
-    void handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) openAIError(response, 500, String(error), 'server_error', null);
-      else response.destroy();
-    });
-  });
+  const server: Server = createSimulatorServer(handle, (response, message) => openAIError(response, 500, message, 'server_error', null));
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://simulator');
-    const text = await readBody(request);
-    let body: Json | undefined;
-    if (text) {
-      try {
-        body = JSON.parse(text) as Json;
-      } catch {
-        openAIError(response, 400, 'We could not parse the JSON body of your request.', 'invalid_request_error', null);
-        return;
-      }
+    const { body, invalid } = await readRequestJson(request);
+    if (invalid) {
+      openAIError(response, 400, 'We could not parse the JSON body of your request.', 'invalid_request_error', null);
+      return;
     }
     const recorded: RecordedRequest = { method: request.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: request.headers, body, aborted: false };
     requests.push(recorded);
@@ -307,21 +290,13 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
     sendJson(response, 200, { object: 'list', data, model, usage: { prompt_tokens: tokens, total_tokens: tokens } });
   }
 
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const listening = await listenSimulator(server, requests, abortWaiters);
+  const url = listening.url;
   return {
     url,
     baseUrl: flavor === 'azure' ? url : `${url}${prefix}`,
     requests,
-    waitForAbort: () => new Promise<void>((resolve) => {
-      if (requests.some((recorded) => recorded.aborted)) resolve();
-      else abortWaiters.push(resolve);
-    }),
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    waitForAbort: listening.waitForAbort,
+    close: listening.close,
   };
 }
