@@ -38,6 +38,14 @@ describe('node src/main.ts', () => {
     expect(run.output()).toContain('Invalid configuration');
   });
 
+  it('fails at start, naming POSTGRES_URL without its password, when PostgreSQL cannot be reached', async () => {
+    const run = startMain({ STORAGE_TYPE: 'postgresql', POSTGRES_URL: 'postgres://modelgate:hunter2-secret@127.0.0.1:1/gateway' });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain('POSTGRES_URL');
+    expect(run.output()).toContain('127.0.0.1:1/gateway');
+    expect(run.output()).not.toContain('hunter2-secret');
+  });
+
   it('starts, warns without a master key, binds to loopback, serves, and exits 0 on SIGTERM', async () => {
     const simulator = await startOpenAISimulator({ apiKey: 'sk-main-test-secret' });
     try {
