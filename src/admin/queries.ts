@@ -307,7 +307,8 @@ export function createAdminQueries(storage: Storage) {
 
 export type AdminQueries = ReturnType<typeof createAdminQueries>;
 
-export function usageEntry(row: UsageTable) {
+/** The columns usage records and audit entries share, as the admin API shows them. */
+function callEntry(row: UsageTable | AuditLogTable) {
   return {
     id: row.id,
     request_id: row.request_id,
@@ -319,6 +320,15 @@ export function usageEntry(row: UsageTable) {
     requested_model: row.requested_model,
     stream: Number(row.stream) === 1,
     status: Number(row.status),
+    latency_ms: Number(row.latency_ms),
+    first_byte_ms: row.first_byte_ms === null ? null : Number(row.first_byte_ms),
+    key_id: row.key_id,
+  };
+}
+
+export function usageEntry(row: UsageTable) {
+  return {
+    ...callEntry(row),
     error_code: row.error_code,
     input_tokens: Number(row.input_tokens),
     output_tokens: Number(row.output_tokens),
@@ -328,9 +338,6 @@ export function usageEntry(row: UsageTable) {
     cache_write_tokens: Number(row.cache_write_tokens),
     cost_usd: row.cost_usd === null ? null : Number(row.cost_usd),
     priced: Number(row.priced) === 1,
-    key_id: row.key_id,
-    latency_ms: Number(row.latency_ms),
-    first_byte_ms: row.first_byte_ms === null ? null : Number(row.first_byte_ms),
     cache_status: row.cache_status,
   };
 }
@@ -346,22 +353,10 @@ function parseStored(value: string | null): unknown {
 
 export function auditEntry(row: AuditLogTable) {
   return {
-    id: row.id,
-    request_id: row.request_id,
-    created_at: new Date(Number(row.created_at)).toISOString(),
+    ...callEntry(row),
     method: row.method,
     path: row.path,
-    endpoint: row.endpoint,
-    provider: row.provider,
-    provider_type: row.provider_type,
-    model: row.model,
-    requested_model: row.requested_model,
-    stream: Number(row.stream) === 1,
-    status: Number(row.status),
     error: row.error_code === null ? null : { code: row.error_code, message: row.error_message },
-    latency_ms: Number(row.latency_ms),
-    first_byte_ms: row.first_byte_ms === null ? null : Number(row.first_byte_ms),
-    key_id: row.key_id,
     dropped_params: row.dropped_params ? row.dropped_params.split(',') : [],
     request_headers: parseStored(row.request_headers),
     response_headers: parseStored(row.response_headers),
