@@ -36,12 +36,33 @@ export function createMetricsExtension(): GatewayExtension {
       labelNames: ['provider', 'model', 'kind'] as const,
       registers: [registry],
     });
+    // Label sets repeat (a few models per provider): keep each one's children instead of hashing labels per call.
+    interface CallSeries {
+      requests: ReturnType<typeof requests.labels>;
+      latency: ReturnType<typeof latency.labels>;
+      firstByte: ReturnType<typeof firstByte.labels>;
+    }
+    const series = new Map<string, CallSeries>();
+    const seriesFor = (endpoint: string, provider: string, model: string, status: string, stream: string): CallSeries => {
+      const key = `${endpoint}\u0000${provider}\u0000${model}\u0000${status}\u0000${stream}`;
+      let found = series.get(key);
+      if (!found) {
+        found = {
+          requests: requests.labels({ endpoint, provider, model, status }),
+          latency: latency.labels({ endpoint, provider, model, stream }),
+          firstByte: firstByte.labels({ endpoint, provider, model }),
+        };
+        series.set(key, found);
+      }
+      return found;
+    };
     gateway.bus.subscribe((outcome: CallOutcome) => {
       const provider = outcome.provider ?? 'none';
       const model = outcome.model ?? outcome.requestedModel ?? 'none';
-      requests.inc({ endpoint: outcome.endpoint, provider, model, status: String(outcome.status) });
-      latency.observe({ endpoint: outcome.endpoint, provider, model, stream: String(outcome.stream) }, outcome.latencyMs / 1000);
-      if (outcome.firstByteMs !== null) firstByte.observe({ endpoint: outcome.endpoint, provider, model }, outcome.firstByteMs / 1000);
+      const call = seriesFor(outcome.endpoint, provider, model, String(outcome.status), String(outcome.stream));
+      call.requests.inc();
+      call.latency.observe(outcome.latencyMs / 1000);
+      if (outcome.firstByteMs !== null) call.firstByte.observe(outcome.firstByteMs / 1000);
       const usage = outcome.usage;
       if (usage) {
         if (usage.inputTokens) tokens.inc({ provider, model, kind: 'input' }, usage.inputTokens);
