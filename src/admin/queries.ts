@@ -258,32 +258,27 @@ export function createAdminQueries(storage: Storage) {
     if (!row) return null;
     const limit = 200;
     const found = new Map<string, AuditLogTable>([[row.id, row]]);
-    // Back along previous_response_id to the first response of the chain.
-    let root = row;
-    while (root.previous_response_id && found.size < limit) {
-      const previous = await db
-        .selectFrom('audit_log')
-        .selectAll()
-        .where('response_id', '=', root.previous_response_id)
-        .orderBy('created_at', 'asc')
-        .executeTakeFirst();
-      if (!previous || found.has(previous.id)) break;
-      found.set(previous.id, previous);
-      root = previous;
+    // Follows a previous_response_id link from `start` (backward or forward) as far as it goes, collecting entries.
+    async function walk(start: AuditLogTable, direction: 'back' | 'forward'): Promise<AuditLogTable> {
+      let current = start;
+      while (found.size < limit) {
+        const link = direction === 'back' ? current.previous_response_id : current.response_id;
+        if (!link) break;
+        const neighbour = await db
+          .selectFrom('audit_log')
+          .selectAll()
+          .where(direction === 'back' ? 'response_id' : 'previous_response_id', '=', link)
+          .orderBy('created_at', 'asc')
+          .executeTakeFirst();
+        if (!neighbour || found.has(neighbour.id)) break;
+        found.set(neighbour.id, neighbour);
+        current = neighbour;
+      }
+      return current;
     }
-    // Forward from the entry to the latest response that continued it.
-    let tip = row;
-    while (tip.response_id && found.size < limit) {
-      const next = await db
-        .selectFrom('audit_log')
-        .selectAll()
-        .where('previous_response_id', '=', tip.response_id)
-        .orderBy('created_at', 'asc')
-        .executeTakeFirst();
-      if (!next || found.has(next.id)) break;
-      found.set(next.id, next);
-      tip = next;
-    }
+    // Back to the first response of the chain, then forward to the latest response that continued it.
+    const root = await walk(row, 'back');
+    await walk(row, 'forward');
     const threadKey = root.thread_key ?? row.thread_key;
     if (threadKey) {
       const rows = await db
