@@ -25,6 +25,28 @@ const weatherTool: Anthropic.Tool = {
   input_schema: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] },
 };
 
+/** Streams a tool-using turn for `model`, answers the tool call, and returns the final turn and the follow-up. */
+async function toolRoundTrip(model: string): Promise<{ final: Anthropic.Message; followUp: Anthropic.Message }> {
+  const final = await client.messages
+    .stream({ model, max_tokens: 100, messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [weatherTool] })
+    .finalMessage();
+  expect(final.stop_reason).toBe('tool_use');
+  const toolUse = final.content.find((block) => block.type === 'tool_use');
+  expect(toolUse).toMatchObject({ type: 'tool_use', name: 'get_weather' });
+  if (toolUse?.type !== 'tool_use') throw new Error('no tool_use');
+  const followUp = await client.messages.create({
+    model,
+    max_tokens: 100,
+    tools: [weatherTool],
+    messages: [
+      { role: 'user', content: 'Weather in Paris?' },
+      { role: 'assistant', content: final.content },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: toolUse.id, content: 'sunny' }] },
+    ],
+  });
+  return { final, followUp };
+}
+
 beforeAll(async () => {
   openai = await startOpenAISimulator({ apiKey: 'sk-openai' });
   anthropic = await startAnthropicSimulator({ apiKey: 'sk-ant-upstream' });
@@ -386,28 +408,7 @@ describe('Messages API over the native Anthropic provider', () => {
   });
 
   it('uses tools', async () => {
-    const final = await client.messages
-      .stream({
-        model: 'anthropic/claude-sonnet-4-5',
-        max_tokens: 100,
-        messages: [{ role: 'user', content: 'Weather in Paris?' }],
-        tools: [weatherTool],
-      })
-      .finalMessage();
-    expect(final.stop_reason).toBe('tool_use');
-    const toolUse = final.content.find((block) => block.type === 'tool_use');
-    expect(toolUse).toMatchObject({ name: 'get_weather' });
-    if (toolUse?.type !== 'tool_use') throw new Error('no tool_use');
-    const followUp = await client.messages.create({
-      model: 'anthropic/claude-sonnet-4-5',
-      max_tokens: 100,
-      tools: [weatherTool],
-      messages: [
-        { role: 'user', content: 'Weather in Paris?' },
-        { role: 'assistant', content: final.content },
-        { role: 'user', content: [{ type: 'tool_result', tool_use_id: toolUse.id, content: 'sunny' }] },
-      ],
-    });
+    const { followUp } = await toolRoundTrip('anthropic/claude-sonnet-4-5');
     expect(JSON.stringify(followUp.content)).toContain('sunny');
   });
 
@@ -496,28 +497,7 @@ describe('Messages API over the native Gemini provider', () => {
     expect(JSON.stringify(message.content)).toContain('Say hi');
     expect(message.stop_reason).toBe('end_turn');
 
-    const final = await client.messages
-      .stream({
-        model: 'gemini/gemini-2.5-flash',
-        max_tokens: 100,
-        messages: [{ role: 'user', content: 'Weather in Paris?' }],
-        tools: [weatherTool],
-      })
-      .finalMessage();
-    expect(final.stop_reason).toBe('tool_use');
-    const toolUse = final.content.find((block) => block.type === 'tool_use');
-    expect(toolUse).toMatchObject({ type: 'tool_use', name: 'get_weather' });
-    if (toolUse?.type !== 'tool_use') throw new Error('no tool_use');
-    const followUp = await client.messages.create({
-      model: 'gemini/gemini-2.5-flash',
-      max_tokens: 100,
-      tools: [weatherTool],
-      messages: [
-        { role: 'user', content: 'Weather in Paris?' },
-        { role: 'assistant', content: final.content },
-        { role: 'user', content: [{ type: 'tool_result', tool_use_id: toolUse.id, content: 'sunny' }] },
-      ],
-    });
+    const { followUp } = await toolRoundTrip('gemini/gemini-2.5-flash');
     expect(followUp.content.length).toBeGreaterThan(0);
   });
 });
