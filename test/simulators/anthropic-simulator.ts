@@ -493,20 +493,14 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
     const write = (event: string, data: Json) => {
       response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     };
-    if (model === 'sim-hang-stream') {
+    // message_start carries the message shell with input usage (output_tokens starts at 1, as Anthropic's does).
+    const messageStart = () =>
       write('message_start', {
         type: 'message_start',
-        message: {
-          id,
-          type: 'message',
-          role: 'assistant',
-          model,
-          content: [],
-          stop_reason: null,
-          stop_sequence: null,
-          usage: { ...usage, output_tokens: 1 },
-        },
+        message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } },
       });
+    if (model === 'sim-hang-stream') {
+      messageStart();
       write('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
       write('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'partial' } });
       await new Promise<void>((resolve) => response.once('close', () => resolve()));
@@ -517,19 +511,7 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
       response.end();
       return;
     }
-    write('message_start', {
-      type: 'message_start',
-      message: {
-        id,
-        type: 'message',
-        role: 'assistant',
-        model,
-        content: [],
-        stop_reason: null,
-        stop_sequence: null,
-        usage: { ...usage, output_tokens: 1 },
-      },
-    });
+    messageStart();
     for (let index = 0; index < blocks.length; index++) {
       const block = blocks[index] as Block;
       if (block.type === 'text') {
