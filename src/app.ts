@@ -7,6 +7,9 @@ import { createOutcomeBus, type OutcomeBus } from './core/outcome.ts';
 import { createAuthenticator } from './http/auth.ts';
 import { createHttpServer } from './http/server.ts';
 import type { Route } from './http/types.ts';
+import { createDispatch, type Dispatch } from './pipeline/dispatch.ts';
+import { createPipeline, type Pipeline } from './pipeline/pipeline.ts';
+import { createResolveStage } from './pipeline/stages/resolve.ts';
 import { getProviderType } from './providers/all-provider-types.ts';
 import type { Provider } from './providers/types.ts';
 import { createUpstreamClient, type UpstreamClient } from './providers/upstream-client.ts';
@@ -21,6 +24,10 @@ export interface Gateway {
   http: FastifyInstance;
   registry: ModelRegistry;
   bus: OutcomeBus;
+  /** The ordered stages every model call passes through; extensions add theirs with `pipeline.use`. */
+  pipeline: Pipeline;
+  /** The pipeline's terminal stage (provider calls), for status pages. */
+  dispatch: Dispatch;
   providers: Provider[];
   /** The database (usage, audit, responses), set by the storage extension when it starts. */
   storage?: Storage;
@@ -58,7 +65,10 @@ export async function createGateway(
   const bus = createOutcomeBus((error) => logger.error({ err: error }, 'outcome listener failed'));
   const routes: Route[] = [];
   const closeSteps: (() => Promise<void>)[] = [];
-  const dependencies = { registry, bus };
+  const dispatch = createDispatch();
+  const pipeline = createPipeline(dispatch);
+  pipeline.use(createResolveStage(registry));
+  const dependencies = { registry, bus, pipeline };
   routes.push(createChatCompletionsRoute(dependencies), createEmbeddingsRoute(dependencies), ...createModelsRoutes(registry));
 
   let http: FastifyInstance | undefined;
@@ -75,6 +85,8 @@ export async function createGateway(
     },
     registry,
     bus,
+    pipeline,
+    dispatch,
     providers,
     addRoutes(extra) {
       if (http) throw new Error('routes must be added before the HTTP server is created');

@@ -22,6 +22,7 @@ import { type Simulator, startOpenAISimulator } from './simulators/openai-simula
 
 let openai: Simulator;
 let groq: Simulator;
+let local: Simulator;
 let xai: Simulator;
 let anthropic: AnthropicSimulator;
 let gemini: GeminiSimulator;
@@ -41,6 +42,7 @@ beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), 'modelgate-responses-'));
   openai = await startOpenAISimulator({ apiKey: 'sk-openai' });
   groq = await startOpenAISimulator({ flavor: 'groq', apiKey: 'gsk-groq', models: ['llama-3.3-70b'] });
+  local = await startOpenAISimulator({ apiKey: 'sk-local', models: ['local-model'], responsesApi: false });
   xai = await startOpenAISimulator({ flavor: 'xai', apiKey: 'xai-key', models: ['grok-4'] });
   anthropic = await startAnthropicSimulator({ apiKey: 'sk-ant-upstream' });
   gemini = await startGeminiSimulator({ apiKey: 'AIza-upstream' });
@@ -51,6 +53,8 @@ beforeAll(async () => {
       OPENAI_BASE_URL: openai.baseUrl,
       GROQ_API_KEY: 'gsk-groq',
       GROQ_BASE_URL: groq.baseUrl,
+      OPENAI_LOCAL_API_KEY: 'sk-local',
+      OPENAI_LOCAL_BASE_URL: local.baseUrl,
       XAI_API_KEY: 'xai-key',
       XAI_BASE_URL: xai.baseUrl,
       ANTHROPIC_API_KEY: 'sk-ant-upstream',
@@ -69,6 +73,7 @@ afterAll(async () => {
   await running?.close();
   await openai?.close();
   await groq?.close();
+  await local?.close();
   await xai?.close();
   await anthropic?.close();
   await gemini?.close();
@@ -441,11 +446,25 @@ describe('Responses API native (OpenAI)', () => {
     expect(events[1]).toMatchObject({ sequence_number: 1, code: 'upstream_unreachable' });
   });
 
-  it('translates through chat when the upstream has no Responses API', async () => {
-    const response = await client.responses.create({ model: 'openai/sim-no-responses', input: 'Fallback please' });
+  it('translates through chat when the upstream has no Responses API, and remembers it', async () => {
+    const response = await client.responses.create({ model: 'local-model', input: 'Fallback please' });
     expect(response.output_text).toBe('Hello from openai: Fallback please');
-    expect(openai.requests.slice(-2).map((recorded) => recorded.path)).toEqual(['/v1/responses', '/v1/chat/completions']);
+    expect(local.requests.slice(-2).map((recorded) => recorded.path)).toEqual(['/v1/responses', '/v1/chat/completions']);
     expect((await client.responses.retrieve(response.id)).output_text).toBe('Hello from openai: Fallback please');
+    // The missing endpoint is remembered for the provider: the next call pays no extra 404 round trip.
+    const before = local.requests.length;
+    const again = await client.responses.create({ model: 'local-model', input: 'Again' });
+    expect(again.output_text).toBe('Hello from openai: Again');
+    expect(local.requests.slice(before).map((recorded) => recorded.path)).toEqual(['/v1/chat/completions']);
+  });
+
+  it('returns a genuine 404 for an unknown upstream model instead of translating', async () => {
+    const before = openai.requests.length;
+    await expect(client.responses.create({ model: 'openai/no-such-upstream-model', input: 'x' })).rejects.toMatchObject({ status: 404 });
+    expect(openai.requests.slice(before).map((recorded) => recorded.path)).toEqual(['/v1/responses']);
+    // OpenAI keeps its native endpoint afterwards.
+    await client.responses.create({ model: 'gpt-4o-mini', input: 'still native' });
+    expect(openai.requests.at(-1)?.path).toBe('/v1/responses');
   });
 
   it('expands a response made by another provider into the native input', async () => {

@@ -29,6 +29,7 @@ function outcome(overrides: Partial<CallOutcome> = {}): CallOutcome {
     keyId: 'master:abcd1234',
     cacheStatus: 'none',
     droppedParams: [],
+    attempts: [],
     method: 'POST',
     path: '/v1/chat/completions',
     ...overrides,

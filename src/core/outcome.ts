@@ -6,6 +6,21 @@ import type { Usage } from './usage.ts';
 
 export type Endpoint = 'chat.completions' | 'embeddings' | 'responses' | 'messages';
 
+/** Which provider method served a call. */
+export type Operation = 'chat' | 'embeddings' | 'responses';
+
+/** One try of one target (routing may try several), as listed in the outcome record. */
+export interface Attempt {
+  provider: string;
+  model: string;
+  operation: Operation;
+  /** HTTP status the attempt ended with (a stream that started counts as its status, 200). */
+  status: number;
+  /** Error code when the attempt failed. */
+  error: string | null;
+  latencyMs: number;
+}
+
 export interface CallOutcome {
   requestId: string;
   endpoint: Endpoint;
@@ -28,6 +43,8 @@ export interface CallOutcome {
   keyId: string | null;
   cacheStatus: 'none' | 'hit' | 'miss';
   droppedParams: string[];
+  /** Every upstream attempt of the call, in order (empty when it failed before reaching a provider). */
+  attempts: Attempt[];
   /** HTTP method and path as the client called them. */
   method: string;
   path: string;

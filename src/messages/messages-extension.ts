@@ -4,6 +4,6 @@ import { createMessagesRoutes } from '../routes/messages.ts';
 
 export function createMessagesExtension(): GatewayExtension {
   return (gateway) => {
-    gateway.addRoutes(createMessagesRoutes({ registry: gateway.registry, bus: gateway.bus }));
+    gateway.addRoutes(createMessagesRoutes({ registry: gateway.registry, bus: gateway.bus, pipeline: gateway.pipeline }));
   };
 }

@@ -13,6 +13,8 @@ export interface CallContext {
   signal: AbortSignal;
   /** Names of request parameters the adapter could not map; reported in X-Modelgate-Dropped-Params. */
   droppedParams: string[];
+  /** The client's request headers, for adapters that forward feature-selecting headers (anthropic-beta). */
+  clientHeaders?: Record<string, string | string[] | undefined>;
 }
 
 export interface JsonResult {

@@ -45,6 +45,6 @@ export function createResponsesExtension(logger: Logger, options: { store?: Resp
       memoryStore ??= createMemoryResponseStore();
       return memoryStore;
     };
-    gateway.addRoutes(createResponsesRoutes({ registry: gateway.registry, bus: gateway.bus, store, logger }));
+    gateway.addRoutes(createResponsesRoutes({ registry: gateway.registry, bus: gateway.bus, pipeline: gateway.pipeline, store, logger }));
   };
 }

@@ -9,7 +9,6 @@ import {
   jsonReply,
   requireModel,
   requireObjectBody,
-  resolveModel,
   type RouteDependencies,
   trackCall,
   withTracking,
@@ -32,6 +31,8 @@ export function validateChatBody(body: Json): void {
   }
 }
 
+const chatOperations = ['chat'] as const;
+
 export function createChatCompletionsRoute(dependencies: RouteDependencies): Route {
   return {
     method: 'POST',
@@ -48,9 +49,15 @@ async function handleChat(dependencies: RouteDependencies, request: GatewayReque
   return withTracking(tracker, async () => {
     const model = requireModel(body);
     validateChatBody(body);
-    const resolved = await resolveModel(dependencies.registry, model);
-    tracker.setResolved(resolved);
-    const result = await resolved.provider.chatCompletions({ ...body, model: resolved.model }, tracker.context);
+    const call = tracker.start({
+      endpoint: 'chat.completions',
+      requestedModel: model,
+      body,
+      stream,
+      operations: chatOperations,
+      prepare: (target) => ({ ...body, model: target.model }),
+    });
+    const result = await dependencies.pipeline.run(call);
     if (result.kind === 'json') {
       tracker.finish({ status: result.status, usage: result.usage, responseBody: result.body, responseHeaders: result.headers });
       return jsonReply(result, callHeaders(tracker, result.headers));

@@ -6,11 +6,12 @@ import {
   jsonReply,
   requireModel,
   requireObjectBody,
-  resolveModel,
   type RouteDependencies,
   trackCall,
   withTracking,
 } from './model-call.ts';
+
+const embeddingsOperations = ['embeddings'] as const;
 
 export function createEmbeddingsRoute(dependencies: RouteDependencies): Route {
   return {
@@ -26,9 +27,16 @@ export function createEmbeddingsRoute(dependencies: RouteDependencies): Route {
         if (input === undefined || input === null || input === '' || (Array.isArray(input) && input.length === 0)) {
           throw invalidRequest("Missing required parameter: 'input'", 'input', 'missing_required_parameter');
         }
-        const resolved = await resolveModel(dependencies.registry, model);
-        tracker.setResolved(resolved);
-        const result = await resolved.provider.embeddings({ ...body, model: resolved.model }, tracker.context);
+        const call = tracker.start({
+          endpoint: 'embeddings',
+          requestedModel: model,
+          body,
+          stream: false,
+          operations: embeddingsOperations,
+          prepare: (target) => ({ ...body, model: target.model }),
+        });
+        const result = await dependencies.pipeline.run(call);
+        if (result.kind !== 'json') throw new Error('embeddings answered with a stream');
         tracker.finish({ status: result.status, usage: result.usage, responseBody: result.body, responseHeaders: result.headers });
         return jsonReply(result, callHeaders(tracker, result.headers));
       });

@@ -18,7 +18,6 @@ import {
   type RouteDependencies,
   requireModel,
   requireObjectBody,
-  resolveModel,
   parsedChunks,
   trackCall,
   withTracking,
@@ -62,6 +61,8 @@ async function anthropicErrors(request: GatewayRequest, handle: () => Promise<Ga
   }
 }
 
+const messagesOperations = ['chat'] as const;
+
 function frame(event: MessagesEvent): string {
   return sseFrame(JSON.stringify(event.data), event.event);
 }
@@ -74,13 +75,20 @@ async function handleMessages(dependencies: RouteDependencies, request: GatewayR
     const model = requireModel(body);
     if (body.stream !== undefined && typeof body.stream !== 'boolean')
       throw invalidRequest('stream: must be a boolean', 'stream', 'invalid_type');
-    const resolved = await resolveModel(dependencies.registry, model);
-    tracker.setResolved(resolved);
-    const chatRequest = messagesToChatRequest(body, tracker.context.droppedParams, {
-      anthropicNative: resolved.provider.type === 'anthropic',
+    const call = tracker.start({
+      endpoint: 'messages',
+      requestedModel: model,
+      body,
+      stream,
+      operations: messagesOperations,
+      prepare: (target) => {
+        const dropped = call.context.droppedParams;
+        const chatRequest = messagesToChatRequest(body, dropped, { anthropicNative: target.provider.type === 'anthropic' });
+        adaptChatForProvider(chatRequest, target.provider.type, dropped);
+        return { ...chatRequest, model: target.model };
+      },
     });
-    adaptChatForProvider(chatRequest, resolved.provider.type, tracker.context.droppedParams);
-    const result = await resolved.provider.chatCompletions({ ...chatRequest, model: resolved.model }, tracker.context);
+    const result = await dependencies.pipeline.run(call);
     if (result.kind === 'json') {
       const message = chatCompletionToMessage(result.body, model, result.usage);
       tracker.finish({ status: 200, usage: result.usage, responseBody: message, responseHeaders: result.headers });

@@ -1,17 +1,21 @@
 /**
- * The shared path of every model call: validate the model, resolve the provider, call it,
- * present the result, and emit exactly one CallOutcome however the call ends.
+ * The shared path of every model call: validate the model, hand the call to the pipeline, present
+ * the result, and emit exactly one CallOutcome however the call ends.
  */
-import { GatewayError, invalidRequest, toGatewayError } from '../core/errors.ts';
-import type { ModelRegistry, ResolvedModel } from '../core/model-registry.ts';
+import { invalidRequest, toGatewayError } from '../core/errors.ts';
+import type { ModelRegistry } from '../core/model-registry.ts';
 import type { CallOutcome, Endpoint, OutcomeBus } from '../core/outcome.ts';
 import type { Usage } from '../core/usage.ts';
 import type { GatewayReply, GatewayRequest, JsonReply } from '../http/types.ts';
-import type { CallContext, Json, JsonResult, StreamChunk } from '../providers/types.ts';
+import type { ModelCall, ModelCallInit } from '../pipeline/model-call.ts';
+import { createModelCall } from '../pipeline/model-call.ts';
+import type { Pipeline } from '../pipeline/pipeline.ts';
+import type { Json, JsonResult, StreamChunk } from '../providers/types.ts';
 
 export interface RouteDependencies {
   registry: ModelRegistry;
   bus: OutcomeBus;
+  pipeline: Pipeline;
 }
 
 export function requireObjectBody(body: unknown): Json {
@@ -29,24 +33,14 @@ export function requireModel(body: Json): string {
   return model;
 }
 
-export async function resolveModel(registry: ModelRegistry, model: string): Promise<ResolvedModel> {
-  const resolved = await registry.resolve(model);
-  if (!resolved) {
-    throw new GatewayError(`The model '${model}' does not exist or no configured provider serves it`, {
-      status: 404,
-      code: 'model_not_found',
-      param: 'model',
-      retryable: false,
-    });
-  }
-  return resolved;
-}
-
 /** What a call looks like while it runs; `finish` emits its outcome once. */
 export interface CallTracker {
-  context: CallContext;
-  resolved: ResolvedModel | null;
-  setResolved(resolved: ResolvedModel): void;
+  /** The pipeline call, once the inbound API has described it. */
+  call: ModelCall | null;
+  /** Describes the call (after validation) and links its trace to the outcome record. */
+  start(init: ModelCallInit): ModelCall;
+  /** Provider instance and upstream model that served the call, or that the last attempt went to. */
+  servedBy(): { provider: string; providerType: string; model: string } | null;
   finish(result: { status: number; usage: Usage | null; error?: unknown; responseBody?: unknown; firstByteMs?: number | null; responseHeaders?: Record<string, string> }): void;
 }
 
@@ -68,23 +62,36 @@ export function trackCall(
   const startedAt = new Date();
   let finished = false;
   const tracker: CallTracker = {
-    context: { requestId: request.requestId, signal: request.signal, droppedParams: [] },
-    resolved: null,
-    setResolved(resolved) {
-      tracker.resolved = resolved;
+    call: null,
+    start(init) {
+      tracker.call = createModelCall(request, init);
+      return tracker.call;
+    },
+    servedBy() {
+      const trace = tracker.call?.trace;
+      if (!trace) return null;
+      if (trace.served) {
+        const { provider, model } = trace.served.target;
+        return { provider: provider.name, providerType: provider.type, model };
+      }
+      const last = trace.attempts.at(-1);
+      if (!last) return null;
+      const provider = dependencies.registry.providers.find((candidate) => candidate.name === last.provider);
+      return { provider: last.provider, providerType: provider?.type ?? '', model: last.model };
     },
     finish(result) {
       if (finished) return;
       finished = true;
       const gatewayError = result.error === undefined || result.error === null ? null : toGatewayError(result.error);
       const requested = body && typeof body.model === 'string' ? body.model : null;
+      const served = tracker.servedBy();
       const outcome: CallOutcome = {
         requestId: request.requestId,
         endpoint,
-        provider: tracker.resolved?.provider.name ?? null,
-        providerType: tracker.resolved?.provider.type ?? null,
+        provider: served?.provider ?? null,
+        providerType: served?.providerType || null,
         requestedModel: requested,
-        model: tracker.resolved?.model ?? null,
+        model: served?.model ?? null,
         stream,
         status: gatewayError ? gatewayError.status : result.status,
         usage: result.usage,
@@ -94,7 +101,8 @@ export function trackCall(
         error: gatewayError ? { code: gatewayError.code, message: gatewayError.message } : null,
         keyId: request.keyId,
         cacheStatus: 'none',
-        droppedParams: tracker.context.droppedParams,
+        droppedParams: tracker.call?.context.droppedParams ?? [],
+        attempts: tracker.call?.trace.attempts ?? [],
         method: request.method,
         path: request.path,
       };
@@ -115,10 +123,12 @@ export function trackCall(
 /** Headers the gateway adds to model-call responses. */
 export function callHeaders(tracker: CallTracker, upstream: Record<string, string>): Record<string, string> {
   const headers: Record<string, string> = { ...upstream };
-  if (tracker.resolved) headers['x-modelgate-provider'] = tracker.resolved.provider.name;
-  if (tracker.context.droppedParams.length > 0) {
-    headers['x-modelgate-dropped-params'] = [...new Set(tracker.context.droppedParams)].join(',');
-  }
+  const call = tracker.call;
+  if (!call) return headers;
+  Object.assign(headers, call.trace.headers);
+  if (call.trace.served) headers['x-modelgate-provider'] = call.trace.served.target.provider.name;
+  const dropped = call.context.droppedParams;
+  if (dropped.length > 0) headers['x-modelgate-dropped-params'] = [...new Set(dropped)].join(',');
   return headers;
 }
 

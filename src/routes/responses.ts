@@ -11,18 +11,19 @@ import type { Logger } from 'pino';
 import { GatewayError, invalidRequest } from '../core/errors.ts';
 import { sseFrame } from '../core/sse.ts';
 import type { GatewayReply, GatewayRequest, Route } from '../http/types.ts';
-import type { Json, Provider } from '../providers/types.ts';
+import type { ResolvedModel } from '../core/model-registry.ts';
+import type { Json, ProviderResult } from '../providers/types.ts';
 import { createResponsesStreamTranslator, type ResponsesEvent } from '../responses/chat-stream-to-responses-events.ts';
 import { chatCompletionToResponse, type ResponseShell } from '../responses/chat-to-response.ts';
 import { createItemId } from '../responses/ids.ts';
 import type { ResponseStore, StoredResponse } from '../responses/response-store.ts';
 import { adaptChatForProvider, normalizeInputItems, responsesToChatRequest } from '../responses/responses-to-chat.ts';
 import {
+  type CallTracker,
   callHeaders,
   type RouteDependencies,
   requireModel,
   requireObjectBody,
-  resolveModel,
   parsedChunks,
   trackCall,
   withTracking,
@@ -154,19 +155,30 @@ async function handleCreate(dependencies: ResponsesRouteDependencies, request: G
       throw invalidRequest("'previous_response_id' must be a string", 'previous_response_id', 'invalid_type');
     }
     const inputItems = normalizeInputItems(body.input);
-    const resolved = await resolveModel(dependencies.registry, model);
-    tracker.setResolved(resolved);
     const store = dependencies.store();
     const previous = typeof previousId === 'string' ? await store.get(previousId) : null;
-    const provider = resolved.provider;
-    const save = async (response: Json, native: boolean): Promise<void> => {
+    const call = tracker.start({
+      endpoint: 'responses',
+      requestedModel: model,
+      body,
+      stream,
+      operations: responsesOperations,
+      prepare: (target, operation) =>
+        operation === 'responses'
+          ? nativeRequest(store, body, target, inputItems, previous)
+          : translatedRequest(store, body, target, inputItems, previous, call.context.droppedParams),
+    });
+    const result = await dependencies.pipeline.run(call);
+    const served = call.trace.served as NonNullable<typeof call.trace.served>;
+    const native = served.operation === 'responses';
+    const save = async (response: Json): Promise<void> => {
       if (body.store === false || typeof response.id !== 'string') return;
       try {
         await store.save({
           id: response.id,
           createdAt: Date.now(),
-          provider: provider.name,
-          model: resolved.model,
+          provider: served.target.provider.name,
+          model: served.target.model,
           native,
           previousResponseId: typeof previousId === 'string' ? previousId : null,
           response,
@@ -176,106 +188,127 @@ async function handleCreate(dependencies: ResponsesRouteDependencies, request: G
         dependencies.logger.warn({ err: error, responseId: response.id }, 'could not store response');
       }
     };
-    if (provider.responses) {
-      try {
-        return await createNative(dependencies, request, tracker, provider, body, resolved.model, inputItems, previous, save);
-      } catch (error) {
-        // An OpenAI-type instance in front of a server without /responses (vLLM, LM Studio...): translate instead.
-        if (!(error instanceof GatewayError) || (error.status !== 404 && error.status !== 405)) throw error;
-        tracker.context.droppedParams.length = 0;
-      }
-    }
-
-    if (typeof previousId === 'string' && !previous) {
-      throw new GatewayError(`Previous response with id '${previousId}' not found.`, {
-        status: 400,
-        code: 'previous_response_not_found',
-        param: 'previous_response_id',
-        retryable: false,
-      });
-    }
-    const history = previous ? await conversationHistory(store, previous) : [];
-    const chatRequest = responsesToChatRequest({ ...body, model: resolved.model }, inputItems, history, tracker.context.droppedParams);
-    adaptChatForProvider(chatRequest, provider.type, tracker.context.droppedParams);
-    if (provider.type !== 'anthropic') {
-      // Signed Anthropic thinking only means something to the Anthropic provider.
-      for (const message of chatRequest.messages as Json[]) delete message.thinking_blocks;
-    }
-    const shell: ResponseShell = { id: createItemId('resp'), createdAt: Math.floor(Date.now() / 1000), model, request: body };
-    const result = await provider.chatCompletions(chatRequest, tracker.context);
-    if (result.kind === 'json') {
-      const response = chatCompletionToResponse(result.body, shell, result.usage);
-      await save(response, false);
-      tracker.finish({ status: 200, usage: result.usage, responseBody: response, responseHeaders: result.headers });
-      return { kind: 'json', status: 200, headers: callHeaders(tracker, result.headers), body: response };
-    }
-    const streamResult = result;
-    const translator = createResponsesStreamTranslator(shell);
-    let finalResponse: Json | undefined;
-    let firstByteMs: number | null = null;
-    const frame = (event: ResponsesEvent) => sseFrame(JSON.stringify(event.data), event.event);
-    async function* frames(): AsyncGenerator<string> {
-      firstByteMs = performance.now() - request.startedAt;
-      for (const event of translator.start()) yield frame(event);
-      for await (const parsed of parsedChunks(streamResult.chunks)) {
-        for (const event of translator.add(parsed)) yield frame(event);
-      }
-      const { events, response } = translator.finish(streamResult.usage());
-      finalResponse = response;
-      await save(response, false);
-      for (const event of events) yield frame(event);
-    }
-    return {
-      kind: 'sse',
-      status: 200,
-      headers: callHeaders(tracker, result.headers),
-      frames: frames(),
-      errorFrames: (errorBody) => {
-        const error = ((errorBody as Json).error ?? {}) as Json;
-        const events = translator.fail({
-          message: String(error.message ?? 'stream failed'),
-          code: typeof error.code === 'string' ? error.code : null,
-          param: typeof error.param === 'string' ? error.param : null,
-        });
-        return events.map(frame).join('');
-      },
-      onEnd: (end) => {
-        tracker.finish({
-          status: end.error ? 502 : end.clientGone ? 499 : 200,
-          usage: streamResult.usage(),
-          error: end.error ?? (end.clientGone ? clientGoneError() : undefined),
-          responseBody: finalResponse,
-          firstByteMs,
-          responseHeaders: result.headers,
-        });
-      },
-    };
+    if (native) return presentNative(request, tracker, result, save);
+    return presentTranslated(request, tracker, body, model, result, save);
   });
 }
 
-async function createNative(
-  dependencies: ResponsesRouteDependencies,
-  request: GatewayRequest,
-  tracker: ReturnType<typeof trackCall>,
-  provider: Provider,
+const responsesOperations = ['responses', 'chat'] as const;
+
+/** The body for a native Responses upstream. */
+async function nativeRequest(
+  store: ResponseStore,
   body: Json,
-  upstreamModel: string,
+  target: ResolvedModel,
   inputItems: Json[],
   previous: StoredResponse | null,
-  save: (response: Json, native: boolean) => Promise<void>,
-): Promise<GatewayReply> {
-  const upstreamBody: Json = { ...body, model: upstreamModel };
+): Promise<Json> {
+  const upstreamBody: Json = { ...body, model: target.model };
   // A previous response the upstream made itself is known upstream: pass the id through. One this
   // gateway made through another provider is expanded from storage into the input.
-  if (previous && !(previous.native && previous.provider === provider.name)) {
-    const history = await conversationHistory(dependencies.store(), previous);
+  if (previous && !(previous.native && previous.provider === target.provider.name)) {
+    const history = await conversationHistory(store, previous);
     upstreamBody.input = forUpstream([...history, ...inputItems]);
     delete upstreamBody.previous_response_id;
   }
-  const respond = provider.responses as NonNullable<Provider['responses']>;
-  const result = await respond(upstreamBody, tracker.context);
+  return upstreamBody;
+}
+
+/** The chat completions body a Responses request becomes for providers without a native endpoint. */
+async function translatedRequest(
+  store: ResponseStore,
+  body: Json,
+  target: ResolvedModel,
+  inputItems: Json[],
+  previous: StoredResponse | null,
+  dropped: string[],
+): Promise<Json> {
+  const previousId = body.previous_response_id;
+  if (typeof previousId === 'string' && !previous) {
+    throw new GatewayError(`Previous response with id '${previousId}' not found.`, {
+      status: 400,
+      code: 'previous_response_not_found',
+      param: 'previous_response_id',
+      retryable: false,
+    });
+  }
+  const history = previous ? await conversationHistory(store, previous) : [];
+  const chatRequest = responsesToChatRequest({ ...body, model: target.model }, inputItems, history, dropped);
+  adaptChatForProvider(chatRequest, target.provider.type, dropped);
+  if (target.provider.type !== 'anthropic') {
+    // Signed Anthropic thinking only means something to the Anthropic provider.
+    for (const message of chatRequest.messages as Json[]) delete message.thinking_blocks;
+  }
+  return chatRequest;
+}
+
+function presentTranslated(
+  request: GatewayRequest,
+  tracker: CallTracker,
+  body: Json,
+  model: string,
+  result: ProviderResult,
+  save: (response: Json) => Promise<void>,
+): Promise<GatewayReply> | GatewayReply {
+  const shell: ResponseShell = { id: createItemId('resp'), createdAt: Math.floor(Date.now() / 1000), model, request: body };
   if (result.kind === 'json') {
-    await save(result.body, true);
+    const response = chatCompletionToResponse(result.body, shell, result.usage);
+    return save(response).then(() => {
+      tracker.finish({ status: 200, usage: result.usage, responseBody: response, responseHeaders: result.headers });
+      return { kind: 'json', status: 200, headers: callHeaders(tracker, result.headers), body: response };
+    });
+  }
+  const streamResult = result;
+  const translator = createResponsesStreamTranslator(shell);
+  let finalResponse: Json | undefined;
+  let firstByteMs: number | null = null;
+  const frame = (event: ResponsesEvent) => sseFrame(JSON.stringify(event.data), event.event);
+  async function* frames(): AsyncGenerator<string> {
+    firstByteMs = performance.now() - request.startedAt;
+    for (const event of translator.start()) yield frame(event);
+    for await (const parsed of parsedChunks(streamResult.chunks)) {
+      for (const event of translator.add(parsed)) yield frame(event);
+    }
+    const { events, response } = translator.finish(streamResult.usage());
+    finalResponse = response;
+    await save(response);
+    for (const event of events) yield frame(event);
+  }
+  return {
+    kind: 'sse',
+    status: 200,
+    headers: callHeaders(tracker, result.headers),
+    frames: frames(),
+    errorFrames: (errorBody) => {
+      const error = ((errorBody as Json).error ?? {}) as Json;
+      const events = translator.fail({
+        message: String(error.message ?? 'stream failed'),
+        code: typeof error.code === 'string' ? error.code : null,
+        param: typeof error.param === 'string' ? error.param : null,
+      });
+      return events.map(frame).join('');
+    },
+    onEnd: (end) => {
+      tracker.finish({
+        status: end.error ? 502 : end.clientGone ? 499 : 200,
+        usage: streamResult.usage(),
+        error: end.error ?? (end.clientGone ? clientGoneError() : undefined),
+        responseBody: finalResponse,
+        firstByteMs,
+        responseHeaders: result.headers,
+      });
+    },
+  };
+}
+
+async function presentNative(
+  request: GatewayRequest,
+  tracker: CallTracker,
+  result: ProviderResult,
+  save: (response: Json) => Promise<void>,
+): Promise<GatewayReply> {
+  if (result.kind === 'json') {
+    await save(result.body);
     tracker.finish({ status: result.status, usage: result.usage, responseBody: result.body, responseHeaders: result.headers });
     return { kind: 'json', status: result.status, headers: callHeaders(tracker, result.headers), body: result.body };
   }
@@ -295,7 +328,7 @@ async function createNative(
           const response = parsed.response as Json | undefined;
           if (response) {
             finalResponse = response;
-            await save(response, true);
+            await save(response);
           }
         } catch {
           // not JSON: forward as is

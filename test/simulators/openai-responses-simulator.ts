@@ -10,8 +10,8 @@
  * `function_call_output`, calls the first tool with `{"location":"Paris"}`; after a
  * `function_call_output` it answers `Tool said: <output>`. Stateless: `previous_response_id` is only
  * recorded (tests read it from the recorded request). Model `sim-broken-stream` sends
- * `response.created` and then drops the connection; model `sim-no-responses` answers 404 like a server
- * without the Responses API.
+ * `response.created` and then drops the connection. (A server without the Responses API is the
+ * simulator option `responsesApi: false`.)
  */
 import type { ServerResponse } from 'node:http';
 
@@ -32,14 +32,6 @@ function itemText(item: Json): string {
 let counter = 0;
 
 export function simulateResponses(flavor: string, model: string, body: Json, response: ServerResponse): void {
-  if (model === 'sim-no-responses') {
-    const text = JSON.stringify({
-      error: { message: 'Invalid URL (POST /v1/responses)', type: 'invalid_request_error', param: null, code: null },
-    });
-    response.writeHead(404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    response.end(text);
-    return;
-  }
   counter += 1;
   const suffix = counter.toString().padStart(6, '0');
   const id = `resp_sim${suffix}`;

@@ -50,6 +50,8 @@ export interface SimulatorOptions {
   prefix?: string;
   /** Milliseconds between streamed chunks. */
   chunkDelayMs?: number;
+  /** False: the server has no Responses API (vLLM, LM Studio): POST /v1/responses answers 404 for every model. */
+  responsesApi?: boolean;
 }
 
 export interface Simulator {
@@ -172,10 +174,15 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
         return;
       }
     }
+    if (model.startsWith('no-such-')) {
+      // https://platform.openai.com/docs/guides/error-codes: an unknown model is a 404 with code model_not_found.
+      openAIError(response, 404, `The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found');
+      return;
+    }
     if (await scenario(model, response)) return;
     if (target.endpoint === 'chat/completions') return chat(model, body, response);
     if (target.endpoint === 'embeddings') return embeddings(model, body, response);
-    if (target.endpoint === 'responses') return simulateResponses(flavor, model, body, response);
+    if (target.endpoint === 'responses' && options.responsesApi !== false) return simulateResponses(flavor, model, body, response);
     openAIError(response, 404, `Invalid URL (POST ${url.pathname})`, 'invalid_request_error', null);
   }
 

@@ -1,0 +1,39 @@
+/**
+ * The one place where the order of the pipeline's stages is decided. Features register the stages
+ * they switch on (by name); stages that are not registered are simply absent from the chain, so a
+ * disabled feature costs nothing per call. `dispatch` is always last and calls the provider.
+ *
+ * Order, left to right (a call passes through each registered stage in this order):
+ * - guardrails-input: checks and rewrites the request before anything else sees it
+ * - cache: answers from the response cache (exact, then semantic) or stores what passes
+ * - rate-limit, budget: admission control (per key, user, team, model, provider, global)
+ * - alias: rewrites a model alias to its target
+ * - fallback: tries an ordered list of models when one fails before content reached the client
+ * - virtual-model: picks one target among several (weighted, priority, latency, cost, least busy)
+ * - resolve: finds the provider serving `provider/model` or a bare model id
+ * - model-access: refuses models switched off for a provider
+ * - circuit-breaker: skips targets whose circuit is open
+ * - retry: retries a target on retryable errors with backoff
+ * - guardrails-output: checks and transforms the answer (also while it streams)
+ * - dispatch (terminal): calls the provider with the body prepared for the target
+ */
+export const stageOrder = [
+  'guardrails-input',
+  'cache',
+  'rate-limit',
+  'budget',
+  'alias',
+  'fallback',
+  'virtual-model',
+  'resolve',
+  'model-access',
+  'circuit-breaker',
+  'retry',
+  'guardrails-output',
+] as const;
+
+export type StageName = (typeof stageOrder)[number];
+
+export function isStageName(name: string): name is StageName {
+  return (stageOrder as readonly string[]).includes(name);
+}
