@@ -17,6 +17,7 @@ import { createChatCompletionsRoute } from './routes/chat-completions.ts';
 import { createEmbeddingsRoute } from './routes/embeddings.ts';
 import { createModelsRoutes } from './routes/models.ts';
 import { ConfigError } from './config/config-error.ts';
+import type { SharedState } from './state/shared-state.ts';
 import type { Storage } from './storage/database.ts';
 
 export interface Gateway {
@@ -31,6 +32,8 @@ export interface Gateway {
   providers: Provider[];
   /** The database (usage, audit, responses), set by the storage extension when it starts. */
   storage?: Storage;
+  /** Counters, windows, values and messages shared by replicas, set by the state extension when it starts. */
+  state?: SharedState;
   /** Adds routes before `listen` (admin API, extra endpoints). */
   addRoutes(routes: Route[]): void;
   /** Registered shutdown steps, run in reverse order by `close`. */

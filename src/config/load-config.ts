@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { providerTypeNames } from '../providers/all-provider-types.ts';
+import { readStateConfig, type StateConfig } from '../state/state-config.ts';
 import { ConfigError } from './config-error.ts';
 
 export { ConfigError };
@@ -41,6 +42,8 @@ export interface GatewayConfig {
     spillDir: string;
   };
   usage: { enabled: boolean };
+  /** Shared state of replicas: REDIS_URL, REDIS_KEY_PREFIX, STATE_SQLITE_PATH. */
+  state: StateConfig;
   logging: {
     enabled: boolean;
     logBodies: boolean;
@@ -411,6 +414,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     providers: [...providers.values()],
     storage: { type: normalizedStorage, sqlitePath, postgresUrl, postgresSchema, spillDir },
     usage: { enabled: usageValue === undefined ? true : parseBoolean('USAGE_ENABLED', usageValue) },
+    state: readStateConfig(env, sqlitePath),
     logging: {
       enabled: boolSetting('LOGGING_ENABLED', logging.enabled, false),
       logBodies: boolSetting('LOGGING_LOG_BODIES', logging.log_bodies, false),
