@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createClient } from 'redis';
 import { consumeScript, releaseScript, reserveScript, settleScript } from './redis-scripts.ts';
-import { checkAmount, type ReserveResult, type SharedState, stateUnavailable, type WindowResult } from './shared-state.ts';
+import { checkAmount, type ReserveResult, type SharedState, stateUnavailable, type WindowEntry, type WindowResult } from './shared-state.ts';
 
 export interface RedisStateOptions {
   url: string;
@@ -110,6 +110,19 @@ export async function createRedisState(options: RedisStateOptions): Promise<Shar
       })),
     };
   };
+  const windows = async (entries: WindowEntry[], force: boolean): Promise<WindowResult> => {
+    const args: (string | number)[] = [force ? 1 : 0];
+    for (const entry of entries) args.push(entry.windowMs, entry.limit, entry.cost);
+    const reply = await run(
+      scripts.consume,
+      entries.map((entry) => `window:${entry.key}`),
+      args,
+    );
+    return windowReply(
+      reply,
+      entries.map((entry) => entry.limit),
+    );
+  };
   const listenersByChannel = new Map<string, Set<(message: string) => void>>();
 
   return {
@@ -122,32 +135,13 @@ export async function createRedisState(options: RedisStateOptions): Promise<Shar
       return () => availabilityListeners.delete(listener);
     },
     async consume(entries, consumeOptions) {
-      const args: (string | number)[] = [consumeOptions?.force ? 1 : 0];
-      for (const entry of entries) {
-        checkAmount('cost', entry.cost);
-        args.push(entry.windowMs, entry.limit, entry.cost);
-      }
-      const reply = await run(
-        scripts.consume,
-        entries.map((entry) => `window:${entry.key}`),
-        args,
-      );
-      return windowReply(
-        reply,
-        entries.map((entry) => entry.limit),
-      );
+      for (const entry of entries) checkAmount('cost', entry.cost);
+      return windows(entries, consumeOptions?.force ?? false);
     },
     async peek(entries) {
-      const args: (string | number)[] = [0];
-      for (const entry of entries) args.push(entry.windowMs, entry.limit, 0);
-      const reply = await run(
-        scripts.consume,
-        entries.map((entry) => `window:${entry.key}`),
-        args,
-      );
-      return windowReply(
-        reply,
-        entries.map((entry) => entry.limit),
+      return windows(
+        entries.map((entry) => ({ ...entry, cost: 0 })),
+        false,
       );
     },
     async reserve(entries, ttlMs) {

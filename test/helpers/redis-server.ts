@@ -1,25 +1,13 @@
 /** A Redis server of its own for a test that stops and restarts it (the shared one at :6379 stays up). */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { connect } from 'node:net';
+import { freePort } from '../../bench/targets.ts';
 
 export interface OwnRedis {
   url: string;
   port: number;
   stop(): Promise<void>;
   start(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function accepts(port: number): Promise<boolean> {
