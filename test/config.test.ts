@@ -27,7 +27,24 @@ describe('loadConfig', () => {
     const config = loadConfig({}, '/nonexistent');
     expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', bodyLimitBytes: 10 * 1024 * 1024, providers: [] });
     expect(config.storage).toMatchObject({ type: 'sqlite', sqlitePath: 'data/modelgate.db' });
-    expect(config.upstream).toEqual({ headersTimeoutMs: 600_000, bodyTimeoutMs: 600_000, connectTimeoutMs: 10_000 });
+    expect(config.upstream).toEqual({
+      headersTimeoutMs: 600_000,
+      bodyTimeoutMs: 600_000,
+      connectTimeoutMs: 10_000,
+      maxResponseBytes: 64 * 1024 * 1024,
+      maxEventBytes: 16 * 1024 * 1024,
+      totalTimeoutMs: 3_600_000,
+    });
+  });
+
+  it('reads the upstream limits from the environment and config.yaml', () => {
+    const fromEnv = loadConfig({ UPSTREAM_MAX_RESPONSE_BYTES: '8MB', UPSTREAM_MAX_EVENT_BYTES: '65536', UPSTREAM_TOTAL_TIMEOUT_MS: '120000' }, '/nonexistent');
+    expect(fromEnv.upstream).toMatchObject({ maxResponseBytes: 8 * 1024 * 1024, maxEventBytes: 65_536, totalTimeoutMs: 120_000 });
+    const fromYaml = loadConfig({}, withYaml('upstream:\n  max_response_bytes: 1MB\n  max_event_bytes: 512KB\n  total_timeout_ms: 5000\n'));
+    expect(fromYaml.upstream).toMatchObject({ maxResponseBytes: 1024 * 1024, maxEventBytes: 512 * 1024, totalTimeoutMs: 5000 });
+    expectConfigError(() => loadConfig({ UPSTREAM_MAX_RESPONSE_BYTES: 'huge' }, '/nonexistent'), 'UPSTREAM_MAX_RESPONSE_BYTES');
+    expectConfigError(() => loadConfig({ UPSTREAM_MAX_EVENT_BYTES: '0' }, '/nonexistent'), 'UPSTREAM_MAX_EVENT_BYTES');
+    expectConfigError(() => loadConfig({ UPSTREAM_TOTAL_TIMEOUT_MS: 'soon' }, '/nonexistent'), 'UPSTREAM_TOTAL_TIMEOUT_MS');
   });
 
   it('binds to all interfaces only with a master key or an explicit opt-out', () => {

@@ -29,7 +29,15 @@ export interface GatewayConfig {
   allowUnauthenticated: boolean;
   bodyLimitBytes: number;
   logLevel: string;
-  upstream: { headersTimeoutMs: number; bodyTimeoutMs: number; connectTimeoutMs: number };
+  upstream: {
+    headersTimeoutMs: number;
+    bodyTimeoutMs: number;
+    connectTimeoutMs: number;
+    /** Bounds of every upstream call (see README, "Upstream limits"). */
+    maxResponseBytes: number;
+    maxEventBytes: number;
+    totalTimeoutMs: number;
+  };
   modelsRefreshSeconds: number;
   providers: ProviderConfig[];
   storage: {
@@ -137,6 +145,9 @@ const yamlSchema = z
         timeout_ms: z.union([z.string(), z.number()]).optional(),
         headers_timeout_ms: z.union([z.string(), z.number()]).optional(),
         connect_timeout_ms: z.union([z.string(), z.number()]).optional(),
+        max_response_bytes: z.union([z.string(), z.number()]).optional(),
+        max_event_bytes: z.union([z.string(), z.number()]).optional(),
+        total_timeout_ms: z.union([z.string(), z.number()]).optional(),
         models_refresh_seconds: z.union([z.string(), z.number()]).optional(),
       })
       .strict()
@@ -324,6 +335,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
   const headersTimeoutMs = parseInteger('UPSTREAM_HEADERS_TIMEOUT_MS', headersValue, 1, 86_400_000);
   const connectValue = pick<string | number>(env.UPSTREAM_CONNECT_TIMEOUT_MS, upstream.connect_timeout_ms) ?? 10_000;
   const connectTimeoutMs = parseInteger('UPSTREAM_CONNECT_TIMEOUT_MS', connectValue, 1, 600_000);
+  // Defaults and their reasons: README, "Upstream limits".
+  const maxResponseValue = pick<string | number>(env.UPSTREAM_MAX_RESPONSE_BYTES, upstream.max_response_bytes) ?? '64MB';
+  const maxResponseBytes = parseSize('UPSTREAM_MAX_RESPONSE_BYTES', maxResponseValue);
+  const maxEventValue = pick<string | number>(env.UPSTREAM_MAX_EVENT_BYTES, upstream.max_event_bytes) ?? '16MB';
+  const maxEventBytes = parseSize('UPSTREAM_MAX_EVENT_BYTES', maxEventValue);
+  const totalValue = pick<string | number>(env.UPSTREAM_TOTAL_TIMEOUT_MS, upstream.total_timeout_ms) ?? 3_600_000;
+  const totalTimeoutMs = parseInteger('UPSTREAM_TOTAL_TIMEOUT_MS', totalValue, 1, 86_400_000);
   const refreshValue = pick<string | number>(env.MODELS_REFRESH_SECONDS, upstream.models_refresh_seconds) ?? 3600;
   const modelsRefreshSeconds = parseInteger('MODELS_REFRESH_SECONDS', refreshValue, 0, 604_800);
 
@@ -409,7 +427,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     allowUnauthenticated,
     bodyLimitBytes,
     logLevel,
-    upstream: { headersTimeoutMs, bodyTimeoutMs, connectTimeoutMs },
+    upstream: { headersTimeoutMs, bodyTimeoutMs, connectTimeoutMs, maxResponseBytes, maxEventBytes, totalTimeoutMs },
     modelsRefreshSeconds,
     providers: [...providers.values()],
     storage: { type: normalizedStorage, sqlitePath, postgresUrl, postgresSchema, spillDir },

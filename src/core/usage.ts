@@ -11,16 +11,26 @@ export interface Usage {
   cacheWriteTokens: number;
 }
 
-function numberOr(value: unknown, fallback = 0): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
+/**
+ * Largest token count believed: 10^9, a hundred times the largest context window offered today (10M tokens,
+ * Llama 4 Scout: https://ai.meta.com/blog/llama-4-multimodal-intelligence/).
+ */
+export const maxTokenCount = 1_000_000_000;
+
+/**
+ * A token count as reported by an upstream, or `fallback` (0) when it is not one: not a number, negative,
+ * or above `maxTokenCount`. Invalid counts are dropped, never stored; fractions are rounded.
+ */
+export function tokenCount(value: unknown, fallback = 0): number {
+  return typeof value === 'number' && value >= 0 && value <= maxTokenCount ? Math.round(value) : fallback;
 }
 
 /** Reads an OpenAI `usage` object (chat, embeddings or responses flavour). */
 export function usageFromOpenAI(raw: unknown): Usage | null {
   if (raw === null || typeof raw !== 'object') return null;
   const usage = raw as Record<string, unknown>;
-  const input = numberOr(usage.prompt_tokens ?? usage.input_tokens);
-  const output = numberOr(usage.completion_tokens ?? usage.output_tokens);
+  const input = tokenCount(usage.prompt_tokens ?? usage.input_tokens);
+  const output = tokenCount(usage.completion_tokens ?? usage.output_tokens);
   const promptDetails = (usage.prompt_tokens_details ?? usage.input_tokens_details) as Record<string, unknown> | undefined;
   const completionDetails = (usage.completion_tokens_details ?? usage.output_tokens_details) as
     | Record<string, unknown>
@@ -28,10 +38,10 @@ export function usageFromOpenAI(raw: unknown): Usage | null {
   return {
     inputTokens: input,
     outputTokens: output,
-    totalTokens: numberOr(usage.total_tokens, input + output),
-    cachedTokens: numberOr(promptDetails?.cached_tokens),
-    reasoningTokens: numberOr(completionDetails?.reasoning_tokens),
-    cacheWriteTokens: numberOr(promptDetails?.cache_write_tokens ?? usage.cache_creation_input_tokens),
+    totalTokens: tokenCount(usage.total_tokens, input + output),
+    cachedTokens: tokenCount(promptDetails?.cached_tokens),
+    reasoningTokens: tokenCount(completionDetails?.reasoning_tokens),
+    cacheWriteTokens: tokenCount(promptDetails?.cache_write_tokens ?? usage.cache_creation_input_tokens),
   };
 }
 

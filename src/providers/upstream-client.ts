@@ -1,12 +1,22 @@
 /**
  * HTTP out: one undici Agent (keep-alive pools per origin) shared by every provider.
  * Maps transport failures to gateway errors: timeouts -> 504, connection failures -> 502,
- * client abort -> 499. Upstream HTTP errors are mapped by `upstreamHttpError`.
+ * client abort -> 499. Upstream HTTP errors are mapped by `upstreamHttpError`; bodies are read,
+ * always within the configured limits, by the functions of upstream-body.ts.
  */
 import { Agent, type Dispatcher, request } from 'undici';
 import { GatewayError } from '../core/errors.ts';
 
-export interface UpstreamClientOptions {
+export interface UpstreamLimits {
+  /** Largest JSON or error body read (UPSTREAM_MAX_RESPONSE_BYTES). */
+  maxResponseBytes: number;
+  /** Largest SSE event or line (UPSTREAM_MAX_EVENT_BYTES). */
+  maxEventBytes: number;
+  /** Longest whole call, headers and body (UPSTREAM_TOTAL_TIMEOUT_MS). */
+  totalTimeoutMs: number;
+}
+
+export interface UpstreamClientOptions extends UpstreamLimits {
   /** Time allowed until the upstream sends response headers. */
   headersTimeoutMs: number;
   /** Time allowed between two body chunks. */
@@ -27,11 +37,34 @@ export interface UpstreamResponse {
   status: number;
   headers: Record<string, string>;
   body: Dispatcher.ResponseData['body'];
+  /** The provider instance, for error messages. */
+  provider: string;
+  /** The client's signal (aborted when the client goes away), to tell a client abort from an upstream failure. */
+  signal: AbortSignal | undefined;
+  limits: UpstreamLimits;
 }
 
 export interface UpstreamClient {
   send(upstreamRequest: UpstreamRequest): Promise<UpstreamResponse>;
   close(): Promise<void>;
+}
+
+/**
+ * An undici body reports its errors to whoever reads it: a read or an iteration in progress rejects, and
+ * one started later rejects with the stored error. A body nobody is reading at that moment (released after
+ * an upstream error event, left unread because the client went away, or cut by the total deadline) would
+ * emit its 'error' event to no listener, which throws in the process; this listener takes those.
+ */
+function keepBodyErrorWithReaders(): void {}
+
+function totalTimeoutError(provider: string, totalTimeoutMs: number): GatewayError {
+  return new GatewayError(`Upstream provider '${provider}' did not complete within ${totalTimeoutMs} ms (UPSTREAM_TOTAL_TIMEOUT_MS)`, {
+    status: 504,
+    code: 'upstream_timeout',
+    type: 'timeout_error',
+    retryable: true,
+    provider,
+  });
 }
 
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
@@ -43,20 +76,43 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     connect: { timeout: options.connectTimeoutMs },
     pipelining: 1,
   });
+  const limits: UpstreamLimits = {
+    maxResponseBytes: options.maxResponseBytes,
+    maxEventBytes: options.maxEventBytes,
+    totalTimeoutMs: options.totalTimeoutMs,
+  };
   return {
     async send(upstreamRequest) {
+      const { provider, signal } = upstreamRequest;
+      if (signal?.aborted) throw transportError(signal.reason, provider, signal);
+      // One signal for the whole call: the client leaving or the total deadline passing aborts the
+      // request, or the body being read, at once (undici destroys the body with the abort reason).
+      const controller = new AbortController();
+      const onClientAbort = () => controller.abort(signal?.reason);
+      signal?.addEventListener('abort', onClientAbort, { once: true });
+      const timer = setTimeout(() => controller.abort(totalTimeoutError(provider, limits.totalTimeoutMs)), limits.totalTimeoutMs);
+      const settle = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onClientAbort);
+      };
+      let response: Dispatcher.ResponseData;
       try {
-        const response = await request(upstreamRequest.url, {
+        response = await request(upstreamRequest.url, {
           method: upstreamRequest.method ?? 'POST',
           headers: upstreamRequest.headers,
           body: upstreamRequest.body ?? null,
-          signal: upstreamRequest.signal ?? null,
+          signal: controller.signal,
           dispatcher: agent,
         });
-        return { status: response.statusCode, headers: flattenHeaders(response.headers), body: response.body };
       } catch (error) {
-        throw transportError(error, upstreamRequest.provider, upstreamRequest.signal);
+        settle();
+        throw transportError(error, provider, signal);
       }
+      const body = response.body;
+      body.on('error', keepBodyErrorWithReaders);
+      // The body closes once it was read to the end, released or destroyed: the call is over.
+      body.once('close', settle);
+      return { status: response.statusCode, headers: flattenHeaders(response.headers), body, provider, signal, limits };
     },
     async close() {
       await agent.close();
@@ -172,39 +228,3 @@ export function upstreamHttpError(
   });
 }
 
-export async function readText(body: UpstreamResponse['body'], provider: string, signal?: AbortSignal): Promise<string> {
-  try {
-    return await body.text();
-  } catch (error) {
-    throw transportError(error, provider, signal);
-  }
-}
-
-export async function readJson(
-  body: UpstreamResponse['body'],
-  provider: string,
-  signal?: AbortSignal,
-): Promise<Record<string, unknown>> {
-  return (await readJsonText(body, provider, signal)).json;
-}
-
-/** Reads a JSON object and keeps its exact text, so an unchanged body can be relayed without serializing it again. */
-export async function readJsonText(
-  body: UpstreamResponse['body'],
-  provider: string,
-  signal?: AbortSignal,
-): Promise<{ json: Record<string, unknown>; text: string }> {
-  const text = await readText(body, provider, signal);
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return { json: parsed as Record<string, unknown>, text };
-  } catch {
-    // fall through
-  }
-  throw new GatewayError(`Upstream provider '${provider}' returned a body that is not a JSON object`, {
-    status: 502,
-    code: 'upstream_invalid_response',
-    type: 'upstream_error',
-    provider,
-  });
-}

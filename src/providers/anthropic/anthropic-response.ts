@@ -3,12 +3,9 @@
  * Pure: no I/O; `created` is passed in.
  */
 import type { Usage } from '../../core/usage.ts';
-import { usageToOpenAIChat } from '../../core/usage.ts';
+import { tokenCount, usageToOpenAIChat } from '../../core/usage.ts';
 import type { Json } from '../types.ts';
 
-function numberOr(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
-}
 
 /**
  * Anthropic usage -> gateway Usage. Anthropic's `input_tokens` excludes the cached prefix, so the OpenAI
@@ -17,10 +14,10 @@ function numberOr(value: unknown): number {
 export function usageFromAnthropic(raw: unknown): Usage | null {
   if (raw === null || typeof raw !== 'object') return null;
   const usage = raw as Json;
-  const cacheRead = numberOr(usage.cache_read_input_tokens);
-  const cacheWrite = numberOr(usage.cache_creation_input_tokens);
-  const input = numberOr(usage.input_tokens) + cacheRead + cacheWrite;
-  const output = numberOr(usage.output_tokens);
+  const cacheRead = tokenCount(usage.cache_read_input_tokens);
+  const cacheWrite = tokenCount(usage.cache_creation_input_tokens);
+  const input = tokenCount(usage.input_tokens) + cacheRead + cacheWrite;
+  const output = tokenCount(usage.output_tokens);
   return {
     inputTokens: input,
     outputTokens: output,

@@ -3,10 +3,10 @@
  * (https://docs.anthropic.com/en/api/messages). Translation lives in pure functions next to this file.
  */
 import { GatewayError } from '../../core/errors.ts';
-import { parseSse } from '../../core/sse.ts';
 import type { Usage } from '../../core/usage.ts';
 import type { CallContext, Json, JsonResult, Provider, ProviderResult, StreamChunk } from '../types.ts';
-import { readJson, readText, transportError, type UpstreamClient, type UpstreamResponse, upstreamHttpError } from '../upstream-client.ts';
+import { parseEventObject, readEvents, readJson, rejectUnsuccessful, releaseBody } from '../upstream-body.ts';
+import { type UpstreamClient, type UpstreamResponse, upstreamHttpError } from '../upstream-client.ts';
 import { applyReasoningEffort, type ThinkingStyle, toAnthropicRequest } from './anthropic-request.ts';
 import { fromAnthropicMessage } from './anthropic-response.ts';
 import { anthropicStreamError, createAnthropicStreamTranslator } from './anthropic-stream.ts';
@@ -113,10 +113,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
       ...(init.body === undefined ? {} : { body: init.body }),
       ...(signal ? { signal } : {}),
     });
-    if (response.status >= 400) {
-      const text = await readText(response.body, provider, signal);
-      throw anthropicHttpError(provider, response.status, response.headers, text);
-    }
+    await rejectUnsuccessful(response, anthropicHttpError);
     return response;
   }
 
@@ -152,7 +149,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
     }
     const created = now();
     if (!stream) {
-      const message = await readJson(response.body, provider, context.signal);
+      const message = await readJson(response);
       if (message.type === 'error') throw anthropicStreamError(provider, message.error);
       const { body: result, usage } = fromAnthropicMessage(message, { created, jsonToolName: translation.jsonToolName });
       return { kind: 'json', status: 200, body: result, headers: pickHeaders(response.headers), usage };
@@ -163,36 +160,20 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
       jsonToolName: translation.jsonToolName,
       provider,
     });
-    const events = parseSse(response.body)[Symbol.asyncIterator]();
-    const parse = (data: string): Json => {
-      try {
-        const parsed = JSON.parse(data) as unknown;
-        if (parsed && typeof parsed === 'object') return parsed as Json;
-      } catch {
-        // reported below
-      }
-      throw new GatewayError(`Upstream provider '${provider}' sent a stream event that is not JSON`, {
-        status: 502,
-        code: 'upstream_invalid_response',
-        type: 'upstream_error',
-        provider,
-      });
-    };
-    const release = () => {
-      if (!response.body.destroyed) response.body.destroy();
-    };
+    const upstream = response;
+    const events = readEvents(upstream)[Symbol.asyncIterator]();
     // Read the first event before answering, so that an immediate `error` event (overloaded) becomes an
     // HTTP error the client can retry instead of a broken 200 stream.
     let first: Json | undefined;
     try {
       const next = await events.next();
       if (!next.done) {
-        first = parse(next.value.data);
+        first = parseEventObject(provider, next.value.data);
         if (first.type === 'error') throw anthropicStreamError(provider, first.error);
       }
     } catch (error) {
-      release();
-      throw transportError(error, provider, context.signal);
+      releaseBody(upstream, false);
+      throw error;
     }
     async function* chunks(): AsyncGenerator<StreamChunk> {
       try {
@@ -200,7 +181,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
         while (!translator.done()) {
           const next = await events.next();
           if (next.done) break;
-          yield* translator.push(parse(next.value.data));
+          yield* translator.push(parseEventObject(provider, next.value.data));
         }
         if (!translator.done()) {
           throw new GatewayError(`Upstream provider '${provider}' ended the stream before message_stop`, {
@@ -210,10 +191,8 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
             provider,
           });
         }
-      } catch (error) {
-        throw transportError(error, provider, context.signal);
       } finally {
-        release();
+        releaseBody(upstream, translator.done());
       }
     }
     return {
@@ -244,7 +223,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
       const query = new URLSearchParams({ limit: '1000' });
       if (after) query.set('after_id', after);
       const response = await send(`${origin}/v1/models?${query.toString()}`, { method: 'GET' }, signal);
-      const body = await readJson(response.body, provider, signal);
+      const body = await readJson(response);
       for (const entry of Array.isArray(body.data) ? body.data : []) {
         const id = entry && typeof entry === 'object' ? (entry as Json).id : undefined;
         if (typeof id === 'string') ids.push(id);

@@ -4,9 +4,9 @@
  * The key travels in the `x-goog-api-key` header only, never as `?key=` (URLs end up in logs).
  */
 import { GatewayError } from '../../core/errors.ts';
-import { parseSse } from '../../core/sse.ts';
 import type { CallContext, Json, JsonResult, Provider, ProviderResult, StreamChunk, StreamResult } from '../types.ts';
-import { readJson, readText, transportError, type UpstreamClient, type UpstreamResponse, upstreamHttpError } from '../upstream-client.ts';
+import { parseEventObject, readEvents, readJson, rejectUnsuccessful, releaseBody } from '../upstream-body.ts';
+import { type UpstreamClient, type UpstreamResponse, upstreamHttpError } from '../upstream-client.ts';
 import {
   chatRequestToGemini,
   createGeminiStreamTranslator,
@@ -79,10 +79,7 @@ export function createGeminiProvider(options: GeminiProviderOptions): Provider {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       ...(context.signal ? { signal: context.signal } : {}),
     });
-    if (response.status >= 400) {
-      const text = await readText(response.body, options.name, context.signal);
-      throw geminiHttpError(options.name, response.status, response.headers, text);
-    }
+    await rejectUnsuccessful(response, geminiHttpError);
     return response;
   }
 
@@ -95,34 +92,25 @@ export function createGeminiProvider(options: GeminiProviderOptions): Provider {
     const request = chatRequestToGemini(body, context.droppedParams);
     if (!request.stream) {
       const response = await send(modelUrl(request.model, 'generateContent'), request.body, context);
-      const upstream = await readJson(response.body, options.name, context.signal);
+      const upstream = await readJson(response);
       const result = geminiResponseToChat(upstream, identity(request.model, upstream.responseId));
       const usage = usageFromGemini(upstream.usageMetadata);
       return { kind: 'json', status: 200, body: result, headers: {}, usage };
     }
     const response = await send(modelUrl(request.model, 'streamGenerateContent', '?alt=sse'), request.body, context, 'text/event-stream');
-    return chatStream(response, request.model, request.includeUsage, context);
+    return chatStream(response, request.model, request.includeUsage);
   }
 
-  function chatStream(response: UpstreamResponse, model: string, clientAskedUsage: boolean, context: CallContext): StreamResult {
+  function chatStream(response: UpstreamResponse, model: string, clientAskedUsage: boolean): StreamResult {
     let translator: ReturnType<typeof createGeminiStreamTranslator> | null = null;
     const provider = options.name;
     async function* chunks(): AsyncGenerator<StreamChunk> {
+      let complete = false;
       try {
-        for await (const message of parseSse(response.body)) {
+        for await (const message of readEvents(response)) {
           const data = message.data.trim();
           if (data === '') continue;
-          let event: Json;
-          try {
-            event = JSON.parse(data) as Json;
-          } catch {
-            throw new GatewayError(`${provider}: stream event is not JSON`, {
-              status: 502,
-              code: 'upstream_invalid_response',
-              type: 'upstream_error',
-              provider,
-            });
-          }
+          const event = parseEventObject(provider, data);
           if (event.error && typeof event.error === 'object') {
             const error = event.error as Json;
             throw new GatewayError(`${provider}: ${String(error.message ?? 'stream error')}`, {
@@ -135,13 +123,12 @@ export function createGeminiProvider(options: GeminiProviderOptions): Provider {
           translator ??= createGeminiStreamTranslator(identity(model, event.responseId));
           for (const chunk of translator.push(event)) yield { data: JSON.stringify(chunk) };
         }
+        complete = true;
         const usageChunk = translator?.usageChunk();
         if (usageChunk)
           yield clientAskedUsage ? { data: JSON.stringify(usageChunk) } : { data: JSON.stringify(usageChunk), usageOnly: true };
-      } catch (error) {
-        throw transportError(error, provider, context.signal);
       } finally {
-        if (!response.body.destroyed) response.body.destroy();
+        releaseBody(response, complete);
       }
     }
     return { kind: 'stream', status: 200, headers: {}, chunks: chunks(), usage: () => translator?.usage() ?? null };
@@ -150,7 +137,7 @@ export function createGeminiProvider(options: GeminiProviderOptions): Provider {
   async function embeddings(body: Json, context: CallContext): Promise<JsonResult> {
     const request = embeddingsRequestToGemini(body, context.droppedParams);
     const response = await send(modelUrl(request.model, request.action), request.body, context);
-    const upstream = await readJson(response.body, options.name, context.signal);
+    const upstream = await readJson(response);
     const translated = geminiEmbeddingsToOpenAI(upstream, request);
     return { kind: 'json', status: 200, body: translated.body, headers: {}, usage: translated.usage };
   }
@@ -163,7 +150,7 @@ export function createGeminiProvider(options: GeminiProviderOptions): Provider {
       const query = new URLSearchParams({ pageSize: '1000' });
       if (pageToken) query.set('pageToken', pageToken);
       const response = await send(`${baseUrl}/models?${query.toString()}`, undefined, signal ? { signal } : {});
-      const body = await readJson(response.body, options.name, signal);
+      const body = await readJson(response);
       const models = Array.isArray(body.models) ? (body.models as unknown[]) : [];
       for (const entry of models) {
         if (!entry || typeof entry !== 'object') continue;

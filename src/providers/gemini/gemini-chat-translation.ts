@@ -14,7 +14,7 @@
  *   sends the assistant turn back.
  */
 import { invalidRequest } from '../../core/errors.ts';
-import { type Usage, usageToOpenAIChat } from '../../core/usage.ts';
+import { tokenCount, type Usage, usageToOpenAIChat } from '../../core/usage.ts';
 import type { Json } from '../types.ts';
 
 export interface GeminiChatRequest {
@@ -396,21 +396,18 @@ export function mapFinishReason(reason: unknown, hasToolCalls: boolean): string 
   return 'stop';
 }
 
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
-}
 
 /** Gemini usageMetadata -> gateway Usage. Thinking tokens count as output, as OpenAI counts reasoning tokens. */
 export function usageFromGemini(raw: unknown): Usage | null {
   if (!isObject(raw)) return null;
-  const input = count(raw.promptTokenCount) + count(raw.toolUsePromptTokenCount);
-  const reasoning = count(raw.thoughtsTokenCount);
-  const output = count(raw.candidatesTokenCount) + reasoning;
+  const input = tokenCount(raw.promptTokenCount) + tokenCount(raw.toolUsePromptTokenCount);
+  const reasoning = tokenCount(raw.thoughtsTokenCount);
+  const output = tokenCount(raw.candidatesTokenCount) + reasoning;
   return {
     inputTokens: input,
     outputTokens: output,
-    totalTokens: typeof raw.totalTokenCount === 'number' ? raw.totalTokenCount : input + output,
-    cachedTokens: count(raw.cachedContentTokenCount),
+    totalTokens: tokenCount(raw.totalTokenCount, input + output),
+    cachedTokens: tokenCount(raw.cachedContentTokenCount),
     reasoningTokens: reasoning,
     cacheWriteTokens: 0,
   };

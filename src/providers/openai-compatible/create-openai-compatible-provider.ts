@@ -3,18 +3,10 @@
  * (auth header, URL layout, static model lists, stream usage, parameters the upstream rejects).
  */
 import { GatewayError } from '../../core/errors.ts';
-import { parseSse } from '../../core/sse.ts';
 import { type Usage, usageFromOpenAI } from '../../core/usage.ts';
 import type { CallContext, Json, JsonResult, Provider, ProviderResult, StreamChunk, StreamResult } from '../types.ts';
-import {
-  readJson,
-  readJsonText,
-  readText,
-  transportError,
-  type UpstreamClient,
-  type UpstreamResponse,
-  upstreamHttpError,
-} from '../upstream-client.ts';
+import { parseEventObject, readEvents, readJson, readJsonText, rejectUnsuccessful, releaseBody } from '../upstream-body.ts';
+import type { UpstreamClient, UpstreamResponse } from '../upstream-client.ts';
 
 export type OpenAIEndpoint = 'chat/completions' | 'embeddings' | 'models' | 'responses';
 
@@ -60,10 +52,7 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
       body: JSON.stringify(body),
       signal: context.signal,
     });
-    if (response.status >= 400) {
-      const text = await readText(response.body, options.name, context.signal);
-      throw upstreamHttpError(options.name, response.status, response.headers, text);
-    }
+    await rejectUnsuccessful(response);
     return response;
   }
 
@@ -80,8 +69,8 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
     return copy ?? body;
   }
 
-  async function jsonResult(response: UpstreamResponse, context: CallContext): Promise<JsonResult> {
-    const { json: body, text } = await readJsonText(response.body, options.name, context.signal);
+  async function jsonResult(response: UpstreamResponse): Promise<JsonResult> {
+    const { json: body, text } = await readJsonText(response);
     return {
       kind: 'json',
       status: response.status,
@@ -94,7 +83,7 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
 
   async function chatCompletions(requestBody: Json, context: CallContext): Promise<ProviderResult> {
     let body = dropUnsupported(requestBody, context);
-    if (body.stream !== true) return jsonResult(await post('chat/completions', body, context), context);
+    if (body.stream !== true) return jsonResult(await post('chat/completions', body, context));
     const streamOptions = body.stream_options as Json | undefined;
     const clientAskedUsage = streamOptions?.include_usage === true;
     if (supportsStreamOptions && !clientAskedUsage) {
@@ -105,10 +94,10 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
       context.droppedParams.push('stream_options');
     }
     const response = await post('chat/completions', body, context);
-    return chatStream(response, context, clientAskedUsage || !supportsStreamOptions);
+    return chatStream(response, clientAskedUsage || !supportsStreamOptions);
   }
 
-  function chatStream(response: UpstreamResponse, context: CallContext, clientAskedUsage: boolean): StreamResult {
+  function chatStream(response: UpstreamResponse, clientAskedUsage: boolean): StreamResult {
     let usage: Usage | null = null;
     const provider = options.name;
     async function* chunks(): AsyncGenerator<StreamChunk> {
@@ -116,70 +105,60 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
       // not aborted, so the connection stays reusable and no abort error is built per stream.
       let complete = false;
       try {
-        for await (const message of parseSse(response.body.iterator({ destroyOnReturn: false }))) {
+        for await (const message of readEvents(response)) {
           const data = message.data;
           if (data === '[DONE]') {
             complete = true;
             return;
           }
-          if (data.includes('"usage"') || data.includes('"x_groq"')) {
-            const parsed = safeParse(data);
-            const found = usageFromOpenAI(parsed?.usage) ?? usageFromOpenAI((parsed?.x_groq as Json | undefined)?.usage);
-            if (found) usage = found;
-            const choices = parsed?.choices;
-            const usageOnly = found !== null && Array.isArray(choices) && choices.length === 0;
-            if (usageOnly && !clientAskedUsage) {
+          const event = parseEventObject(provider, data);
+          if (event.error !== undefined && event.error !== null) throw streamError(provider, event.error);
+          const found = event.usage === undefined && event.x_groq === undefined ? null : (usageFromOpenAI(event.usage) ?? usageFromOpenAI((event.x_groq as Json | undefined)?.usage));
+          if (found) {
+            usage = found;
+            if (!clientAskedUsage && Array.isArray(event.choices) && event.choices.length === 0) {
               yield { data, usageOnly: true };
               continue;
             }
           }
-          if (data.startsWith('{"error"')) {
-            const parsed = safeParse(data);
-            const error = parsed?.error as Json | undefined;
-            throw new GatewayError(`${provider}: ${String(error?.message ?? 'stream error')}`, {
-              status: 502,
-              code: typeof error?.code === 'string' ? error.code : 'upstream_stream_error',
-              type: 'upstream_error',
-              provider,
-            });
-          }
           yield { data };
         }
         complete = true;
-      } catch (error) {
-        throw transportError(error, provider, context.signal);
       } finally {
-        if (!response.body.destroyed) {
-          if (complete) response.body.dump().catch(() => undefined);
-          else response.body.destroy();
-        }
+        releaseBody(response, complete);
       }
     }
     return { kind: 'stream', status: response.status, headers: pickHeaders(response.headers), chunks: chunks(), usage: () => usage };
   }
 
   async function embeddings(body: Json, context: CallContext): Promise<JsonResult> {
-    return jsonResult(await post('embeddings', dropUnsupported(body, context), context), context);
+    return jsonResult(await post('embeddings', dropUnsupported(body, context), context));
   }
 
   async function responses(body: Json, context: CallContext): Promise<ProviderResult> {
     const response = await post('responses', body, context);
-    if (body.stream !== true) return jsonResult(response, context);
+    if (body.stream !== true) return jsonResult(response);
     let usage: Usage | null = null;
+    const provider = options.name;
     async function* chunks(): AsyncGenerator<StreamChunk> {
+      let complete = false;
       try {
-        for await (const message of parseSse(response.body)) {
-          if (message.data === '[DONE]') return;
-          if (message.event === 'response.completed' || message.data.includes('"response.completed"')) {
-            const parsed = safeParse(message.data);
-            usage = usageFromOpenAI((parsed?.response as Json | undefined)?.usage) ?? usage;
+        for await (const message of readEvents(response)) {
+          if (message.data === '[DONE]') {
+            complete = true;
+            return;
+          }
+          const event = parseEventObject(provider, message.data);
+          // https://platform.openai.com/docs/api-reference/responses-streaming/error: the stream failed.
+          if (event.type === 'error' || message.event === 'error') throw streamError(provider, event);
+          if (event.type === 'response.completed' || event.type === 'response.incomplete' || event.type === 'response.failed') {
+            usage = usageFromOpenAI((event.response as Json | undefined)?.usage) ?? usage;
           }
           yield message.event === undefined ? { data: message.data } : { data: message.data, event: message.event };
         }
-      } catch (error) {
-        throw transportError(error, options.name, context.signal);
+        complete = true;
       } finally {
-        if (!response.body.destroyed) response.body.destroy();
+        releaseBody(response, complete);
       }
     }
     return { kind: 'stream', status: response.status, headers: pickHeaders(response.headers), chunks: chunks(), usage: () => usage };
@@ -194,11 +173,8 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
       headers: baseHeaders,
       ...(signal ? { signal } : {}),
     });
-    if (response.status >= 400) {
-      const text = await readText(response.body, options.name, signal);
-      throw upstreamHttpError(options.name, response.status, response.headers, text);
-    }
-    const body = await readJson(response.body, options.name, signal);
+    await rejectUnsuccessful(response);
+    const body = await readJson(response);
     const data = Array.isArray(body.data) ? body.data : Array.isArray(body.models) ? body.models : [];
     const ids: string[] = [];
     for (const entry of data) {
@@ -221,13 +197,16 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
   return provider;
 }
 
-function safeParse(data: string): Json | undefined {
-  try {
-    const parsed = JSON.parse(data) as unknown;
-    return parsed && typeof parsed === 'object' ? (parsed as Json) : undefined;
-  } catch {
-    return undefined;
-  }
+/** An error met inside a stream (`{"error":{...}}` in chat, an `error` event in Responses) as a 502 that ends it. */
+function streamError(provider: string, raw: unknown): GatewayError {
+  const error = raw && typeof raw === 'object' ? (raw as Json) : {};
+  const message = typeof error.message === 'string' ? error.message : typeof raw === 'string' ? raw : 'stream error';
+  return new GatewayError(`${provider}: ${message}`, {
+    status: 502,
+    code: typeof error.code === 'string' ? error.code : 'upstream_stream_error',
+    type: 'upstream_error',
+    provider,
+  });
 }
 
 function pickHeaders(headers: Record<string, string>): Record<string, string> {
