@@ -10,6 +10,8 @@ import type { Route } from './http/types.ts';
 import { createDispatch, type Dispatch } from './pipeline/dispatch.ts';
 import { createPipeline, type Pipeline } from './pipeline/pipeline.ts';
 import { createResolveStage } from './pipeline/stages/resolve.ts';
+import { createRouting, type Routing } from './routing/create-routing.ts';
+import { createPricingTable } from './usage/pricing.ts';
 import { getProviderType } from './providers/all-provider-types.ts';
 import type { Provider } from './providers/types.ts';
 import { createUpstreamClient, type UpstreamClient } from './providers/upstream-client.ts';
@@ -29,6 +31,8 @@ export interface Gateway {
   pipeline: Pipeline;
   /** The pipeline's terminal stage (provider calls), for status pages. */
   dispatch: Dispatch;
+  /** Aliases, virtual models and model access (src/routing/). */
+  routing: Routing;
   providers: Provider[];
   /** The database (usage, audit, responses), set by the storage extension when it starts. */
   storage?: Storage;
@@ -71,8 +75,13 @@ export async function createGateway(
   const dispatch = createDispatch();
   const pipeline = createPipeline(dispatch);
   pipeline.use(createResolveStage(registry));
+  const routing = createRouting({ config: config.routing, registry, pipeline, pricing: createPricingTable(config.pricing), logger });
   const dependencies = { registry, bus, pipeline };
-  routes.push(createChatCompletionsRoute(dependencies), createEmbeddingsRoute(dependencies), ...createModelsRoutes(registry));
+  routes.push(
+    createChatCompletionsRoute(dependencies),
+    createEmbeddingsRoute(dependencies),
+    ...createModelsRoutes(registry, routing.catalog),
+  );
 
   let http: FastifyInstance | undefined;
   const gateway: Gateway = {
@@ -90,6 +99,7 @@ export async function createGateway(
     bus,
     pipeline,
     dispatch,
+    routing,
     providers,
     addRoutes(extra) {
       if (http) throw new Error('routes must be added before the HTTP server is created');

@@ -5,8 +5,16 @@ import type { GatewayExtension } from './app.ts';
 import { createMetricsExtension } from './metrics/metrics-extension.ts';
 import { createMessagesExtension } from './messages/messages-extension.ts';
 import { createResponsesExtension } from './responses/responses-extension.ts';
+import { createRoutingExtension } from './routing/routing-extension.ts';
 import { createStateExtension } from './state/state-extension.ts';
 
 export function defaultExtensions(logger: Logger): GatewayExtension[] {
-  return [createStateExtension(logger), ...createRecordsExtensions(logger), createMetricsExtension(), createResponsesExtension(logger), createMessagesExtension()];
+  return [
+    createStateExtension(logger),
+    ...createRecordsExtensions(logger),
+    createRoutingExtension(),
+    createMetricsExtension(),
+    createResponsesExtension(logger),
+    createMessagesExtension(),
+  ];
 }

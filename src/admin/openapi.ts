@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { GatewayError } from '../core/errors.ts';
 import type { Route } from '../http/types.ts';
 import { adminPrefix } from './admin-routes.ts';
+import { registeredPaths } from './openapi-registry.ts';
 
 type Schema = Record<string, unknown>;
 
@@ -118,6 +119,13 @@ const totalsProperties: Record<string, Schema> = {
 };
 
 export function createOpenApiDocument(): Schema {
+  const document = createCoreDocument();
+  // Routes that declare zod schemas beside their handlers (src/admin/openapi-registry.ts).
+  Object.assign(document.paths as Schema, registeredPaths());
+  return document;
+}
+
+function createCoreDocument(): Schema {
   return {
     openapi: '3.1.0',
     info: {

@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { providerTypeNames } from '../providers/all-provider-types.ts';
 import { readStateConfig, type StateConfig } from '../state/state-config.ts';
+import { loadRoutingConfig, type RoutingConfig, routingYamlShape } from '../routing/routing-config.ts';
 import { ConfigError } from './config-error.ts';
 
 export { ConfigError };
@@ -61,6 +62,8 @@ export interface GatewayConfig {
   };
   /** USD per million tokens, keyed by `provider/model` or bare model. */
   pricing: Record<string, PriceOverride>;
+  /** Aliases, virtual models, model access (src/routing/routing-config.ts). */
+  routing: RoutingConfig;
   configFile: string | undefined;
 }
 
@@ -199,6 +202,7 @@ const yamlSchema = z
           .strict(),
       )
       .optional(),
+    ...routingYamlShape,
   })
   .strict();
 
@@ -441,6 +445,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
       maxBodyBytes: parseSize('LOGGING_MAX_BODY_BYTES', maxBodyValue),
     },
     pricing,
+    routing: loadRoutingConfig(env, yaml),
     configFile,
   };
 }

@@ -57,7 +57,7 @@ export type GatewayReply = JsonReply | TextReply | SseReply;
 export type RouteHandler = (request: GatewayRequest) => Promise<GatewayReply>;
 
 export interface Route {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Path with `:name` parameters. */
   path: string;
   /** Whether the master key is required (when one is set). */

@@ -4,15 +4,7 @@ import { GatewayError, invalidRequest } from '../core/errors.ts';
 import { sseDone, sseFrame } from '../core/sse.ts';
 import type { GatewayReply, GatewayRequest, Route } from '../http/types.ts';
 import type { Json } from '../providers/types.ts';
-import {
-  callHeaders,
-  jsonReply,
-  requireModel,
-  requireObjectBody,
-  type RouteDependencies,
-  trackCall,
-  withTracking,
-} from './model-call.ts';
+import { callHeaders, jsonReply, requireModel, requireObjectBody, type RouteDependencies, trackCall, withTracking } from './model-call.ts';
 
 export function validateChatBody(body: Json): void {
   const messages = body.messages;

@@ -1,15 +1,7 @@
 /** POST /v1/embeddings. */
 import { invalidRequest } from '../core/errors.ts';
 import type { Route } from '../http/types.ts';
-import {
-  callHeaders,
-  jsonReply,
-  requireModel,
-  requireObjectBody,
-  type RouteDependencies,
-  trackCall,
-  withTracking,
-} from './model-call.ts';
+import { callHeaders, jsonReply, requireModel, requireObjectBody, type RouteDependencies, trackCall, withTracking } from './model-call.ts';
 
 const embeddingsOperations = ['embeddings'] as const;
 

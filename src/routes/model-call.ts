@@ -41,7 +41,14 @@ export interface CallTracker {
   start(init: ModelCallInit): ModelCall;
   /** Provider instance and upstream model that served the call, or that the last attempt went to. */
   servedBy(): { provider: string; providerType: string; model: string } | null;
-  finish(result: { status: number; usage: Usage | null; error?: unknown; responseBody?: unknown; firstByteMs?: number | null; responseHeaders?: Record<string, string> }): void;
+  finish(result: {
+    status: number;
+    usage: Usage | null;
+    error?: unknown;
+    responseBody?: unknown;
+    firstByteMs?: number | null;
+    responseHeaders?: Record<string, string>;
+  }): void;
 }
 
 function flatHeaders(headers: GatewayRequest['headers']): Record<string, string> {

@@ -50,6 +50,8 @@ export interface SimulatorOptions {
   prefix?: string;
   /** Milliseconds between streamed chunks. */
   chunkDelayMs?: number;
+  /** Milliseconds before answering a model call (a slow or queued upstream). */
+  answerDelayMs?: number;
   /** False: the server has no Responses API (vLLM, LM Studio): POST /v1/responses answers 404 for every model. */
   responsesApi?: boolean;
 }
@@ -179,6 +181,7 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
       openAIError(response, 404, `The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found');
       return;
     }
+    if (options.answerDelayMs) await sleep(options.answerDelayMs);
     if (await scenario(model, response)) return;
     if (target.endpoint === 'chat/completions') return chat(model, body, response);
     if (target.endpoint === 'embeddings') return embeddings(model, body, response);

@@ -1,0 +1,84 @@
+/**
+ * Two gateway processes sharing one PostgreSQL database: an alias, a virtual model and a model
+ * override written through one replica's admin API are in force on the other within seconds.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GatewayProcess, startGatewayProcess } from './helpers/gateway-process.ts';
+import { createBackend, type StorageBackend } from './helpers/storage-backends.ts';
+import { type Simulator, startOpenAISimulator } from './simulators/openai-simulator.ts';
+
+let openai: Simulator;
+let groq: Simulator;
+let backend: StorageBackend;
+let replicas: GatewayProcess[] = [];
+let urls: string[] = [];
+
+beforeAll(async () => {
+  openai = await startOpenAISimulator({ apiKey: 'sk-openai' });
+  groq = await startOpenAISimulator({ flavor: 'groq', apiKey: 'gsk-groq', models: ['llama-3.3-70b-versatile'] });
+  backend = createBackend('postgresql');
+  const env = {
+    ...backend.env,
+    OPENAI_API_KEY: 'sk-openai',
+    OPENAI_BASE_URL: openai.baseUrl,
+    GROQ_API_KEY: 'gsk-groq',
+    GROQ_BASE_URL: groq.baseUrl,
+    MODELGATE_MASTER_KEY: 'mg-replicas',
+    ROUTING_REFRESH_SECONDS: '1',
+  };
+  // The first replica runs the migrations; the second starts on the migrated schema.
+  replicas = [startGatewayProcess(env)];
+  urls = [await replicas[0]!.ready()];
+  replicas.push(startGatewayProcess(env));
+  urls.push(await replicas[1]!.ready());
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(replicas.map((replica) => replica.stop()));
+  await openai?.close();
+  await groq?.close();
+  await backend?.cleanup();
+});
+
+const headers = { authorization: 'Bearer mg-replicas', 'content-type': 'application/json' };
+
+async function chat(url: string, model: string): Promise<{ status: number; text: string }> {
+  const response = await fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'who?' }] }),
+  });
+  const body = (await response.json()) as { choices?: { message: { content: string } }[] };
+  return { status: response.status, text: body.choices?.[0]?.message.content ?? '' };
+}
+
+function admin(url: string, method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${url}/admin/api/v1${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+}
+
+describe('routing entries across two gateway processes', () => {
+  it('an alias created on one replica routes on the other within a few seconds, and its deletion too', async () => {
+    const [first = '', second = ''] = urls;
+    expect((await chat(second, 'shared-alias')).status).toBe(404);
+    expect((await admin(first, 'POST', '/aliases', { name: 'shared-alias', target: 'groq/llama-3.3-70b-versatile' })).status).toBe(200);
+    expect(await chat(first, 'shared-alias')).toEqual({ status: 200, text: 'Hello from groq: who?' });
+    await expect
+      .poll(async () => (await chat(second, 'shared-alias')).text, { timeout: 5_000, interval: 200 })
+      .toBe('Hello from groq: who?');
+    expect((await admin(second, 'DELETE', '/aliases/shared-alias')).status).toBe(200);
+    await expect.poll(async () => (await chat(first, 'shared-alias')).status, { timeout: 5_000, interval: 200 }).toBe(404);
+  });
+
+  it('a virtual model and a model override written on one replica hold on the other', async () => {
+    const [first = '', second = ''] = urls;
+    const created = await admin(second, 'POST', '/virtual-models', {
+      name: 'shared-pool',
+      strategy: 'priority',
+      targets: [{ model: 'groq/llama-3.3-70b-versatile' }, { model: 'gpt-4o-mini' }],
+    });
+    expect(created.status).toBe(200);
+    await expect.poll(async () => (await chat(first, 'shared-pool')).text, { timeout: 5_000, interval: 200 }).toBe('Hello from groq: who?');
+    expect((await admin(first, 'PUT', '/model-overrides', { provider: 'groq', model: '*', enabled: false })).status).toBe(200);
+    await expect.poll(async () => (await chat(second, 'groq/llama-3.3-70b-versatile')).status, { timeout: 5_000, interval: 200 }).toBe(403);
+  });
+});
