@@ -30,7 +30,7 @@ function startMain(env: Record<string, string>): { child: ChildProcess; output: 
   return { child, output: () => output, exited };
 }
 
-describe('node src/main.ts', () => {
+describe('node src/main.ts', { timeout: 90_000 }, () => {
   it('fails at start with a message naming the bad key', async () => {
     const run = startMain({ BODY_SIZE_LIMIT: 'lots' });
     expect(await run.exited).toBe(1);
@@ -50,7 +50,7 @@ describe('node src/main.ts', () => {
     const simulator = await startOpenAISimulator({ apiKey: 'sk-main-test-secret' });
     try {
       const run = startMain({ PORT: '0', OPENAI_API_KEY: 'sk-main-test-secret', OPENAI_BASE_URL: simulator.baseUrl });
-      await expect.poll(() => run.output(), { timeout: 20_000 }).toContain('modelgate listening');
+      await expect.poll(() => run.output(), { timeout: 60_000 }).toContain('modelgate listening');
       const address = /"address":"(http:\/\/[^"]+)"/.exec(run.output())?.[1];
       expect(address).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(run.output()).toContain('MODELGATE_MASTER_KEY is not set');

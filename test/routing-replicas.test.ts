@@ -31,7 +31,7 @@ beforeAll(async () => {
   urls = [await replicas[0]!.ready()];
   replicas.push(startGatewayProcess(env));
   urls.push(await replicas[1]!.ready());
-}, 60_000);
+}, 150_000);
 
 afterAll(async () => {
   await Promise.all(replicas.map((replica) => replica.stop()));
@@ -56,7 +56,7 @@ function admin(url: string, method: string, path: string, body?: unknown): Promi
   return fetch(`${url}/admin/api/v1${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
 }
 
-describe('routing entries across two gateway processes', () => {
+describe('routing entries across two gateway processes', { timeout: 60_000 }, () => {
   it('an alias created on one replica routes on the other within a few seconds, and its deletion too', async () => {
     const [first = '', second = ''] = urls;
     expect((await chat(second, 'shared-alias')).status).toBe(404);

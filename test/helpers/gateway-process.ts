@@ -36,7 +36,7 @@ export function startGatewayProcess(env: Record<string, string>): GatewayProcess
     child,
     output: () => output,
     exited,
-    async ready(timeoutMs = 20_000) {
+    async ready(timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
         const address = /"address":"(http:\/\/[^"]+)"/.exec(output)?.[1];
