@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/load-config.ts';
 import { createModelRegistry, type ModelRegistry } from './core/model-registry.ts';
 import { createOutcomeBus, type OutcomeBus } from './core/outcome.ts';
-import { createAuthenticator } from './http/auth.ts';
+import { type Authenticator, createAuthenticator } from './http/auth.ts';
 import { createHttpServer } from './http/server.ts';
 import type { Route } from './http/types.ts';
 import { createDispatch, type Dispatch } from './pipeline/dispatch.ts';
@@ -40,6 +40,11 @@ export interface Gateway {
   state?: SharedState;
   /** Adds routes before `listen` (admin API, extra endpoints). */
   addRoutes(routes: Route[]): void;
+  /**
+   * Access control before `listen`: `authenticator` wraps the master-key check (managed keys), `route`
+   * wraps every route when the HTTP server is created (scopes).
+   */
+  useAccess(access: { authenticator?: (base: Authenticator) => Authenticator; route?: (route: Route) => Route }): void;
   /** Registered shutdown steps, run in reverse order by `close`. */
   onClose(step: () => Promise<void>): void;
   listen(): Promise<string>;
@@ -84,13 +89,15 @@ export async function createGateway(
   );
 
   let http: FastifyInstance | undefined;
+  let authenticator = createAuthenticator(config.masterKey);
+  const routeWrappers: ((route: Route) => Route)[] = [];
   const gateway: Gateway = {
     config,
     get http(): FastifyInstance {
       http ??= createHttpServer({
         bodyLimitBytes: config.bodyLimitBytes,
-        authenticator: createAuthenticator(config.masterKey),
-        routes,
+        authenticator,
+        routes: routes.map((route) => routeWrappers.reduce((wrapped, wrap) => wrap(wrapped), route)),
         logger,
       });
       return http;
@@ -104,6 +111,11 @@ export async function createGateway(
     addRoutes(extra) {
       if (http) throw new Error('routes must be added before the HTTP server is created');
       routes.push(...extra);
+    },
+    useAccess(access) {
+      if (http) throw new Error('access control must be set before the HTTP server is created');
+      if (access.authenticator) authenticator = access.authenticator(authenticator);
+      if (access.route) routeWrappers.push(access.route);
     },
     onClose(step) {
       closeSteps.push(step);

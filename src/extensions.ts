@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import { createRecordsExtensions } from './admin/records-extension.ts';
 import type { GatewayExtension } from './app.ts';
+import { createGovernanceExtension } from './governance/governance-extension.ts';
 import { createMetricsExtension } from './metrics/metrics-extension.ts';
 import { createMessagesExtension } from './messages/messages-extension.ts';
 import { createResponsesExtension } from './responses/responses-extension.ts';
@@ -12,6 +13,7 @@ export function defaultExtensions(logger: Logger): GatewayExtension[] {
   return [
     createStateExtension(logger),
     ...createRecordsExtensions(logger),
+    createGovernanceExtension(logger),
     createRoutingExtension(),
     createMetricsExtension(),
     createResponsesExtension(logger),

@@ -4,6 +4,7 @@
  * disabled feature costs nothing per call. `dispatch` is always last and calls the provider.
  *
  * Order, left to right (a call passes through each registered stage in this order):
+ * - key-access: refuses models a managed key may not use (its allow and deny lists)
  * - guardrails-input: checks and rewrites the request before anything else sees it
  * - cache: answers from the response cache (exact, then semantic) or stores what passes
  * - rate-limit, budget: admission control (per key, user, team, model, provider, global)
@@ -18,6 +19,7 @@
  * - dispatch (terminal): calls the provider with the body prepared for the target
  */
 export const stageOrder = [
+  'key-access',
   'guardrails-input',
   'cache',
   'rate-limit',
