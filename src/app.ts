@@ -12,6 +12,9 @@ import { createPipeline, type Pipeline } from './pipeline/pipeline.ts';
 import { createResolveStage } from './pipeline/stages/resolve.ts';
 import { createRouting, type Routing } from './routing/create-routing.ts';
 import { createPricingTable } from './usage/pricing.ts';
+import type { CircuitBreakers } from './routing/circuit-breakers.ts';
+import { createSystemClock } from './routing/clock.ts';
+import { createKeyPools, type KeyPool } from './routing/key-pool.ts';
 import { getProviderType } from './providers/all-provider-types.ts';
 import type { Provider } from './providers/types.ts';
 import { createUpstreamClient, type UpstreamClient } from './providers/upstream-client.ts';
@@ -34,6 +37,10 @@ export interface Gateway {
   /** Aliases, virtual models and model access (src/routing/). */
   routing: Routing;
   providers: Provider[];
+  /** Key pools of the providers configured with several keys (src/routing/key-pool.ts). */
+  keyPools: ReadonlyMap<string, KeyPool>;
+  /** Circuit breakers per target, when switched on (set by the resilience extension). */
+  breakers?: CircuitBreakers;
   /** The database (usage, audit, responses), set by the storage extension when it starts. */
   storage?: Storage;
   /** Counters, windows, values and messages shared by replicas, set by the state extension when it starts. */
@@ -51,15 +58,13 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export interface GatewayExtension {
-  (gateway: Gateway): Promise<void> | void;
-}
+export type GatewayExtension = (gateway: Gateway) => Promise<void> | void
 
-export function createProviders(config: GatewayConfig, client: UpstreamClient): Provider[] {
+export function createProviders(config: GatewayConfig, client: UpstreamClient, keyPools: ReadonlyMap<string, KeyPool> = new Map()): Provider[] {
   return config.providers.map((providerConfig) => {
     const definition = getProviderType(providerConfig.type);
     if (!definition) throw new ConfigError(`${providerConfig.name}.type`, `unknown provider type '${providerConfig.type}'`);
-    return definition.create(providerConfig, client);
+    return definition.create(providerConfig, keyPools.get(providerConfig.name)?.wrap(client) ?? client);
   });
 }
 
@@ -69,7 +74,8 @@ export async function createGateway(
   extensions: GatewayExtension[] = [],
 ): Promise<Gateway> {
   const client = createUpstreamClient(config.upstream);
-  const providers = createProviders(config, client);
+  const keyPools = createKeyPools(config.providers, createSystemClock());
+  const providers = createProviders(config, client, keyPools);
   const registry = createModelRegistry(providers, {
     onError: (provider, error) =>
       logger.warn({ provider, reason: error instanceof Error ? error.message : String(error) }, 'could not list models'),
@@ -108,6 +114,7 @@ export async function createGateway(
     dispatch,
     routing,
     providers,
+    keyPools,
     addRoutes(extra) {
       if (http) throw new Error('routes must be added before the HTTP server is created');
       routes.push(...extra);

@@ -6,15 +6,17 @@ import { createGovernanceExtension } from './governance/governance-extension.ts'
 import { createMetricsExtension } from './metrics/metrics-extension.ts';
 import { createMessagesExtension } from './messages/messages-extension.ts';
 import { createResponsesExtension } from './responses/responses-extension.ts';
+import { createResilienceExtension, type ResilienceExtensionOptions } from './routing/resilience-extension.ts';
 import { createRoutingExtension } from './routing/routing-extension.ts';
 import { createStateExtension } from './state/state-extension.ts';
 
-export function defaultExtensions(logger: Logger): GatewayExtension[] {
+export function defaultExtensions(logger: Logger, options: { resilience?: ResilienceExtensionOptions } = {}): GatewayExtension[] {
   return [
     createStateExtension(logger),
     ...createRecordsExtensions(logger),
     createGovernanceExtension(logger),
     createRoutingExtension(),
+    createResilienceExtension(logger, options.resilience),
     createMetricsExtension(),
     createResponsesExtension(logger),
     createMessagesExtension(),

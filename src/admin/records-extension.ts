@@ -69,7 +69,10 @@ export function createRecordsExtensions(logger: Logger, options: RecordsOptions 
       bus: gateway.bus,
       storage: requireStorage(gateway),
       settings: logging,
-      secrets: [gateway.config.masterKey, ...gateway.config.providers.map((provider) => provider.apiKey)],
+      secrets: [
+        gateway.config.masterKey,
+        ...gateway.config.providers.flatMap((provider) => [provider.apiKey, ...(provider.apiKeys ?? []).map((entry) => entry.key)]),
+      ],
       spillDir: gateway.config.storage.spillDir,
       onError: onError('audit'),
       onSpill: onSpill('audit'),

@@ -7,6 +7,14 @@ import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { providerTypeNames } from '../providers/all-provider-types.ts';
+import {
+  loadResilienceConfig,
+  providerKeys,
+  providerResilienceYamlShape,
+  type ResilienceConfig,
+  resilienceYamlShape,
+  type WeightedKey,
+} from '../routing/resilience-config.ts';
 import { readStateConfig, type StateConfig } from '../state/state-config.ts';
 import { loadRoutingConfig, type RoutingConfig, routingYamlShape } from '../routing/routing-config.ts';
 import { ConfigError } from './config-error.ts';
@@ -17,6 +25,8 @@ export interface ProviderConfig {
   name: string;
   type: string;
   apiKey?: string;
+  /** Key pool (`OPENAI_API_KEY=k1,k2`, `api_keys:`), when there are several keys; `apiKey` is then the first. */
+  apiKeys?: WeightedKey[];
   baseUrl?: string;
   models?: string[];
   apiVersion?: string;
@@ -64,6 +74,8 @@ export interface GatewayConfig {
   pricing: Record<string, PriceOverride>;
   /** Aliases, virtual models, model access (src/routing/routing-config.ts). */
   routing: RoutingConfig;
+  /** Retries, fallbacks, circuit breakers (src/routing/resilience-config.ts). */
+  resilience: ResilienceConfig;
   configFile: string | undefined;
 }
 
@@ -166,6 +178,7 @@ const yamlSchema = z
             models: z.union([z.array(z.string()), z.string()]).optional(),
             api_version: z.string().optional(),
             headers: z.record(z.string(), z.string()).optional(),
+            ...providerResilienceYamlShape,
           })
           .strict(),
       )
@@ -203,6 +216,7 @@ const yamlSchema = z
       )
       .optional(),
     ...routingYamlShape,
+    ...resilienceYamlShape,
   })
   .strict();
 
@@ -367,9 +381,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     if (entry.headers) provider.headers = entry.headers;
     providers.set(name, provider);
   }
-  for (const fromEnv of providersFromEnv(env)) {
+  const envProviders = providersFromEnv(env);
+  for (const fromEnv of envProviders) {
     const existing = providers.get(fromEnv.name);
     providers.set(fromEnv.name, existing ? { ...existing, ...fromEnv } : fromEnv);
+  }
+  const keyedByEnv = new Set(envProviders.filter((provider) => provider.apiKey !== undefined).map((provider) => provider.name));
+  for (const provider of providers.values()) {
+    const keys = providerKeys(provider.apiKey, keyedByEnv.has(provider.name) ? undefined : yaml.providers?.[provider.name]?.api_keys);
+    if (keys.length > 0) provider.apiKey = keys[0]?.key as string;
+    if (keys.length > 1) provider.apiKeys = keys;
   }
   for (const provider of providers.values()) {
     if (provider.baseUrl !== undefined) {
@@ -446,6 +467,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     },
     pricing,
     routing: loadRoutingConfig(env, yaml),
+    resilience: loadResilienceConfig(env, yaml, yaml.providers ?? {}),
     configFile,
   };
 }

@@ -28,6 +28,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createSimulatorServer, listenSimulator, readRequestJson } from './simulator-server.ts';
 import { simulateResponses } from './openai-responses-simulator.ts';
+import { createFaultScript, type FaultStep, playFault } from './scripted-faults.ts';
 
 export type SimulatorFlavor = 'openai' | 'azure' | 'groq' | 'mistral' | 'zai' | 'ollama' | 'openrouter' | 'xai' | 'deepseek' | 'oracle';
 
@@ -43,8 +44,8 @@ export interface RecordedRequest {
 
 export interface SimulatorOptions {
   flavor?: SimulatorFlavor;
-  /** Expected key; requests without it get 401. Omit for keyless (Ollama). */
-  apiKey?: string;
+  /** Expected key (or keys); requests without one get 401. Omit for keyless (Ollama). */
+  apiKey?: string | string[];
   models?: string[];
   /** Path prefix of the API, default `/v1` (Azure ignores it). */
   prefix?: string;
@@ -64,6 +65,8 @@ export interface Simulator {
   close(): Promise<void>;
   /** Resolves when a request to `sim-hang-stream` has been aborted by the gateway. */
   waitForAbort(): Promise<void>;
+  /** Makes the next requests for `model` (`*`: any model) play these failures in order (see scripted-faults.ts). */
+  script(model: string, steps: FaultStep[]): void;
 }
 
 type Json = Record<string, unknown>;
@@ -112,10 +115,13 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
   const abortWaiters: (() => void)[] = [];
   let completionCounter = 0;
 
+  const faults = createFaultScript();
+  const keys = options.apiKey === undefined ? [] : Array.isArray(options.apiKey) ? options.apiKey : [options.apiKey];
+
   function authorized(request: IncomingMessage): boolean {
-    if (!options.apiKey) return true;
-    if (flavor === 'azure') return request.headers['api-key'] === options.apiKey;
-    return request.headers.authorization === `Bearer ${options.apiKey}`;
+    if (keys.length === 0) return true;
+    if (flavor === 'azure') return keys.some((key) => request.headers['api-key'] === key);
+    return keys.some((key) => request.headers.authorization === `Bearer ${key}`);
   }
 
   function route(path: string): { endpoint: string; deployment?: string } | null {
@@ -176,6 +182,8 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
         return;
       }
     }
+    const step = faults.take(model);
+    if (step !== undefined && (await playFault(step, target.endpoint, model, response))) return;
     if (model.startsWith('no-such-')) {
       // https://platform.openai.com/docs/guides/error-codes: an unknown model is a 404 with code model_not_found.
       openAIError(response, 404, `The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found');
@@ -308,5 +316,6 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
     requests,
     waitForAbort: listening.waitForAbort,
     close: listening.close,
+    script: faults.script,
   };
 }
