@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { GatewayError } from '../core/errors.ts';
 import type { Route } from '../http/types.ts';
+import { resilienceOpenApiPaths } from '../routing/resilience-openapi.ts';
 import { adminPrefix } from './admin-routes.ts';
 import { registeredPaths } from './openapi-registry.ts';
 
@@ -330,6 +331,7 @@ function createCoreDocument(): Schema {
           },
         },
       }),
+      ...resilienceOpenApiPaths(),
     },
     components: {
       securitySchemes: {
@@ -541,6 +543,21 @@ function createCoreDocument(): Schema {
             thread_key: { type: ['string', 'null'] },
             response_id: { type: ['string', 'null'], description: 'Responses API: id of the response (bodies logged)' },
             previous_response_id: { type: ['string', 'null'], description: 'Responses API: the response this call continued' },
+            attempts: {
+              type: 'array',
+              description: 'Every upstream attempt of the call in order (retries, fallbacks, open circuits)',
+              items: {
+                type: 'object',
+                properties: {
+                  provider: { type: 'string' },
+                  model: { type: 'string' },
+                  operation: { type: 'string', enum: ['chat', 'embeddings', 'responses'] },
+                  status: { type: 'integer' },
+                  error: { type: ['string', 'null'] },
+                  latency_ms: { type: 'number' },
+                },
+              },
+            },
           },
         },
         AuditThread: {

@@ -361,6 +361,7 @@ export function auditEntry(row: AuditLogTable) {
     thread_key: row.thread_key,
     response_id: row.response_id,
     previous_response_id: row.previous_response_id,
+    attempts: parseStored(row.attempts ?? null) ?? [],
   };
 }
 

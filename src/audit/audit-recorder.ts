@@ -76,6 +76,21 @@ export function threadKey(body: unknown): string | null {
   return createHash('sha256').update(JSON.stringify(opening)).digest('hex').slice(0, 32);
 }
 
+/** Every upstream attempt of the call, as stored JSON (null when none was made). */
+function attemptsText(attempts: CallOutcome['attempts']): string | null {
+  if (attempts.length === 0) return null;
+  return JSON.stringify(
+    attempts.map((attempt) => ({
+      provider: attempt.provider,
+      model: attempt.model,
+      operation: attempt.operation,
+      status: attempt.status,
+      error: attempt.error,
+      latency_ms: Math.round(attempt.latencyMs * 1000) / 1000,
+    })),
+  );
+}
+
 export function auditRow(outcome: CallOutcome, settings: AuditSettings, scrubber: SecretScrubber): AuditLogTable {
   const scrub = (value: string | null): string | null => (value === null ? null : scrubber.scrub(value));
   let truncated = false;
@@ -116,6 +131,7 @@ export function auditRow(outcome: CallOutcome, settings: AuditSettings, scrubber
     thread_key: threadKey(outcome.requestBody),
     response_id: outcome.endpoint === 'responses' ? stringField(outcome.responseBody, 'id') : null,
     previous_response_id: outcome.endpoint === 'responses' ? stringField(outcome.requestBody, 'previous_response_id') : null,
+    attempts: attemptsText(outcome.attempts),
   };
 }
 

@@ -4,6 +4,7 @@
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { GatewayExtension } from '../app.ts';
 import type { CallOutcome } from '../core/outcome.ts';
+import { createResilienceMetrics } from './resilience-metrics.ts';
 
 export function createMetricsExtension(): GatewayExtension {
   return (gateway) => {
@@ -56,7 +57,9 @@ export function createMetricsExtension(): GatewayExtension {
       }
       return found;
     };
+    const recordAttempts = createResilienceMetrics(registry, gateway);
     gateway.bus.subscribe((outcome: CallOutcome) => {
+      recordAttempts(outcome);
       const provider = outcome.provider ?? 'none';
       const model = outcome.model ?? outcome.requestedModel ?? 'none';
       const call = seriesFor(outcome.endpoint, provider, model, String(outcome.status), String(outcome.stream));

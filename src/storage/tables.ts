@@ -65,6 +65,8 @@ export interface AuditLogTable {
   /** Responses API: this call's response id and the `previous_response_id` it continued (bodies logged). */
   response_id: string | null;
   previous_response_id: string | null;
+  /** JSON array of the call's upstream attempts (provider, model, operation, status, error, latency_ms). */
+  attempts: string | null;
 }
 
 function bigint(dialect: StorageDialect): 'bigint' | 'integer' {
@@ -151,8 +153,13 @@ async function addResponseIds(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('audit_log_previous_response_id').ifNotExists().on('audit_log').column('previous_response_id').execute();
 }
 
+async function addAttempts(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('audit_log').addColumn('attempts', 'text').execute();
+}
+
 export const coreMigrations: StorageMigration[] = [
   { name: '20261125-01-usage', up: createUsage },
   { name: '20261125-02-audit-log', up: createAuditLog },
   { name: '20261125-03-audit-log-response-ids', up: addResponseIds },
+  { name: '20261202-04-audit-log-attempts', up: addAttempts },
 ];
