@@ -8,6 +8,7 @@ import { type RunningGateway, startGateway } from './helpers/start-gateway.ts';
 import { type AnthropicSimulator, startAnthropicSimulator } from './simulators/anthropic-simulator.ts';
 import { type GeminiSimulator, startGeminiSimulator } from './simulators/gemini-simulator.ts';
 import { type Simulator, startOpenAISimulator } from './simulators/openai-simulator.ts';
+import { createRandom } from './helpers/seeded-random.ts';
 
 let openai: Simulator;
 let anthropic: AnthropicSimulator;
@@ -35,18 +36,6 @@ afterAll(async () => {
   await anthropic?.close();
   await gemini?.close();
 });
-
-/** Small deterministic PRNG (mulberry32). */
-function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const odd: unknown[] = [null, true, 0, -1, 1.5, 1e308, '', 'x', '{}', [], [null], {}, { a: 1 }, [[]], { type: 42 }, { text: null }];
 

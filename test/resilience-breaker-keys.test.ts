@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: admin API JSON bodies are checked field by field with expect()
 /**
  * Circuit breakers per target (open -> half-open -> closed on a fake clock, 429 does not trip, an open
  * circuit fails fast with a retryable 503 so a fallback moves on) and key pools (a 401 key taken out,

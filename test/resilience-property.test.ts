@@ -7,18 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ResilientGateway, sseData, startResilientGateway } from './helpers/resilient-gateway.ts';
+import { createRandom } from './helpers/seeded-random.ts';
 import { type Simulator, startOpenAISimulator } from './simulators/openai-simulator.ts';
 
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const steps = ['ok', 'server-error', 'bad-gateway', 'overloaded', 'rate-limited-ms:10', 'rate-limited:1', 'not-found', 'context-length', 'cut-before-content', 'cut-after-content'];
 const targets = [
@@ -54,7 +45,7 @@ describe(`resilience property (seed ${seed})`, () => {
   });
 
   it('answers completely from one target or fails explicitly, with one outcome listing every attempt', async () => {
-    const random = seededRandom(seed);
+    const random = createRandom(seed);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
     for (let index = 0; index < cases; index++) {
       const scripts = targets.map(() => Array.from({ length: Math.floor(random() * 4) }, () => pick(steps)));

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: admin API JSON bodies are checked field by field with expect()
 /** A gateway with the default extensions, a fake clock for the resilience stages, and its outcomes collected. */
 import { pino } from 'pino';
 import type { CallOutcome } from '../../src/core/outcome.ts';
