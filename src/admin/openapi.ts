@@ -9,7 +9,6 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { GatewayError } from '../core/errors.ts';
 import type { Route } from '../http/types.ts';
-import { resilienceOpenApiPaths } from '../routing/resilience-openapi.ts';
 import { adminPrefix } from './admin-routes.ts';
 import { registeredPaths } from './openapi-registry.ts';
 
@@ -331,7 +330,6 @@ function createCoreDocument(): Schema {
           },
         },
       }),
-      ...resilienceOpenApiPaths(),
     },
     components: {
       securitySchemes: {

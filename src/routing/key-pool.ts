@@ -36,6 +36,8 @@ export interface KeyPool {
   status(): KeyStatus[];
   /** Puts excluded and cooling keys back. */
   refresh(): void;
+  /** Whether some key can take a request now. */
+  available(): boolean;
 }
 
 interface KeyState {
@@ -150,6 +152,10 @@ export function createKeyPool(provider: string, keys: WeightedKey[], clock: Cloc
         reason: state.excluded,
         requests: state.requests,
       }));
+    },
+    available() {
+      const now = clock.now();
+      return states.some((state) => state.excluded === null && state.coolUntil <= now);
     },
     refresh() {
       for (const state of states) {

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { adminPrefix } from '../admin/admin-routes.ts';
+import { documentOperations } from '../admin/openapi-registry.ts';
 import { GatewayError, invalidRequest } from '../core/errors.ts';
 import type { ModelRegistry } from '../core/model-registry.ts';
 import type { GatewayRequest, JsonReply, Route } from '../http/types.ts';
@@ -52,6 +53,46 @@ export const providerStatusSchema = z.object({
     }),
   ),
 });
+
+const list = <T extends z.ZodType>(item: T) => z.object({ object: z.literal('list'), data: z.array(item) });
+const tag = 'Admin: resilience';
+documentOperations(
+  { method: 'get', path: `${adminPrefix}/fallbacks`, tag, summary: 'Fallback lists (from the configuration and stored through the admin API)', response: list(fallbackEntrySchema), errors: [401] },
+  {
+    method: 'post',
+    path: `${adminPrefix}/fallbacks`,
+    tag,
+    summary: 'Create or replace the fallback list of a model (stored in the database; every replica sees it within seconds)',
+    request: fallbackInputSchema,
+    response: fallbackEntrySchema,
+    errors: [400, 401, 503],
+  },
+  {
+    method: 'delete',
+    path: `${adminPrefix}/fallbacks`,
+    tag,
+    summary: 'Delete the fallback list stored for a model',
+    parameters: [{ name: 'model', in: 'query', required: true }],
+    response: z.object({ model: z.string(), deleted: z.literal(true) }),
+    errors: [400, 401, 404, 409],
+  },
+  {
+    method: 'get',
+    path: `${adminPrefix}/providers/status`,
+    tag,
+    summary: 'Per provider: models, last model-list error, key pool, and per target circuit state, in-flight calls and mean latency',
+    response: list(providerStatusSchema),
+    errors: [401],
+  },
+  {
+    method: 'post',
+    path: `${adminPrefix}/runtime/refresh`,
+    tag,
+    summary: 'Fetch every model list again and put excluded or cooling keys back',
+    response: z.object({ refreshed: z.literal(true), providers: z.array(providerStatusSchema) }),
+    errors: [401],
+  },
+);
 
 export interface ResilienceAdminOptions {
   registry: ModelRegistry;

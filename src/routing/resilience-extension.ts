@@ -49,6 +49,12 @@ export function createResilienceExtension(logger: Logger, options: ResilienceExt
     if (breakers) {
       gateway.pipeline.use(createCircuitBreakerStage(breakers, disabled));
       gateway.breakers = breakers;
+      // Virtual models skip targets whose circuit is open.
+      gateway.routing.health.add(breakers);
+    }
+    if (gateway.keyPools.size > 0) {
+      // Virtual models skip providers whose keys are all out.
+      gateway.routing.health.add({ available: (provider) => gateway.keyPools.get(provider)?.available() ?? true });
     }
     if (settings.retry.maxRetries > 0) gateway.pipeline.use(createRetryStage(settings.retry, clock, observer));
     if (gateway.storage) {
