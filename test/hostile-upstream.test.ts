@@ -51,6 +51,9 @@ beforeAll(async () => {
       UPSTREAM_TOTAL_TIMEOUT_MS: String(limits.totalMs),
       // Silence between two bytes is never long enough for the per-silence timeout: only the total one can end a drip.
       UPSTREAM_TIMEOUT_MS: '60000',
+      // These cases check how one upstream response is read; with retries on (the default) a stream that
+      // fails before its first content is retried and then answered as a JSON error instead.
+      RETRY_MAX_RETRIES: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
