@@ -41,6 +41,8 @@ export interface Gateway {
   keyPools: ReadonlyMap<string, KeyPool>;
   /** Circuit breakers per target, when switched on (set by the resilience extension). */
   breakers?: CircuitBreakers;
+  /** HTTP out, shared by every provider (one keep-alive pool per origin). */
+  client: UpstreamClient;
   /** The database (usage, audit, responses), set by the storage extension when it starts. */
   storage?: Storage;
   /** Counters, windows, values and messages shared by replicas, set by the state extension when it starts. */
@@ -115,6 +117,7 @@ export async function createGateway(
     routing,
     providers,
     keyPools,
+    client,
     addRoutes(extra) {
       if (http) throw new Error('routes must be added before the HTTP server is created');
       routes.push(...extra);

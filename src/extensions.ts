@@ -5,6 +5,7 @@ import type { GatewayExtension } from './app.ts';
 import { createGovernanceExtension } from './governance/governance-extension.ts';
 import { createMetricsExtension } from './metrics/metrics-extension.ts';
 import { createMessagesExtension } from './messages/messages-extension.ts';
+import { createPassthroughExtension } from './passthrough/passthrough-extension.ts';
 import { createResponsesExtension } from './responses/responses-extension.ts';
 import { createResilienceExtension, type ResilienceExtensionOptions } from './routing/resilience-extension.ts';
 import { createRoutingExtension } from './routing/routing-extension.ts';
@@ -20,5 +21,6 @@ export function defaultExtensions(logger: Logger, options: { resilience?: Resili
     createMetricsExtension(),
     createResponsesExtension(logger),
     createMessagesExtension(),
+    createPassthroughExtension(),
   ];
 }

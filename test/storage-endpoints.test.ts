@@ -131,7 +131,10 @@ describe.each(['sqlite', 'postgresql'] as const)('usage of every endpoint on %s'
     for (const route of routes) {
       if (route.path.startsWith('/swagger') || route.path === '/openapi.json') continue;
       // `/v1/models/*` is documented as `/v1/models/{model}`; path parameter names may differ.
-      const normalized = route.path.replace('/v1/models/*', '/v1/models/:model').replace(/:[A-Za-z_]+/g, ':param');
+      const normalized = route.path
+        .replace('/v1/models/*', '/v1/models/:model')
+        .replace('/p/:provider/*', '/p/:provider/:path')
+        .replace(/:[A-Za-z_]+/g, ':param');
       const operations = [...documented].find(([path]) => path.replace(/:[A-Za-z_]+/g, ':param') === normalized)?.[1] ?? [];
       for (const method of route.methods) if (!operations.includes(method.toLowerCase())) undocumented.push(`${method} ${route.path}`);
     }

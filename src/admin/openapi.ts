@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { GatewayError } from '../core/errors.ts';
 import type { Route } from '../http/types.ts';
+import { passthroughOpenApiPaths } from '../passthrough/passthrough-openapi.ts';
 import { adminPrefix } from './admin-routes.ts';
 import { registeredPaths } from './openapi-registry.ts';
 
@@ -57,7 +58,7 @@ const filterParameters = [
   ...dateParameters,
   { name: 'model', in: 'query', schema: { type: 'string' }, description: 'Model as sent upstream or as requested' },
   { name: 'provider', in: 'query', schema: { type: 'string' }, description: 'Provider instance name' },
-  { name: 'endpoint', in: 'query', schema: { type: 'string', enum: ['chat.completions', 'embeddings', 'responses', 'messages'] } },
+  { name: 'endpoint', in: 'query', schema: { type: 'string', enum: ['chat.completions', 'embeddings', 'responses', 'messages', 'passthrough'] } },
   { name: 'status', in: 'query', schema: { type: 'integer' } },
   { name: 'key_id', in: 'query', schema: { type: 'string' } },
   { name: 'request_id', in: 'query', schema: { type: 'string' } },
@@ -143,8 +144,10 @@ function createCoreDocument(): Schema {
       { name: 'Models' },
       { name: 'Admin', description: `Usage, cost and audit records (${adminPrefix})` },
       { name: 'Service' },
+      { name: 'Passthrough', description: "Provider-native APIs under /p/{provider}/..." },
     ],
     paths: {
+      ...passthroughOpenApiPaths,
       '/v1/chat/completions': modelCall(
         'Create a chat completion',
         'https://platform.openai.com/docs/api-reference/chat/create. Unknown fields pass through to the provider. ' +

@@ -18,6 +18,7 @@ import {
 import { readStateConfig, type StateConfig } from '../state/state-config.ts';
 import { loadRoutingConfig, type RoutingConfig, routingYamlShape } from '../routing/routing-config.ts';
 import { ConfigError } from './config-error.ts';
+import { defaultPassthroughProviders, type PassthroughConfig, passthroughYamlSchema } from '../passthrough/passthrough-config.ts';
 
 export { ConfigError };
 
@@ -76,6 +77,7 @@ export interface GatewayConfig {
   routing: RoutingConfig;
   /** Retries, fallbacks, circuit breakers (src/routing/resilience-config.ts). */
   resilience: ResilienceConfig;
+  passthrough: PassthroughConfig;
   configFile: string | undefined;
 }
 
@@ -217,6 +219,7 @@ const yamlSchema = z
       .optional(),
     ...routingYamlShape,
     ...resilienceYamlShape,
+    passthrough: passthroughYamlSchema,
   })
   .strict();
 
@@ -468,6 +471,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     pricing,
     routing: loadRoutingConfig(env, yaml),
     resilience: loadResilienceConfig(env, yaml, yaml.providers ?? {}),
+    passthrough: {
+      enabled: boolSetting('ENABLE_PASSTHROUGH_ROUTES', yaml.passthrough?.enabled, true),
+      providers: parseList(pick(env.ENABLED_PASSTHROUGH_PROVIDERS, yaml.passthrough?.enabled_providers) ?? defaultPassthroughProviders),
+      allowV1Alias: boolSetting('ALLOW_PASSTHROUGH_V1_ALIAS', yaml.passthrough?.allow_v1_alias, true),
+    },
     configFile,
   };
 }

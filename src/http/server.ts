@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Logger } from 'pino';
 import { GatewayError, toGatewayError } from '../core/errors.ts';
 import type { Authenticator } from './auth.ts';
-import type { GatewayReply, GatewayRequest, Route, SseReply } from './types.ts';
+import type { GatewayReply, GatewayRequest, Route, SseReply, StreamReply } from './types.ts';
 
 export interface HttpServerOptions {
   bodyLimitBytes: number;
@@ -100,10 +100,28 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     );
   });
 
-  for (const route of options.routes) {
+  const bufferedRoutes = options.routes.filter((route) => !route.streamBody);
+  const streamedRoutes = options.routes.filter((route) => route.streamBody);
+  registerRoutes(app, bufferedRoutes, options);
+  if (streamedRoutes.length > 0) {
+    // Routes that read their own body: in their own context, whose parser leaves the body unread.
+    app.register(async (context) => {
+      context.removeAllContentTypeParsers();
+      context.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+      registerRoutes(context, streamedRoutes, options);
+    });
+  }
+  return app;
+}
+
+function registerRoutes(app: FastifyInstance, routes: Route[], options: HttpServerOptions): void {
+  const { logger } = options;
+  for (const route of routes) {
     app.route({
       method: route.method,
       url: route.path,
+      // A route that declares HEAD itself serves it (Fastify would add its own for GET otherwise).
+      exposeHeadRoute: !(Array.isArray(route.method) ? route.method : [route.method]).includes('HEAD'),
       handler: async (request, reply) => {
         const controller = new AbortController();
         const raw = reply.raw;
@@ -117,6 +135,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
             requestId: request.id,
             method: request.method,
             path: request.url.split('?')[0] ?? request.url,
+            url: request.url,
             headers: request.headers,
             body: request.body,
             params: (request.params ?? {}) as Record<string, string>,
@@ -125,6 +144,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
             keyId,
             startedAt: performance.now(),
           };
+          if (route.streamBody) gatewayRequest.bodyStream = request.raw;
           const result = await route.handler(gatewayRequest);
           await sendReply(request, reply, result);
         } catch (error) {
@@ -142,7 +162,6 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
       },
     });
   }
-  return app;
 }
 
 async function sendReply(request: FastifyRequest, reply: FastifyReply, result: GatewayReply): Promise<void> {
@@ -159,7 +178,36 @@ async function sendReply(request: FastifyRequest, reply: FastifyReply, result: G
     return;
   }
   reply.hijack();
-  await writeSse(reply.raw, request.id, result);
+  if (result.kind === 'stream') await writeStream(reply.raw, request.id, result);
+  else await writeSse(reply.raw, request.id, result);
+}
+
+/** Relays a byte stream with backpressure: at most one chunk is held while the client is slow. */
+async function writeStream(raw: ServerResponse, requestId: string, result: StreamReply): Promise<void> {
+  const startedAt = performance.now();
+  let firstByteMs: number | null = null;
+  let failure: unknown = null;
+  try {
+    raw.writeHead(result.status, { ...result.headers, 'x-request-id': requestId });
+    if (result.body) {
+      for await (const chunk of result.body) {
+        if (raw.destroyed) break;
+        firstByteMs ??= performance.now() - startedAt;
+        if (!raw.write(chunk) && !raw.destroyed) await waitForDrain(raw);
+      }
+    }
+  } catch (error) {
+    // A body that fails because the client left (its upstream read was aborted) is not a failure.
+    if (!raw.destroyed) {
+      failure = error;
+      // Headers are gone already: the only honest signal left is a cut connection.
+      raw.destroy();
+    }
+  } finally {
+    const clientGone = raw.destroyed && !raw.writableEnded && failure === null;
+    if (!raw.writableEnded && !raw.destroyed) raw.end();
+    result.onEnd?.({ error: failure, clientGone, firstByteMs });
+  }
 }
 
 function waitForDrain(raw: ServerResponse): Promise<void> {

@@ -1,9 +1,12 @@
+import type { Readable } from 'node:stream';
 /** Framework-neutral request and reply shapes: route handlers know nothing of the HTTP library. */
 export interface GatewayRequest {
   requestId: string;
   method: string;
   /** Path without the query string. */
   path: string;
+  /** Path and query string exactly as the client sent them (still percent-encoded). */
+  url: string;
   headers: Record<string, string | string[] | undefined>;
   body: unknown;
   params: Record<string, string>;
@@ -14,6 +17,8 @@ export interface GatewayRequest {
   keyId: string | null;
   /** performance.now() when the request arrived. */
   startedAt: number;
+  /** The unread request body, on routes declared with `streamBody` (the handler bounds its own reads). */
+  bodyStream?: Readable;
 }
 
 export interface JsonReply {
@@ -52,17 +57,32 @@ export interface StreamEnd {
   firstByteMs: number | null;
 }
 
-export type GatewayReply = JsonReply | TextReply | SseReply;
+/** Bytes relayed as they come (passthrough, file downloads), written with backpressure. */
+export interface StreamReply {
+  kind: 'stream';
+  status: number;
+  headers: Record<string, string>;
+  /** Null for a reply without a body (HEAD, 204, 304). */
+  body: AsyncIterable<Uint8Array> | null;
+  /** Called once the body is over, whether it completed, failed, or the client left. */
+  onEnd?: (end: StreamEnd) => void;
+}
+
+export type GatewayReply = JsonReply | TextReply | SseReply | StreamReply;
 
 export type RouteHandler = (request: GatewayRequest) => Promise<GatewayReply>;
 
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
+
 export interface Route {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: HttpMethod | HttpMethod[];
   /** Path with `:name` parameters. */
   path: string;
   /** Whether the master key is required (when one is set). */
   authenticated: boolean;
   handler: RouteHandler;
+  /** The body is left unread and handed over as `request.bodyStream` (no JSON parsing, no BODY_SIZE_LIMIT). */
+  streamBody?: boolean;
 }
 
 export function headerValue(headers: GatewayRequest['headers'], name: string): string | undefined {

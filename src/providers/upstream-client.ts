@@ -4,6 +4,7 @@
  * client abort -> 499. Upstream HTTP errors are mapped by `upstreamHttpError`; bodies are read,
  * always within the configured limits, by the functions of upstream-body.ts.
  */
+import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher, request } from 'undici';
 import { GatewayError } from '../core/errors.ts';
 
@@ -27,9 +28,10 @@ export interface UpstreamClientOptions extends UpstreamLimits {
 export interface UpstreamRequest {
   provider: string;
   url: string;
-  method?: 'GET' | 'POST' | 'DELETE';
+  method?: Dispatcher.HttpMethod;
   headers: Record<string, string>;
-  body?: string;
+  /** A string or bytes, or a stream relayed as it is read (passthrough uploads). */
+  body?: string | Uint8Array | Readable;
   signal?: AbortSignal;
 }
 

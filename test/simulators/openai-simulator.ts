@@ -9,6 +9,11 @@
  * - Embeddings: https://platform.openai.com/docs/api-reference/embeddings/object (`encoding_format`
  *   base64 is little-endian float32, which the openai SDK asks for by default).
  * - Models: https://platform.openai.com/docs/api-reference/models/list
+ * - Speech: https://platform.openai.com/docs/api-reference/audio/createSpeech (POST /v1/audio/speech, JSON in,
+ *   the audio file out as `audio/mpeg` bytes, sent in chunks as it is produced).
+ * - Transcriptions: https://platform.openai.com/docs/api-reference/audio/createTranscription (multipart/form-data
+ *   with `file` and `model`; answers {"text"}). The upload is read as it arrives; `uploadedBytes()` tells how much
+ *   of the file has come in so far.
  * - Errors: https://platform.openai.com/docs/guides/error-codes ({"error":{"message","type","param","code"}};
  *   429 responses carry Retry-After and x-ratelimit-* headers:
  *   https://platform.openai.com/docs/guides/rate-limits#rate-limits-in-headers).
@@ -27,6 +32,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createSimulatorServer, listenSimulator, readRequestJson } from './simulator-server.ts';
+import busboy from 'busboy';
 import { simulateResponses } from './openai-responses-simulator.ts';
 import { createFaultScript, type FaultStep, playFault } from './scripted-faults.ts';
 
@@ -67,6 +73,15 @@ export interface Simulator {
   waitForAbort(): Promise<void>;
   /** Makes the next requests for `model` (`*`: any model) play these failures in order (see scripted-faults.ts). */
   script(model: string, steps: FaultStep[]): void;
+  /** The next requests answer these HTTP statuses (OpenAI error bodies, Retry-After on 503) in order. */
+  injectFaults(statuses: number[]): void;
+  /**
+   * Holds the next speech answer after its first `firstBytes` bytes until `release()` is called, so a test
+   * can see those bytes arrive through the gateway before the rest exists.
+   */
+  holdNextSpeech(firstBytes: number): { release(): void };
+  /** Bytes of uploaded file parts received so far (all uploads). */
+  uploadedBytes(): number;
 }
 
 type Json = Record<string, unknown>;
@@ -114,6 +129,9 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
   const requests: RecordedRequest[] = [];
   const abortWaiters: (() => void)[] = [];
   let completionCounter = 0;
+  const injectedFaults: number[] = [];
+  let speechHold: { firstBytes: number; released: Promise<void> } | null = null;
+  let uploaded = 0;
 
   const faults = createFaultScript();
   const keys = options.apiKey === undefined ? [] : Array.isArray(options.apiKey) ? options.apiKey : [options.apiKey];
@@ -139,6 +157,10 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://simulator');
+    if (url.pathname === `${prefix}/audio/transcriptions` && request.method === 'POST') {
+      requests.push({ method: 'POST', path: url.pathname, query: url.searchParams, headers: request.headers, body: undefined, aborted: false });
+      return transcription(request, response);
+    }
     const { body, invalid } = await readRequestJson(request);
     if (invalid) {
       openAIError(response, 400, 'We could not parse the JSON body of your request.', 'invalid_request_error', null);
@@ -152,6 +174,11 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
         for (const waiter of abortWaiters.splice(0)) waiter();
       }
     });
+    const fault = injectedFaults.shift();
+    if (fault !== undefined) {
+      openAIError(response, fault, `Simulated HTTP ${fault}`, fault >= 500 ? 'server_error' : 'invalid_request_error', null, fault === 503 ? { 'retry-after': '0' } : {});
+      return;
+    }
     const target = route(url.pathname);
     if (!target) {
       openAIError(response, 404, `Invalid URL (${request.method} ${url.pathname})`, 'invalid_request_error', null);
@@ -194,6 +221,7 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
     if (target.endpoint === 'chat/completions') return chat(model, body, response);
     if (target.endpoint === 'embeddings') return embeddings(model, body, response);
     if (target.endpoint === 'responses' && options.responsesApi !== false) return simulateResponses(flavor, model, body, response);
+    if (target.endpoint === 'audio/speech') return speech(body, response);
     openAIError(response, 404, `Invalid URL (POST ${url.pathname})`, 'invalid_request_error', null);
   }
 
@@ -294,6 +322,67 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
     response.end();
   }
 
+  /** Deterministic "audio": the input text's bytes repeated to 64 bytes per character, in 16 KiB chunks. */
+  async function speech(body: Json, response: ServerResponse): Promise<void> {
+    const input = String(body.input ?? '');
+    const total = Math.max(1, input.length) * 64;
+    const hold = speechHold;
+    speechHold = null;
+    response.writeHead(200, { 'content-type': 'audio/mpeg', 'transfer-encoding': 'chunked' });
+    const pattern = Buffer.from(input || ' ');
+    let sent = 0;
+    let held = false;
+    while (sent < total) {
+      if (hold && !held && sent >= hold.firstBytes) {
+        held = true;
+        await hold.released;
+      }
+      const size = Math.min(16 * 1024, total - sent, hold && !held ? hold.firstBytes - sent : Number.POSITIVE_INFINITY);
+      const chunk = Buffer.alloc(size);
+      for (let index = 0; index < size; index++) chunk[index] = pattern[(sent + index) % pattern.length] as number;
+      sent += size;
+      if (!response.write(chunk)) await new Promise((resolve) => response.once('drain', resolve));
+    }
+    response.end();
+  }
+
+  async function transcription(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (!authorized(request)) {
+      request.resume();
+      openAIError(response, 401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');
+      return;
+    }
+    let fileBytes = 0;
+    let model = '';
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: request.headers });
+    } catch {
+      request.resume();
+      openAIError(response, 400, 'Invalid multipart body', 'invalid_request_error', null);
+      return;
+    }
+    parser.on('field', (name, value) => {
+      if (name === 'model') model = value;
+    });
+    parser.on('file', (_name, file) => {
+      file.on('data', (chunk: Buffer) => {
+        fileBytes += chunk.byteLength;
+        uploaded += chunk.byteLength;
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      parser.on('close', resolve);
+      parser.on('error', reject);
+      request.pipe(parser);
+    });
+    if (!model) {
+      openAIError(response, 400, "you must provide a model parameter", 'invalid_request_error', null);
+      return;
+    }
+    sendJson(response, 200, { text: `Heard ${fileBytes} bytes with ${model}.` });
+  }
+
   function embeddings(model: string, body: Json, response: ServerResponse): void {
     const inputs = Array.isArray(body.input) ? (body.input as unknown[]) : [body.input];
     const dimensions = typeof body.dimensions === 'number' ? body.dimensions : 8;
@@ -317,5 +406,17 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
     waitForAbort: listening.waitForAbort,
     close: listening.close,
     script: faults.script,
+    injectFaults(statuses) {
+      injectedFaults.push(...statuses);
+    },
+    uploadedBytes: () => uploaded,
+    holdNextSpeech(firstBytes) {
+      let release = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      speechHold = { firstBytes, released };
+      return { release };
+    },
   };
 }
