@@ -5,8 +5,8 @@ export interface GatewayRequest {
   method: string;
   /** Path without the query string. */
   path: string;
-  /** Path and query string exactly as the client sent them (still percent-encoded). */
-  url: string;
+  /** Path and query string exactly as the client sent them (still percent-encoded); set by the HTTP adapter. */
+  url?: string;
   headers: Record<string, string | string[] | undefined>;
   body: unknown;
   params: Record<string, string>;

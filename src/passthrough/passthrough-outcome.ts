@@ -69,6 +69,7 @@ export function createPassthroughOutcome(bus: OutcomeBus, request: GatewayReques
         keyId: request.keyId,
         cacheStatus: 'none',
         droppedParams: [],
+        attempts: [],
         method: request.method,
         path: request.path,
       };

@@ -76,7 +76,7 @@ function modelInPath(rest: string): string | null {
 }
 
 async function handlePassthrough(dependencies: PassthroughDependencies, request: GatewayRequest): Promise<GatewayReply> {
-  const { provider, rest, query } = splitUrl(request.url);
+  const { provider, rest, query } = splitUrl(request.url ?? request.path);
   const target = dependencies.targets.get(provider);
   const outcome = createPassthroughOutcome(dependencies.bus, request, target ?? null);
   try {
@@ -108,7 +108,11 @@ async function handlePassthrough(dependencies: PassthroughDependencies, request:
       outcome.finish({ status: response.status, reading: { usage: null, model: null }, stream: false, responseHeaders });
       return { kind: 'stream', status: response.status, headers: responseHeaders, body: null };
     }
-    const tap = createUsageTap(target.format, response.headers['content-type'] ?? '', response.headers['content-encoding'], response.body);
+    // Usage is read within the limits every upstream read has (UPSTREAM_MAX_RESPONSE_BYTES, UPSTREAM_MAX_EVENT_BYTES).
+    const tap = createUsageTap(target.format, response.headers['content-type'] ?? '', response.headers['content-encoding'], response.body, {
+      maxJsonBytes: response.limits.maxResponseBytes,
+      maxEventBytes: response.limits.maxEventBytes,
+    });
     return {
       kind: 'stream',
       status: response.status,
