@@ -19,6 +19,9 @@ import type { PassthroughTarget } from './passthrough-targets.ts';
 import { readRequestBody } from './request-body.ts';
 import { createUsageTap } from './usage-tap.ts';
 
+/** A JSON answer up to this size is kept whole to be read (and audited); a larger one only in its tail. */
+const wholeJsonBytes = 4 * 1024 * 1024;
+
 export const passthroughMethods: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 
 export interface PassthroughDependencies {
@@ -110,7 +113,7 @@ async function handlePassthrough(dependencies: PassthroughDependencies, request:
     }
     // Usage is read within the limits every upstream read has (UPSTREAM_MAX_RESPONSE_BYTES, UPSTREAM_MAX_EVENT_BYTES).
     const tap = createUsageTap(target.format, response.headers['content-type'] ?? '', response.headers['content-encoding'], response.body, {
-      maxJsonBytes: response.limits.maxResponseBytes,
+      maxJsonBytes: Math.min(wholeJsonBytes, response.limits.maxResponseBytes),
       maxEventBytes: response.limits.maxEventBytes,
     });
     return {
