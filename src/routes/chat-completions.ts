@@ -1,10 +1,19 @@
 /** POST /v1/chat/completions: non-streaming JSON and SSE streaming, every field passed through. */
 import { createChatStreamAssembler } from '../core/chat-stream-assembler.ts';
-import { GatewayError, invalidRequest } from '../core/errors.ts';
+import { invalidRequest } from '../core/errors.ts';
 import { sseDone, sseFrame } from '../core/sse.ts';
 import type { GatewayReply, GatewayRequest, Route } from '../http/types.ts';
 import type { Json } from '../providers/types.ts';
-import { callHeaders, jsonReply, requireModel, requireObjectBody, type RouteDependencies, trackCall, withTracking } from './model-call.ts';
+import {
+  callHeaders,
+  finishStream,
+  jsonReply,
+  requireModel,
+  requireObjectBody,
+  type RouteDependencies,
+  trackCall,
+  withTracking,
+} from './model-call.ts';
 
 export function validateChatBody(body: Json): void {
   const messages = body.messages;
@@ -77,20 +86,13 @@ async function handleChat(dependencies: RouteDependencies, request: GatewayReque
       status: 200,
       headers: callHeaders(tracker, result.headers),
       frames: frames(),
-      onEnd: (end) => {
-        tracker.finish({
-          status: end.error ? 502 : end.clientGone ? 499 : 200,
+      onEnd: (end) =>
+        finishStream(tracker, end, {
           usage: streamResult.usage(),
-          error: end.error ?? (end.clientGone ? clientGoneError() : undefined),
           responseBody: assembler?.result(),
           firstByteMs,
           responseHeaders: result.headers,
-        });
-      },
+        }),
     };
   });
-}
-
-function clientGoneError(): GatewayError {
-  return new GatewayError('Client closed the request', { status: 499, code: 'client_closed_request', retryable: false });
 }

@@ -4,7 +4,7 @@
  * clients and coding agents can use any model through the gateway. Errors are Anthropic-shaped.
  * POST /v1/messages/count_tokens answers with an estimate (about four characters per token).
  */
-import { GatewayError, invalidRequest, toGatewayError } from '../core/errors.ts';
+import { invalidRequest, toGatewayError } from '../core/errors.ts';
 import { sseFrame } from '../core/sse.ts';
 import type { GatewayReply, GatewayRequest, Route } from '../http/types.ts';
 import { anthropicErrorBody, anthropicStreamErrorBody } from '../messages/anthropic-errors.ts';
@@ -15,6 +15,7 @@ import type { Json } from '../providers/types.ts';
 import { adaptChatForProvider } from '../responses/responses-to-chat.ts';
 import {
   callHeaders,
+  finishStream,
   type RouteDependencies,
   requireModel,
   requireObjectBody,
@@ -113,20 +114,13 @@ async function handleMessages(dependencies: RouteDependencies, request: GatewayR
       headers: callHeaders(tracker, result.headers),
       frames: frames(),
       errorFrames: (errorBody) => sseFrame(JSON.stringify(anthropicStreamErrorBody(errorBody)), 'error'),
-      onEnd: (end) => {
-        tracker.finish({
-          status: end.error ? 502 : end.clientGone ? 499 : 200,
+      onEnd: (end) =>
+        finishStream(tracker, end, {
           usage: streamResult.usage(),
-          error:
-            end.error ??
-            (end.clientGone
-              ? new GatewayError('Client closed the request', { status: 499, code: 'client_closed_request', retryable: false })
-              : undefined),
           responseBody: finished ? translator.message() : undefined,
           firstByteMs,
           responseHeaders: result.headers,
-        });
-      },
+        }),
     };
   });
 }

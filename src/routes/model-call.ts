@@ -2,11 +2,11 @@
  * The shared path of every model call: validate the model, hand the call to the pipeline, present
  * the result, and emit exactly one CallOutcome however the call ends.
  */
-import { invalidRequest, toGatewayError } from '../core/errors.ts';
+import { GatewayError, invalidRequest, toGatewayError } from '../core/errors.ts';
 import type { ModelRegistry } from '../core/model-registry.ts';
 import type { CallOutcome, Endpoint, OutcomeBus } from '../core/outcome.ts';
 import type { Usage } from '../core/usage.ts';
-import type { GatewayReply, GatewayRequest, JsonReply } from '../http/types.ts';
+import type { GatewayReply, GatewayRequest, JsonReply, StreamEnd } from '../http/types.ts';
 import type { ModelCall, ModelCallInit } from '../pipeline/model-call.ts';
 import { createModelCall } from '../pipeline/model-call.ts';
 import type { Pipeline } from '../pipeline/pipeline.ts';
@@ -137,6 +137,23 @@ export function callHeaders(tracker: CallTracker, upstream: Record<string, strin
   const dropped = call.context.droppedParams;
   if (dropped.length > 0) headers['x-modelgate-dropped-params'] = [...new Set(dropped)].join(',');
   return headers;
+}
+
+function clientGoneError(): GatewayError {
+  return new GatewayError('Client closed the request', { status: 499, code: 'client_closed_request', retryable: false });
+}
+
+/** Emits the outcome of a streamed call once its stream is over: completed (200), failed (502) or abandoned (499). */
+export function finishStream(
+  tracker: CallTracker,
+  end: StreamEnd,
+  result: { usage: Usage | null; responseBody: unknown; firstByteMs: number | null; responseHeaders: Record<string, string> },
+): void {
+  tracker.finish({
+    status: end.error ? 502 : end.clientGone ? 499 : 200,
+    error: end.error ?? (end.clientGone ? clientGoneError() : undefined),
+    ...result,
+  });
 }
 
 /** Runs `handle`, emitting a failure outcome if it throws before a reply exists. */

@@ -21,6 +21,7 @@ import { adaptChatForProvider, normalizeInputItems, responsesToChatRequest } fro
 import {
   type CallTracker,
   callHeaders,
+  finishStream,
   type RouteDependencies,
   requireModel,
   requireObjectBody,
@@ -288,16 +289,13 @@ function presentTranslated(
       });
       return events.map(frame).join('');
     },
-    onEnd: (end) => {
-      tracker.finish({
-        status: end.error ? 502 : end.clientGone ? 499 : 200,
+    onEnd: (end) =>
+      finishStream(tracker, end, {
         usage: streamResult.usage(),
-        error: end.error ?? (end.clientGone ? clientGoneError() : undefined),
         responseBody: finalResponse,
         firstByteMs,
         responseHeaders: result.headers,
-      });
-    },
+      }),
   };
 }
 
@@ -355,19 +353,12 @@ async function presentNative(
         'error',
       );
     },
-    onEnd: (end) => {
-      tracker.finish({
-        status: end.error ? 502 : end.clientGone ? 499 : 200,
+    onEnd: (end) =>
+      finishStream(tracker, end, {
         usage: streamResult.usage(),
-        error: end.error ?? (end.clientGone ? clientGoneError() : undefined),
         responseBody: finalResponse,
         firstByteMs,
         responseHeaders: result.headers,
-      });
-    },
+      }),
   };
-}
-
-function clientGoneError(): GatewayError {
-  return new GatewayError('Client closed the request', { status: 499, code: 'client_closed_request', retryable: false });
 }
