@@ -11,11 +11,11 @@ import { GatewayError } from '../core/errors.ts';
 import type { Route } from '../http/types.ts';
 import { passthroughOpenApiPaths } from '../passthrough/passthrough-openapi.ts';
 import { adminPrefix } from './admin-routes.ts';
+import { componentSchemas, ref, totalsProperties } from './openapi-component-schemas.ts';
 import { registeredPaths } from './openapi-registry.ts';
 
 type Schema = Record<string, unknown>;
 
-const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
 const jsonContent = (schema: Schema) => ({ 'application/json': { schema } });
 const errorResponses = {
   '400': { description: 'Invalid request', content: jsonContent(ref('Error')) },
@@ -58,7 +58,11 @@ const filterParameters = [
   ...dateParameters,
   { name: 'model', in: 'query', schema: { type: 'string' }, description: 'Model as sent upstream or as requested' },
   { name: 'provider', in: 'query', schema: { type: 'string' }, description: 'Provider instance name' },
-  { name: 'endpoint', in: 'query', schema: { type: 'string', enum: ['chat.completions', 'embeddings', 'responses', 'messages', 'passthrough'] } },
+  {
+    name: 'endpoint',
+    in: 'query',
+    schema: { type: 'string', enum: ['chat.completions', 'embeddings', 'responses', 'messages', 'passthrough'] },
+  },
   { name: 'status', in: 'query', schema: { type: 'integer' } },
   { name: 'key_id', in: 'query', schema: { type: 'string' } },
   { name: 'request_id', in: 'query', schema: { type: 'string' } },
@@ -105,20 +109,6 @@ const paged = (itemName: string): Schema => ({
   },
 });
 
-const totalsProperties: Record<string, Schema> = {
-  requests: { type: 'integer' },
-  input_tokens: { type: 'integer' },
-  output_tokens: { type: 'integer' },
-  total_tokens: { type: 'integer' },
-  cached_tokens: { type: 'integer' },
-  reasoning_tokens: { type: 'integer' },
-  cache_write_tokens: { type: 'integer' },
-  cost_usd: { type: 'number', description: 'Sum over priced records' },
-  unpriced_requests: { type: 'integer', description: 'Records of models without a price (cost unknown, not zero)' },
-  error_requests: { type: 'integer' },
-  average_latency_ms: { type: 'number' },
-};
-
 export function createOpenApiDocument(): Schema {
   const document = createCoreDocument();
   // Routes that declare zod schemas beside their handlers (src/admin/openapi-registry.ts).
@@ -144,7 +134,7 @@ function createCoreDocument(): Schema {
       { name: 'Models' },
       { name: 'Admin', description: `Usage, cost and audit records (${adminPrefix})` },
       { name: 'Service' },
-      { name: 'Passthrough', description: "Provider-native APIs under /p/{provider}/..." },
+      { name: 'Passthrough', description: 'Provider-native APIs under /p/{provider}/...' },
     ],
     paths: {
       ...passthroughOpenApiPaths,
@@ -339,237 +329,7 @@ function createCoreDocument(): Schema {
         bearer: { type: 'http', scheme: 'bearer', description: 'MODELGATE_MASTER_KEY' },
         apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
       },
-      schemas: {
-        Error: {
-          type: 'object',
-          required: ['error'],
-          properties: {
-            error: {
-              type: 'object',
-              properties: {
-                message: { type: 'string' },
-                type: { type: 'string' },
-                code: { type: ['string', 'null'] },
-                param: { type: ['string', 'null'] },
-              },
-            },
-          },
-        },
-        ChatCompletionRequest: {
-          type: 'object',
-          required: ['model', 'messages'],
-          additionalProperties: true,
-          properties: {
-            model: { type: 'string', description: 'Model id, or provider/model' },
-            messages: {
-              type: 'array',
-              minItems: 1,
-              items: {
-                type: 'object',
-                required: ['role'],
-                additionalProperties: true,
-                properties: { role: { type: 'string' }, content: {} },
-              },
-            },
-            stream: { type: 'boolean' },
-            stream_options: { type: 'object', properties: { include_usage: { type: 'boolean' } } },
-            temperature: { type: 'number' },
-            max_tokens: { type: 'integer' },
-            max_completion_tokens: { type: 'integer' },
-            tools: { type: 'array', items: { type: 'object' } },
-            tool_choice: {},
-            response_format: { type: 'object' },
-          },
-        },
-        ChatCompletion: {
-          type: 'object',
-          properties: {
-            id: { type: 'string' },
-            object: { const: 'chat.completion' },
-            created: { type: 'integer' },
-            model: { type: 'string' },
-            choices: { type: 'array', items: { type: 'object' } },
-            usage: ref('Usage'),
-          },
-        },
-        Usage: {
-          type: 'object',
-          properties: {
-            prompt_tokens: { type: 'integer' },
-            completion_tokens: { type: 'integer' },
-            total_tokens: { type: 'integer' },
-            prompt_tokens_details: { type: 'object' },
-            completion_tokens_details: { type: 'object' },
-          },
-        },
-        EmbeddingsRequest: {
-          type: 'object',
-          required: ['model', 'input'],
-          additionalProperties: true,
-          properties: {
-            model: { type: 'string' },
-            input: { oneOf: [{ type: 'string' }, { type: 'array' }] },
-            encoding_format: { type: 'string', enum: ['float', 'base64'] },
-            dimensions: { type: 'integer' },
-          },
-        },
-        EmbeddingsResponse: {
-          type: 'object',
-          properties: {
-            object: { const: 'list' },
-            data: { type: 'array', items: { type: 'object' } },
-            model: { type: 'string' },
-            usage: { type: 'object' },
-          },
-        },
-        ResponsesRequest: {
-          type: 'object',
-          required: ['model'],
-          additionalProperties: true,
-          properties: {
-            model: { type: 'string' },
-            input: { oneOf: [{ type: 'string' }, { type: 'array' }] },
-            instructions: { type: 'string' },
-            previous_response_id: { type: 'string' },
-            store: { type: 'boolean' },
-            stream: { type: 'boolean' },
-          },
-        },
-        Response: {
-          type: 'object',
-          additionalProperties: true,
-          properties: {
-            id: { type: 'string' },
-            object: { const: 'response' },
-            status: { type: 'string' },
-            output: { type: 'array' },
-            usage: { type: 'object' },
-          },
-        },
-        MessagesRequest: {
-          type: 'object',
-          required: ['model', 'messages', 'max_tokens'],
-          additionalProperties: true,
-          properties: {
-            model: { type: 'string' },
-            messages: { type: 'array', items: { type: 'object' } },
-            max_tokens: { type: 'integer' },
-            system: {},
-            stream: { type: 'boolean' },
-          },
-        },
-        Message: {
-          type: 'object',
-          additionalProperties: true,
-          properties: {
-            id: { type: 'string' },
-            type: { const: 'message' },
-            role: { type: 'string' },
-            content: { type: 'array' },
-            usage: { type: 'object' },
-          },
-        },
-        Model: {
-          type: 'object',
-          properties: { id: { type: 'string' }, object: { const: 'model' }, created: { type: 'integer' }, owned_by: { type: 'string' } },
-        },
-        ModelList: { type: 'object', properties: { object: { const: 'list' }, data: { type: 'array', items: ref('Model') } } },
-        UsagePeriod: { type: 'object', properties: { period: { type: 'string' }, ...totalsProperties } },
-        UsageByModel: {
-          type: 'object',
-          properties: {
-            model: { type: ['string', 'null'] },
-            provider: { type: ['string', 'null'] },
-            provider_type: { type: ['string', 'null'] },
-            ...totalsProperties,
-          },
-        },
-        UsageByProvider: {
-          type: 'object',
-          properties: { provider: { type: ['string', 'null'] }, provider_type: { type: ['string', 'null'] }, ...totalsProperties },
-        },
-        UsageRecord: {
-          type: 'object',
-          properties: {
-            id: { type: 'string' },
-            request_id: { type: 'string' },
-            created_at: { type: 'string', format: 'date-time' },
-            endpoint: { type: 'string' },
-            provider: { type: ['string', 'null'] },
-            provider_type: { type: ['string', 'null'] },
-            model: { type: ['string', 'null'] },
-            requested_model: { type: ['string', 'null'] },
-            stream: { type: 'boolean' },
-            status: { type: 'integer' },
-            error_code: { type: ['string', 'null'] },
-            input_tokens: { type: 'integer' },
-            output_tokens: { type: 'integer' },
-            total_tokens: { type: 'integer' },
-            cached_tokens: { type: 'integer' },
-            reasoning_tokens: { type: 'integer' },
-            cache_write_tokens: { type: 'integer' },
-            cost_usd: { type: ['number', 'null'], description: 'null when the model has no price' },
-            priced: { type: 'boolean' },
-            key_id: { type: ['string', 'null'] },
-            latency_ms: { type: 'number' },
-            first_byte_ms: { type: ['number', 'null'] },
-            cache_status: { type: 'string' },
-          },
-        },
-        AuditEntry: {
-          type: 'object',
-          properties: {
-            id: { type: 'string' },
-            request_id: { type: 'string' },
-            created_at: { type: 'string', format: 'date-time' },
-            method: { type: 'string' },
-            path: { type: 'string' },
-            endpoint: { type: 'string' },
-            provider: { type: ['string', 'null'] },
-            provider_type: { type: ['string', 'null'] },
-            model: { type: ['string', 'null'] },
-            requested_model: { type: ['string', 'null'] },
-            stream: { type: 'boolean' },
-            status: { type: 'integer' },
-            error: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
-            latency_ms: { type: 'number' },
-            first_byte_ms: { type: ['number', 'null'] },
-            key_id: { type: ['string', 'null'] },
-            dropped_params: { type: 'array', items: { type: 'string' } },
-            request_headers: { type: ['object', 'null'], description: 'Redacted; present with LOGGING_LOG_HEADERS' },
-            response_headers: { type: ['object', 'null'] },
-            request_body: { description: 'Present with LOGGING_LOG_BODIES; text when cut at LOGGING_MAX_BODY_BYTES' },
-            response_body: { description: 'Streamed responses are reassembled into one object' },
-            body_truncated: { type: 'boolean' },
-            thread_key: { type: ['string', 'null'] },
-            response_id: { type: ['string', 'null'], description: 'Responses API: id of the response (bodies logged)' },
-            previous_response_id: { type: ['string', 'null'], description: 'Responses API: the response this call continued' },
-            attempts: {
-              type: 'array',
-              description: 'Every upstream attempt of the call in order (retries, fallbacks, open circuits)',
-              items: {
-                type: 'object',
-                properties: {
-                  provider: { type: 'string' },
-                  model: { type: 'string' },
-                  operation: { type: 'string', enum: ['chat', 'embeddings', 'responses'] },
-                  status: { type: 'integer' },
-                  error: { type: ['string', 'null'] },
-                  latency_ms: { type: 'number' },
-                },
-              },
-            },
-          },
-        },
-        AuditThread: {
-          type: 'object',
-          properties: {
-            id: { type: 'string' },
-            thread_key: { type: ['string', 'null'] },
-            entries: { type: 'array', items: ref('AuditEntry') },
-          },
-        },
-      },
+      schemas: componentSchemas,
     },
   };
 }
