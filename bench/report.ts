@@ -80,6 +80,21 @@ export function compare(targets: TargetResult[]): { ratios: Record<string, numbe
     if (ourCpu !== undefined && floorCpu) ratios[`cpuPerRequest.${workload}.modelgate/floor`] = round(ourCpu / floorCpu);
     if (ourCpu !== undefined && portkeyCpu) ratios[`cpuPerRequest.${workload}.modelgate/portkey`] = round(ourCpu / portkeyCpu);
   }
+  const baseline = byId.get('baseline');
+  for (const workload of baseline ? workloadIds : []) {
+    const before = baseline?.workloads[workload];
+    const after = modelgate.workloads[workload];
+    const floorResult = floor?.workloads[workload];
+    if (!before || !after) continue;
+    ratios[`throughput.${workload}.modelgate/baseline`] = round(after.requestsPerSecond / before.requestsPerSecond);
+    if (floorResult) ratios[`throughput.${workload}.baseline/floor`] = round(before.requestsPerSecond / floorResult.requestsPerSecond);
+    if (after.cpuMsPerRequest !== undefined && before.cpuMsPerRequest) {
+      ratios[`cpuPerRequest.${workload}.modelgate/baseline`] = round(after.cpuMsPerRequest / before.cpuMsPerRequest);
+    }
+    if (before.cpuMsPerRequest !== undefined && floorResult?.cpuMsPerRequest) {
+      ratios[`cpuPerRequest.${workload}.baseline/floor`] = round(before.cpuMsPerRequest / floorResult.cpuMsPerRequest);
+    }
+  }
   for (const target of targets) {
     if (target.id === 'direct' || !direct) continue;
     const chat = target.workloads['chat-c1']?.p50Ms;

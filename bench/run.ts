@@ -6,7 +6,11 @@
  *
  * Options: --quick (short smoke run, writes quick.json/quick.svg), --targets=direct,floor,modelgate,portkey,
  * --duration=<seconds per workload>, --rounds=<n>, --cpu-prof (profile the Modelgate process into bench/results/profiles),
- * --render=<results.json> [--markdown] (print the report of a saved run, or its Markdown tables, and redraw its SVG).
+ * --render=<results.json> [--markdown] (print the report of a saved run, or its Markdown tables, and redraw its SVG),
+ * --baseline=<checkout> (adds target `baseline`: Modelgate from another checkout, e.g. a worktree of an earlier
+ * commit, measured in the same run for before/after figures), --modelgate-env=K=V,K=V (extra environment for
+ * the Modelgate target, e.g. RETRY_MAX_RETRIES=0, to measure what one feature costs), --baseline-env=K=V,K=V (the same
+ * for the baseline; `--baseline=. --modelgate-env=...` compares one checkout with and without a setting).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,6 +54,12 @@ export interface BenchSettings {
   /** Seconds of paired direct/target requests per target for the added latency at concurrency 1. */
   pairedSeconds: number;
   cpuProfileDirectory?: string;
+  /** A checkout of Modelgate to measure beside this one as target `baseline` (before/after in one run). */
+  baselineDirectory?: string;
+  /** Extra environment for the Modelgate target. */
+  modelgateEnv?: Record<string, string>;
+  /** Extra environment for the baseline target. */
+  baselineEnv?: Record<string, string>;
 }
 
 export const fullSettings: BenchSettings = {
@@ -101,6 +111,30 @@ export async function targetDefinitions(
   const modelgatePort = await freePort();
   const floorPort = await freePort();
   const portkeyPort = await freePort();
+  const modelgateDefinition = (
+    id: string,
+    label: string,
+    checkout: string,
+    port: number,
+    nodeFlags: string[],
+    extraEnv: Record<string, string> | undefined,
+  ): TargetDefinition => ({
+    id,
+    label,
+    nodeArguments: [...nodeFlags, join(checkout, 'src', 'main.ts')],
+    env: {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      MODELGATE_MASTER_KEY: benchMasterKey,
+      OPENAI_API_KEY: upstreamKey,
+      OPENAI_BASE_URL: `${upstreamUrl}/v1`,
+      SQLITE_PATH: join(workDirectory, `${id}.db`),
+      ...extraEnv,
+    },
+    port,
+    readinessPath: '/health',
+    headers: { authorization: `Bearer ${benchMasterKey}` },
+  });
   const profileArguments = settings.cpuProfileDirectory ? ['--cpu-prof', `--cpu-prof-dir=${settings.cpuProfileDirectory}`] : [];
   return {
     direct: {
@@ -121,22 +155,19 @@ export async function targetDefinitions(
       readinessPath: '/health',
       headers: { authorization: `Bearer ${upstreamKey}` },
     },
-    modelgate: {
-      id: 'modelgate',
-      label: 'Modelgate (defaults)',
-      nodeArguments: [...profileArguments, join(projectDirectory, 'src', 'main.ts')],
-      env: {
-        PORT: String(modelgatePort),
-        HOST: '127.0.0.1',
-        MODELGATE_MASTER_KEY: benchMasterKey,
-        OPENAI_API_KEY: upstreamKey,
-        OPENAI_BASE_URL: `${upstreamUrl}/v1`,
-        SQLITE_PATH: join(workDirectory, 'modelgate.db'),
-      },
-      port: modelgatePort,
-      readinessPath: '/health',
-      headers: { authorization: `Bearer ${benchMasterKey}` },
-    },
+    modelgate: modelgateDefinition('modelgate', 'Modelgate (defaults)', projectDirectory, modelgatePort, [...profileArguments], settings.modelgateEnv),
+    ...(settings.baselineDirectory
+      ? {
+          baseline: modelgateDefinition(
+            'baseline',
+            `Modelgate baseline (${settings.baselineDirectory})`,
+            resolve(settings.baselineDirectory),
+            await freePort(),
+            [],
+            settings.baselineEnv,
+          ),
+        }
+      : {}),
     portkey: {
       id: 'portkey',
       label: 'Portkey gateway',
@@ -215,7 +246,7 @@ export async function runBench(settings: BenchSettings, options: BenchRunOptions
   const definitionsById = await targetDefinitions(upstreamPort, workDirectory, settings);
   const startOptions = { logDirectory: workDirectory };
   for (const id of settings.targets) {
-    if (!definitionsById[id]) throw new Error(`unknown bench target '${id}' (known: ${allTargetIds.join(', ')})`);
+    if (!definitionsById[id]) throw new Error(`unknown bench target '${id}' (known: ${allTargetIds.join(', ')}, baseline with --baseline)`);
   }
   const running = new Map<string, RunningTarget>();
   const results = new Map<string, TargetResult>();
@@ -329,6 +360,20 @@ if (import.meta.main && readArguments(process.argv.slice(2)).has('render')) {
     settings.durationSeconds = Number(args.get('duration'));
     settings.mode = 'custom';
   }
+  if (args.has('baseline')) {
+    settings.baselineDirectory = args.get('baseline') ?? '';
+    if (!settings.targets.includes('baseline')) settings.targets.push('baseline');
+    settings.mode = 'custom';
+  }
+  const envArgument = (name: string) =>
+    Object.fromEntries(
+      (args.get(name) ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+    );
+  if (args.has('modelgate-env')) settings.modelgateEnv = envArgument('modelgate-env');
+  if (args.has('baseline-env')) settings.baselineEnv = envArgument('baseline-env');
   const resultsDirectory = join(benchDirectory, 'results');
   if (args.has('cpu-prof')) {
     settings.cpuProfileDirectory = join(resultsDirectory, 'profiles');

@@ -128,6 +128,9 @@ describe('retry stage', () => {
     expect(text).toBe('Hello from openai: hi');
     expect(running.outcomes[0]?.attempts.map((attempt) => attempt.error)).toEqual(['upstream_unreachable', 'stream_start_timeout', null]);
     expect(running.outcomes[0]?.status).toBe(200);
+    // The attempt given up at the start timeout was torn down upstream, not left hanging.
+    const posts = upstream.requests.filter((request) => request.method === 'POST');
+    await expect.poll(() => posts[1]?.aborted).toBe(true);
   });
 
   it('never retries once content reached the client: an explicit error event and an error record', async () => {

@@ -5,6 +5,8 @@ export interface SseLimits {
   /** Largest event (its data) and largest run of text without an event end; past it `tooLarge()` is thrown. */
   maxEventBytes: number;
   tooLarge: () => Error;
+  /** Maps a failure of the body (or `tooLarge()`) to the error thrown (in this generator: no extra layer per event). */
+  mapError?: (error: unknown) => unknown;
 }
 
 /** Characters after the last blank line (the end of an event) in `text`, or all of it when there is none. */
@@ -31,17 +33,21 @@ export async function* parseSse(body: AsyncIterable<Uint8Array | string>, limits
   });
   const decoder = new TextDecoder();
   let open = 0;
-  for await (const piece of body) {
-    const text = typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true });
-    parser.feed(text);
-    if (limits !== undefined) {
-      open = pending.length > 0 || oversized ? afterLastEventEnd(text) : open + text.length;
-      if (oversized || open > limits.maxEventBytes) throw limits.tooLarge();
+  try {
+    for await (const piece of body) {
+      const text = typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true });
+      parser.feed(text);
+      if (limits !== undefined) {
+        open = pending.length > 0 || oversized ? afterLastEventEnd(text) : open + text.length;
+        if (oversized || open > limits.maxEventBytes) throw limits.tooLarge();
+      }
+      while (pending.length > 0) yield pending.shift() as EventSourceMessage;
     }
-    while (pending.length > 0) yield pending.shift() as EventSourceMessage;
+    parser.feed(`${decoder.decode()}\n\n`);
+    if (oversized) throw (limits as SseLimits).tooLarge();
+  } catch (error) {
+    throw limits?.mapError ? limits.mapError(error) : error;
   }
-  parser.feed(`${decoder.decode()}\n\n`);
-  if (oversized) throw (limits as SseLimits).tooLarge();
   while (pending.length > 0) yield pending.shift() as EventSourceMessage;
 }
 

@@ -35,6 +35,11 @@ export interface StreamChunk {
   event?: string;
   /** True for the trailing usage-only chunk the gateway asked for on the client's behalf. */
   usageOnly?: boolean;
+  /**
+   * `data` already parsed, when the provider had the object at hand (it parsed the upstream event or built
+   * the chunk itself), so that consumers do not parse it again. Read-only: `data` stays the text relayed.
+   */
+  json?: Json;
 }
 
 export interface StreamResult {
@@ -44,6 +49,11 @@ export interface StreamResult {
   chunks: AsyncIterable<StreamChunk>;
   /** Usage as seen so far; final once `chunks` is exhausted. */
   usage(): Usage | null;
+  /**
+   * Aborts the upstream request at once, even while `chunks` waits for the upstream (a waiting generator
+   * cannot be closed). Used when a stream is given up before it started (src/routing/stream-start.ts).
+   */
+  abort?(): void;
 }
 
 export type ProviderResult = JsonResult | StreamResult;

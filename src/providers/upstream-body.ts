@@ -118,15 +118,12 @@ export async function rejectUnsuccessful(response: UpstreamResponse, mapError: H
  * The SSE events of a stream body, each at most UPSTREAM_MAX_EVENT_BYTES (a line that never ends fails once
  * it passes the limit). Does not release the body: the caller does, in its `finally`, with `releaseBody`.
  */
-export async function* readEvents(response: UpstreamResponse): AsyncGenerator<EventSourceMessage> {
-  try {
-    yield* parseSse(response.body.iterator({ destroyOnReturn: false }), {
-      maxEventBytes: response.limits.maxEventBytes,
-      tooLarge: () => tooLarge(response, 'event'),
-    });
-  } catch (error) {
-    throw transportError(error, response.provider, response.signal);
-  }
+export function readEvents(response: UpstreamResponse): AsyncGenerator<EventSourceMessage> {
+  return parseSse(response.body.iterator({ destroyOnReturn: false }), {
+    maxEventBytes: response.limits.maxEventBytes,
+    tooLarge: () => tooLarge(response, 'event'),
+    mapError: (error) => transportError(error, response.provider, response.signal),
+  });
 }
 
 /** Parses one stream event's data as a JSON object; anything else (`{not json`, `null`, `[1]`, `42`) is a 502. */

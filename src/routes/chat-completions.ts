@@ -70,7 +70,7 @@ async function handleChat(dependencies: RouteDependencies, request: GatewayReque
       for await (const chunk of streamResult.chunks) {
         if (assembler) {
           try {
-            assembler.add(JSON.parse(chunk.data) as Json);
+            assembler.add(chunk.json ?? (JSON.parse(chunk.data) as Json));
           } catch {
             // keep streaming; the audit copy is best effort
           }

@@ -169,6 +169,10 @@ export async function withTracking(tracker: CallTracker, handle: () => Promise<G
 /** The chunks of a chat stream as objects, for translators (a chunk that is not JSON is skipped). */
 export async function* parsedChunks(chunks: AsyncIterable<StreamChunk>): AsyncGenerator<Json> {
   for await (const chunk of chunks) {
+    if (chunk.json !== undefined) {
+      yield chunk.json;
+      continue;
+    }
     let parsed: Json;
     try {
       parsed = JSON.parse(chunk.data) as Json;

@@ -322,7 +322,7 @@ async function presentNative(
       const type = chunk.event ?? '';
       if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed') {
         try {
-          const parsed = JSON.parse(chunk.data) as Json;
+          const parsed = chunk.json ?? (JSON.parse(chunk.data) as Json);
           const response = parsed.response as Json | undefined;
           if (response) {
             finalResponse = response;

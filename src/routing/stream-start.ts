@@ -36,10 +36,13 @@ export function isContentChunk(chunk: StreamChunk): boolean {
   if (chunk.usageOnly) return false;
   if (chunk.event !== undefined) return !openingEvents.has(chunk.event);
   let parsed: { type?: unknown; choices?: { delta?: Record<string, unknown>; finish_reason?: unknown }[] };
-  try {
-    parsed = JSON.parse(chunk.data) as typeof parsed;
-  } catch {
-    return true;
+  if (chunk.json !== undefined) parsed = chunk.json as typeof parsed;
+  else {
+    try {
+      parsed = JSON.parse(chunk.data) as typeof parsed;
+    } catch {
+      return true;
+    }
   }
   const choices = parsed?.choices;
   if (!Array.isArray(choices)) return typeof parsed?.type === 'string' ? !openingEvents.has(parsed.type as string) : true;
@@ -81,7 +84,6 @@ export async function awaitStreamStart(
   timeoutMs: number,
   trace: CallTrace,
   attemptIndex: number,
-  upstream: AbortController | null,
 ): Promise<StreamResult> {
   if (held.has(result)) return result;
   const source = result.chunks[Symbol.asyncIterator]();
@@ -96,7 +98,7 @@ export async function awaitStreamStart(
       const step = await Promise.race([source.next(), timeout]);
       if (step === 'timeout') {
         // A generator cannot be closed while it waits for the upstream: abort the upstream request instead.
-        upstream?.abort();
+        result.abort?.();
         throw startTimeout(timeoutMs);
       }
       if (step.done) {

@@ -70,7 +70,7 @@ export function createAnthropicStreamTranslator(options: StreamTranslatorOptions
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
     };
     if (options.includeUsage) payload.usage = null;
-    return { data: JSON.stringify(payload) };
+    return { data: JSON.stringify(payload), json: payload };
   }
 
   function mergeUsage(raw: unknown): void {
@@ -175,7 +175,7 @@ export function createAnthropicStreamTranslator(options: StreamTranslatorOptions
             usage: usageToOpenAIChat(usage),
           };
           const data = JSON.stringify(payload);
-          return [options.includeUsage ? { data } : { data, usageOnly: true }];
+          return [options.includeUsage ? { data, json: payload } : { data, usageOnly: true, json: payload }];
         }
         case 'error':
           throw anthropicStreamError(options.provider, event.error);

@@ -201,6 +201,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
       headers: pickHeaders(response.headers),
       chunks: chunks(),
       usage: (): Usage | null => translator.usage(),
+      abort: () => releaseBody(upstream, false),
     };
   }
 

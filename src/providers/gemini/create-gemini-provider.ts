@@ -121,17 +121,22 @@ export function createGeminiProvider(options: GeminiProviderOptions): Provider {
             });
           }
           translator ??= createGeminiStreamTranslator(identity(model, event.responseId));
-          for (const chunk of translator.push(event)) yield { data: JSON.stringify(chunk) };
+          for (const chunk of translator.push(event)) yield { data: JSON.stringify(chunk), json: chunk };
         }
         complete = true;
         const usageChunk = translator?.usageChunk();
         if (usageChunk)
-          yield clientAskedUsage ? { data: JSON.stringify(usageChunk) } : { data: JSON.stringify(usageChunk), usageOnly: true };
+          yield clientAskedUsage
+            ? { data: JSON.stringify(usageChunk), json: usageChunk }
+            : { data: JSON.stringify(usageChunk), usageOnly: true, json: usageChunk };
       } finally {
         releaseBody(response, complete);
       }
     }
-    return { kind: 'stream', status: 200, headers: {}, chunks: chunks(), usage: () => translator?.usage() ?? null };
+    return { kind: 'stream', status: 200, headers: {}, chunks: chunks(),
+      usage: () => translator?.usage() ?? null,
+      abort: () => releaseBody(response, false),
+    };
   }
 
   async function embeddings(body: Json, context: CallContext): Promise<JsonResult> {

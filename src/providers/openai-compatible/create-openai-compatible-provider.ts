@@ -117,18 +117,18 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
           if (found) {
             usage = found;
             if (!clientAskedUsage && Array.isArray(event.choices) && event.choices.length === 0) {
-              yield { data, usageOnly: true };
+              yield { data, usageOnly: true, json: event };
               continue;
             }
           }
-          yield { data };
+          yield { data, json: event };
         }
         complete = true;
       } finally {
         releaseBody(response, complete);
       }
     }
-    return { kind: 'stream', status: response.status, headers: pickHeaders(response.headers), chunks: chunks(), usage: () => usage };
+    return { kind: 'stream', status: response.status, headers: pickHeaders(response.headers), chunks: chunks(), usage: () => usage, abort: () => releaseBody(response, false) };
   }
 
   async function embeddings(body: Json, context: CallContext): Promise<JsonResult> {
@@ -154,14 +154,14 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
           if (event.type === 'response.completed' || event.type === 'response.incomplete' || event.type === 'response.failed') {
             usage = usageFromOpenAI((event.response as Json | undefined)?.usage) ?? usage;
           }
-          yield message.event === undefined ? { data: message.data } : { data: message.data, event: message.event };
+          yield message.event === undefined ? { data: message.data, json: event } : { data: message.data, event: message.event, json: event };
         }
         complete = true;
       } finally {
         releaseBody(response, complete);
       }
     }
-    return { kind: 'stream', status: response.status, headers: pickHeaders(response.headers), chunks: chunks(), usage: () => usage };
+    return { kind: 'stream', status: response.status, headers: pickHeaders(response.headers), chunks: chunks(), usage: () => usage, abort: () => releaseBody(response, false) };
   }
 
   async function listModels(signal?: AbortSignal): Promise<string[]> {

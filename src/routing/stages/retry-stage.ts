@@ -38,20 +38,13 @@ export function retryDelay(settings: RetrySettings, retry: number, error: Gatewa
 }
 
 /**
- * Calls `next` once; a stream is held until its first content. A streamed attempt gets its own abort
- * signal (joined with the client's), so that a stream that never starts is torn down upstream.
+ * Calls `next` once; a stream is held until its first content. A stream that never starts is torn down
+ * upstream through its own `abort` (no extra signal or controller per call).
  */
 export async function attemptOnce(call: ModelCall, next: Next, streamStartTimeoutMs: number): Promise<ProviderResult> {
   const attemptIndex = call.trace.attempts.length;
-  if (!call.stream) {
-    const result = await next(call);
-    return result.kind === 'json' ? result : awaitStreamStart(result, streamStartTimeoutMs, call.trace, attemptIndex, null);
-  }
-  const controller = new AbortController();
-  const signal = AbortSignal.any([call.context.signal, controller.signal]);
-  const result = await next({ ...call, context: { ...call.context, signal } });
-  if (result.kind === 'json') return result;
-  return awaitStreamStart(result, streamStartTimeoutMs, call.trace, attemptIndex, controller);
+  const result = await next(call);
+  return result.kind === 'json' ? result : awaitStreamStart(result, streamStartTimeoutMs, call.trace, attemptIndex);
 }
 
 export function createRetryStage(settings: RetrySettings, clock: Clock, observer: RetryObserver = {}): Stage {
