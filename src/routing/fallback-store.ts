@@ -63,6 +63,7 @@ export function createFallbackLists(configured: Record<string, string[]>): Fallb
   };
   rebuild();
 
+  let reloads = 0;
   const requireDb = (): Kysely<FallbackTables> => {
     if (!db) throw new Error('fallback lists have no database');
     return db;
@@ -80,7 +81,10 @@ export function createFallbackLists(configured: Record<string, string[]>): Fallb
     },
     attached: () => db !== null,
     async reload() {
+      // Only the latest reload started is applied (a periodic one may finish after an admin write's own).
+      const generation = ++reloads;
       const rows = await requireDb().selectFrom('routing_fallbacks').selectAll().execute();
+      if (generation !== reloads) return;
       const next = new Map<string, string[]>();
       for (const row of rows) {
         try {

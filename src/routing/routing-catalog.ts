@@ -35,6 +35,7 @@ export function createRoutingCatalog(config: RoutingConfig, onError: (error: unk
   let overrideMap = new Map<string, boolean>();
   let routingStore: RoutingStore | null = null;
   let timer: NodeJS.Timeout | undefined;
+  let reloads = 0;
 
   function rebuild(): void {
     aliasMap = new Map([...Object.entries(config.aliases), ...Object.entries(stored.aliases)]);
@@ -75,8 +76,13 @@ export function createRoutingCatalog(config: RoutingConfig, onError: (error: unk
     },
     async reload() {
       if (!routingStore) return;
+      // A periodic reload that started before an admin write may finish after the write's own reload:
+      // only the latest reload started is applied, so a stale snapshot never replaces a newer one.
+      const generation = ++reloads;
       try {
-        stored = await routingStore.load();
+        const loaded = await routingStore.load();
+        if (generation !== reloads) return;
+        stored = loaded;
         rebuild();
       } catch (error) {
         onError(error);
