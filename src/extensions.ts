@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import { createRecordsExtensions } from './admin/records-extension.ts';
 import type { GatewayExtension } from './app.ts';
+import { createGuardrailsExtension } from './guardrails/guardrails-extension.ts';
 import { createGovernanceExtension } from './governance/governance-extension.ts';
 import { createMetricsExtension } from './metrics/metrics-extension.ts';
 import { createMessagesExtension } from './messages/messages-extension.ts';
@@ -16,6 +17,7 @@ export function defaultExtensions(logger: Logger, options: { resilience?: Resili
     createStateExtension(logger),
     ...createRecordsExtensions(logger),
     createGovernanceExtension(logger),
+    createGuardrailsExtension(),
     createRoutingExtension(),
     createResilienceExtension(logger, options.resilience),
     createMetricsExtension(),

@@ -241,6 +241,21 @@ export const componentSchemas: Record<string, Schema> = {
           },
         },
       },
+      guardrails: {
+        type: 'array',
+        description: 'Guardrail decisions of the call (docs/guardrails.md): blocks, masks, flags, rewrites, system prompts',
+        items: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' },
+            type: { type: 'string' },
+            phase: { type: 'string', enum: ['input', 'output'] },
+            action: { type: 'string', enum: ['block', 'mask', 'flag', 'modify', 'system_prompt'] },
+            reason: { type: 'string' },
+          },
+        },
+      },
+      policy_version: { type: ['string', 'null'], description: 'Version of the guardrails and workflow applied (null when guardrails are off)' },
     },
   },
   AuditThread: {

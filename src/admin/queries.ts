@@ -362,6 +362,8 @@ export function auditEntry(row: AuditLogTable) {
     response_id: row.response_id,
     previous_response_id: row.previous_response_id,
     attempts: parseStored(row.attempts ?? null) ?? [],
+    guardrails: parseStored(row.guardrails ?? null) ?? [],
+    policy_version: row.policy_version ?? null,
   };
 }
 

@@ -132,6 +132,8 @@ export function auditRow(outcome: CallOutcome, settings: AuditSettings, scrubber
     response_id: outcome.endpoint === 'responses' ? stringField(outcome.responseBody, 'id') : null,
     previous_response_id: outcome.endpoint === 'responses' ? stringField(outcome.requestBody, 'previous_response_id') : null,
     attempts: attemptsText(outcome.attempts),
+    guardrails: outcome.guardrails ? scrub(JSON.stringify(outcome.guardrails)) : null,
+    policy_version: outcome.policyVersion ?? null,
   };
 }
 

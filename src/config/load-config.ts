@@ -18,6 +18,7 @@ import {
 import { readStateConfig, type StateConfig } from '../state/state-config.ts';
 import { loadRoutingConfig, type RoutingConfig, routingYamlShape } from '../routing/routing-config.ts';
 import { ConfigError } from './config-error.ts';
+import { type GuardrailsConfig, guardrailsYamlSchema, loadGuardrailsConfig } from '../guardrails/guardrails-config.ts';
 import { defaultPassthroughProviders, type PassthroughConfig, passthroughYamlSchema } from '../passthrough/passthrough-config.ts';
 
 export { ConfigError };
@@ -78,6 +79,8 @@ export interface GatewayConfig {
   /** Retries, fallbacks, circuit breakers (src/routing/resilience-config.ts). */
   resilience: ResilienceConfig;
   passthrough: PassthroughConfig;
+  /** GUARDRAILS_ENABLED and the `guardrails:` rules (src/guardrails/guardrails-config.ts). */
+  guardrails: GuardrailsConfig;
   configFile: string | undefined;
 }
 
@@ -220,6 +223,7 @@ const yamlSchema = z
     ...routingYamlShape,
     ...resilienceYamlShape,
     passthrough: passthroughYamlSchema,
+    guardrails: guardrailsYamlSchema,
   })
   .strict();
 
@@ -476,6 +480,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
       providers: parseList(pick(env.ENABLED_PASSTHROUGH_PROVIDERS, yaml.passthrough?.enabled_providers) ?? defaultPassthroughProviders),
       allowV1Alias: boolSetting('ALLOW_PASSTHROUGH_V1_ALIAS', yaml.passthrough?.allow_v1_alias, true),
     },
+    guardrails: loadGuardrailsConfig(env, yaml),
     configFile,
   };
 }

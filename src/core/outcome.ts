@@ -21,6 +21,15 @@ export interface Attempt {
   latencyMs: number;
 }
 
+/** One guardrail decision of a call (src/guardrails/), as the audit record lists it. */
+export interface GuardrailRecord {
+  name: string;
+  type: string;
+  phase: 'input' | 'output';
+  action: string;
+  reason?: string;
+}
+
 export interface CallOutcome {
   requestId: string;
   endpoint: Endpoint;
@@ -45,6 +54,10 @@ export interface CallOutcome {
   droppedParams: string[];
   /** Every upstream attempt of the call, in order (empty when it failed before reaching a provider). */
   attempts: Attempt[];
+  /** What guardrails decided (absent when none acted). */
+  guardrails?: GuardrailRecord[];
+  /** Version of the guardrails and workflow applied (absent when guardrails are off). */
+  policyVersion?: string;
   /** HTTP method and path as the client called them. */
   method: string;
   path: string;

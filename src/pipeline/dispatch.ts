@@ -52,7 +52,7 @@ export function createDispatch(): Dispatch {
         latencyMs: performance.now() - startedAt,
       });
     try {
-      const body = await call.prepare(target, operation);
+      const body = await call.prepare(target, operation, call.body);
       const result = await invoke(target.provider, operation, body, call);
       record(result.status, null);
       call.trace.served = { target, operation };

@@ -5,11 +5,11 @@
  * provider request for a given target. Routing stages pick targets; the dispatch stage calls them.
  */
 import type { ResolvedModel } from '../core/model-registry.ts';
-import type { Attempt, Endpoint, Operation } from '../core/outcome.ts';
+import type { Attempt, Endpoint, GuardrailRecord, Operation } from '../core/outcome.ts';
 import type { GatewayRequest } from '../http/types.ts';
 import type { CallContext, Json } from '../providers/types.ts';
 
-export type { Attempt, Operation };
+export type { Attempt, GuardrailRecord, Operation };
 
 /**
  * What the stages of one call share, whatever copies of the call they make: every attempt, and the
@@ -20,7 +20,15 @@ export interface CallTrace {
   served: { target: ResolvedModel; operation: Operation } | null;
   /** Response headers stages add (routing, cache, limits), merged into the reply. */
   headers: Record<string, string>;
+  /**
+   * Version of the guardrails and workflow applied to the call (set by the guardrails-input stage,
+   * absent when guardrails are off): a response cache keys on it, so a policy change is a new key.
+   */
+  policyVersion?: string;
+  /** What guardrails decided (src/guardrails/), for the audit record. */
+  guardrails?: GuardrailRecord[];
 }
+
 
 export interface ModelCall {
   endpoint: Endpoint;
@@ -36,10 +44,11 @@ export interface ModelCall {
   /** Operations the inbound API can serve the call with, in order of preference. */
   operations: readonly Operation[];
   /**
-   * Builds the upstream body for a target and an operation (model name, per-provider adaptation).
+   * Builds the upstream body for a target and an operation (model name, per-provider adaptation)
+   * from `body`, the call's body as the stages left it (guardrails may have rewritten it).
    * Parameters it cannot map go to `context.droppedParams`.
    */
-  prepare(target: ResolvedModel, operation: Operation): Promise<Json> | Json;
+  prepare(target: ResolvedModel, operation: Operation, body: Json): Promise<Json> | Json;
   trace: CallTrace;
 }
 

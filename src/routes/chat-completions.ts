@@ -56,7 +56,7 @@ async function handleChat(dependencies: RouteDependencies, request: GatewayReque
       body,
       stream,
       operations: chatOperations,
-      prepare: (target) => ({ ...body, model: target.model }),
+      prepare: (target, _operation, current) => ({ ...current, model: target.model }),
     });
     const result = await dependencies.pipeline.run(call);
     if (result.kind === 'json') {

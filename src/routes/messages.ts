@@ -82,9 +82,9 @@ async function handleMessages(dependencies: RouteDependencies, request: GatewayR
       body,
       stream,
       operations: messagesOperations,
-      prepare: (target) => {
+      prepare: (target, _operation, current) => {
         const dropped = call.context.droppedParams;
-        const chatRequest = messagesToChatRequest(body, dropped, { anthropicNative: target.provider.type === 'anthropic' });
+        const chatRequest = messagesToChatRequest(current, dropped, { anthropicNative: target.provider.type === 'anthropic' });
         adaptChatForProvider(chatRequest, target.provider.type, dropped);
         return { ...chatRequest, model: target.model };
       },

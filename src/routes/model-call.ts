@@ -113,6 +113,9 @@ export function trackCall(
         method: request.method,
         path: request.path,
       };
+      const trace = tracker.call?.trace;
+      if (trace?.guardrails) outcome.guardrails = trace.guardrails;
+      if (trace?.policyVersion) outcome.policyVersion = trace.policyVersion;
       if (dependencies.bus.captureHeaders) {
         outcome.requestHeaders = flatHeaders(request.headers);
         if (result.responseHeaders) outcome.responseHeaders = result.responseHeaders;

@@ -155,7 +155,16 @@ async function handleCreate(dependencies: ResponsesRouteDependencies, request: G
     if (previousId !== undefined && previousId !== null && typeof previousId !== 'string') {
       throw invalidRequest("'previous_response_id' must be a string", 'previous_response_id', 'invalid_type');
     }
-    const inputItems = normalizeInputItems(body.input);
+    // Stored with the response: the items as sent upstream (after guardrails rewrote them, if they did).
+    let inputItems = normalizeInputItems(body.input);
+    let itemsSource = body;
+    const itemsOf = (current: Json): Json[] => {
+      if (current !== itemsSource) {
+        itemsSource = current;
+        inputItems = normalizeInputItems(current.input);
+      }
+      return inputItems;
+    };
     const store = dependencies.store();
     const previous = typeof previousId === 'string' ? await store.get(previousId) : null;
     const call = tracker.start({
@@ -164,10 +173,10 @@ async function handleCreate(dependencies: ResponsesRouteDependencies, request: G
       body,
       stream,
       operations: responsesOperations,
-      prepare: (target, operation) =>
+      prepare: (target, operation, current) =>
         operation === 'responses'
-          ? nativeRequest(store, body, target, inputItems, previous)
-          : translatedRequest(store, body, target, inputItems, previous, call.context.droppedParams),
+          ? nativeRequest(store, current, target, itemsOf(current), previous)
+          : translatedRequest(store, current, target, itemsOf(current), previous, call.context.droppedParams),
     });
     const result = await dependencies.pipeline.run(call);
     const served = call.trace.served as NonNullable<typeof call.trace.served>;

@@ -67,6 +67,10 @@ export interface AuditLogTable {
   previous_response_id: string | null;
   /** JSON array of the call's upstream attempts (provider, model, operation, status, error, latency_ms). */
   attempts: string | null;
+  /** JSON array of guardrail decisions (name, type, phase, action, reason); null when none acted. */
+  guardrails: string | null;
+  /** Version of the guardrails and workflow applied (null when guardrails are off). */
+  policy_version: string | null;
 }
 
 function bigint(dialect: StorageDialect): 'bigint' | 'integer' {
@@ -157,9 +161,15 @@ async function addAttempts(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('audit_log').addColumn('attempts', 'text').execute();
 }
 
+async function addGuardrails(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('audit_log').addColumn('guardrails', 'text').execute();
+  await db.schema.alterTable('audit_log').addColumn('policy_version', 'varchar(64)').execute();
+}
+
 export const coreMigrations: StorageMigration[] = [
   { name: '20261125-01-usage', up: createUsage },
   { name: '20261125-02-audit-log', up: createAuditLog },
   { name: '20261125-03-audit-log-response-ids', up: addResponseIds },
   { name: '20261202-04-audit-log-attempts', up: addAttempts },
+  { name: '20261202-20-audit-log-guardrails', up: addGuardrails },
 ];

@@ -1,0 +1,49 @@
+/** Compiles one guardrail definition (config.yaml or the admin API) into a runnable guardrail. */
+import { allowedPhases, type GuardrailDefinition } from './guardrails-config.ts';
+import type { Guardrail, GuardrailPhase } from './guardrail-types.ts';
+import { createMaxInputGuardrail } from './max-input-guardrail.ts';
+import { createPatternGuardrail, denylistPattern } from './pattern-guardrail.ts';
+import { createPiiGuardrail } from './pii-guardrail.ts';
+
+export class GuardrailDefinitionError extends Error {}
+
+function phasesOf(definition: GuardrailDefinition): ReadonlySet<GuardrailPhase> {
+  const allowed = allowedPhases[definition.type];
+  const asked = definition.phase;
+  const phases: GuardrailPhase[] = asked === undefined ? [allowed[0] as GuardrailPhase] : asked === 'both' ? ['input', 'output'] : [asked];
+  for (const phase of phases) {
+    if (!allowed.includes(phase)) {
+      throw new GuardrailDefinitionError(`guardrail '${definition.name}': type ${definition.type} runs only on ${allowed.join(' and ')}`);
+    }
+  }
+  return new Set(phases);
+}
+
+export function createGuardrail(definition: GuardrailDefinition): Guardrail {
+  const phases = phasesOf(definition);
+  const base = { name: definition.name, order: definition.order, phases };
+  switch (definition.type) {
+    case 'system_prompt':
+      return { ...base, type: 'system_prompt', systemPrompt: { mode: definition.mode, content: definition.content } };
+    case 'max_input':
+      return createMaxInputGuardrail({ ...base, maxCharacters: definition.max_characters, maxTokens: definition.max_tokens });
+    case 'regex':
+      return createPatternGuardrail({
+        ...base,
+        type: 'regex',
+        patterns: definition.patterns.map((pattern) => new RegExp(pattern, `${definition.flags}g`)),
+        action: definition.action,
+        replacement: definition.replacement,
+      });
+    case 'denylist':
+      return createPatternGuardrail({
+        ...base,
+        type: 'denylist',
+        patterns: [denylistPattern(definition.words, definition.case_sensitive, definition.whole_words)],
+        action: definition.action,
+        replacement: definition.replacement,
+      });
+    case 'pii':
+      return createPiiGuardrail({ ...base, entities: definition.entities, action: definition.action, reversible: definition.reversible });
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * Guardrails in the gateway: with GUARDRAILS_ENABLED the input and output stages join the pipeline;
+ * without it nothing is registered and calls pay nothing.
+ */
+import type { GatewayExtension } from '../app.ts';
+import { createGuardrailsEngine } from './guardrails-engine.ts';
+import { createGuardrailsInputStage } from './input-stage.ts';
+
+export function createGuardrailsExtension(): GatewayExtension {
+  return (gateway) => {
+    const config = gateway.config.guardrails;
+    if (!config.enabled) return;
+    const engine = createGuardrailsEngine(config.rules);
+    gateway.pipeline.use(createGuardrailsInputStage(() => engine.selector().all));
+  };
+}
