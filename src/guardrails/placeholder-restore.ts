@@ -60,6 +60,11 @@ export function createDeltaRestorer(placeholders: ReadonlyMap<string, string>) {
 
 type DeltaRestorer = ReturnType<typeof createDeltaRestorer>;
 
+/** A chunk carrying `parsed` (both as text and as the parsed object consumers reuse). */
+function withJson(chunk: StreamChunk, parsed: Json): StreamChunk {
+  return { ...chunk, data: JSON.stringify(parsed), json: parsed };
+}
+
 function restoreChatChunk(chunk: Json, restorer: DeltaRestorer): void {
   if (!Array.isArray(chunk.choices)) return;
   for (const choice of chunk.choices as Json[]) {
@@ -92,11 +97,12 @@ async function* restoreStream(result: StreamResult, placeholders: ReadonlyMap<st
     const rest = restorer.flush(lastDelta.key);
     const { chunk, parsed } = lastDelta;
     lastDelta = null;
-    return rest ? { ...chunk, data: JSON.stringify({ ...parsed, delta: rest }) } : null;
+    return rest ? withJson(chunk, { ...parsed, delta: rest }) : null;
   };
   for await (const chunk of result.chunks) {
     let parsed: Json;
     try {
+      // Parsed again rather than taken from chunk.json: the restore rewrites it, and chunk.json is read-only.
       parsed = JSON.parse(chunk.data) as Json;
     } catch {
       yield chunk;
@@ -105,7 +111,7 @@ async function* restoreStream(result: StreamResult, placeholders: ReadonlyMap<st
     if (chunk.event === undefined || chunk.event === '') {
       restoreChatChunk(parsed, restorer);
       if (Array.isArray(parsed.choices) && parsed.choices.length > 0) lastChat = { chunk, parsed };
-      yield { ...chunk, data: JSON.stringify(parsed) };
+      yield withJson(chunk, parsed);
       continue;
     }
     // Responses events: deltas are held back as needed; any other event first releases what was held.
@@ -117,12 +123,12 @@ async function* restoreStream(result: StreamResult, placeholders: ReadonlyMap<st
       }
       const restored = { ...parsed, delta: restorer.add(key, parsed.delta) };
       lastDelta = { chunk, parsed, key };
-      yield { ...chunk, data: JSON.stringify(restored) };
+      yield withJson(chunk, restored);
       continue;
     }
     const released = flushResponses();
     if (released) yield released;
-    yield { ...chunk, data: JSON.stringify(restoreDeep(parsed, placeholders)) };
+    yield withJson(chunk, restoreDeep(parsed, placeholders) as Json);
   }
   const released = flushResponses();
   if (released) yield released;
@@ -131,7 +137,7 @@ async function* restoreStream(result: StreamResult, placeholders: ReadonlyMap<st
     const rest = restorer.flush(key);
     if (!rest || !lastChat || !key.startsWith('content:')) continue;
     const choice = { index: Number(key.slice('content:'.length)), delta: { content: rest }, finish_reason: null };
-    yield { ...lastChat.chunk, data: JSON.stringify({ ...lastChat.parsed, choices: [choice] }) };
+    yield withJson(lastChat.chunk, { ...lastChat.parsed, choices: [choice] });
   }
 }
 
