@@ -24,6 +24,7 @@ import { createModelsRoutes } from './routes/models.ts';
 import { ConfigError } from './config/config-error.ts';
 import type { SharedState } from './state/shared-state.ts';
 import type { Storage } from './storage/database.ts';
+import type { Metric } from 'prom-client';
 
 export interface Gateway {
   config: GatewayConfig;
@@ -47,6 +48,8 @@ export interface Gateway {
   storage?: Storage;
   /** Counters, windows, values and messages shared by replicas, set by the state extension when it starts. */
   state?: SharedState;
+  /** Metrics features contribute (registered at /metrics by the metrics extension). */
+  metrics: Metric[];
   /** Adds routes before `listen` (admin API, extra endpoints). */
   addRoutes(routes: Route[]): void;
   /**
@@ -118,6 +121,7 @@ export async function createGateway(
     providers,
     keyPools,
     client,
+    metrics: [],
     addRoutes(extra) {
       if (http) throw new Error('routes must be added before the HTTP server is created');
       routes.push(...extra);

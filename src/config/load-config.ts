@@ -19,6 +19,7 @@ import { readStateConfig, type StateConfig } from '../state/state-config.ts';
 import { loadRoutingConfig, type RoutingConfig, routingYamlShape } from '../routing/routing-config.ts';
 import { ConfigError } from './config-error.ts';
 import { type GuardrailsConfig, guardrailsYamlSchema, loadGuardrailsConfig } from '../guardrails/guardrails-config.ts';
+import { loadRateLimitConfig, type RateLimitConfig, rateLimitYamlShape } from '../governance/limits/rate-limit-config.ts';
 import { defaultPassthroughProviders, type PassthroughConfig, passthroughYamlSchema } from '../passthrough/passthrough-config.ts';
 
 export { ConfigError };
@@ -81,6 +82,8 @@ export interface GatewayConfig {
   passthrough: PassthroughConfig;
   /** GUARDRAILS_ENABLED and the `guardrails:` rules (src/guardrails/guardrails-config.ts). */
   guardrails: GuardrailsConfig;
+  /** Rate limits (src/governance/limits/rate-limit-config.ts). */
+  rateLimits: RateLimitConfig;
   configFile: string | undefined;
 }
 
@@ -222,6 +225,7 @@ const yamlSchema = z
       .optional(),
     ...routingYamlShape,
     ...resilienceYamlShape,
+    ...rateLimitYamlShape,
     passthrough: passthroughYamlSchema,
     guardrails: guardrailsYamlSchema,
   })
@@ -481,6 +485,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
       allowV1Alias: boolSetting('ALLOW_PASSTHROUGH_V1_ALIAS', yaml.passthrough?.allow_v1_alias, true),
     },
     guardrails: loadGuardrailsConfig(env, yaml),
+    rateLimits: loadRateLimitConfig(env, yaml),
     configFile,
   };
 }

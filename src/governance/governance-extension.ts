@@ -1,9 +1,10 @@
 /**
- * Governance: managed keys (admin API, authentication, scopes, model lists) on the storage database and
- * the shared state. Runs after the storage and state extensions.
+ * Governance: managed keys (admin API, authentication, scopes, model lists) and rate limits, on the
+ * storage database and the shared state. Runs after the storage and state extensions.
  */
 import type { Logger } from 'pino';
 import type { GatewayExtension } from '../app.ts';
+import { createGovernanceMetrics } from './governance-metrics.ts';
 import { createKeyAccessStage } from './keys/key-access-stage.ts';
 import { createManagedKeyAuthenticator } from './keys/key-authenticator.ts';
 // Documents the key routes in /openapi.json (at module load).
@@ -11,6 +12,9 @@ import './keys/key-openapi.ts';
 import { createKeyRoutes } from './keys/key-routes.ts';
 import { withScopeCheck } from './keys/key-scopes.ts';
 import { createKeyStore } from './keys/key-store.ts';
+import { isEmptyLimitSet } from './limits/rate-limit-config.ts';
+import { hasAnyLimit } from './limits/rate-limit-plan.ts';
+import { createRateLimitStage } from './limits/rate-limit-stage.ts';
 
 export function createGovernanceExtension(logger: Logger): GatewayExtension {
   return async (gateway) => {
@@ -28,5 +32,30 @@ export function createGovernanceExtension(logger: Logger): GatewayExtension {
       route: (route) => withScopeCheck(route, store),
     });
     gateway.pipeline.use(createKeyAccessStage(store));
+
+    const metrics = createGovernanceMetrics();
+    gateway.metrics.push(...metrics.all());
+
+    // Rate limits: active while the configuration or some managed key sets one (keys can gain limits at run time).
+    const rateLimits = gateway.config.rateLimits;
+    const configured = hasAnyLimit(rateLimits);
+    const limitedKeys = new Set<string>();
+    for (const key of store.keys()) if (!isEmptyLimitSet(key.rateLimits)) limitedKeys.add(key.id);
+    store.onChange((key) => {
+      if (key.revokedAt === null && !isEmptyLimitSet(key.rateLimits)) limitedKeys.add(key.id);
+      else limitedKeys.delete(key.id);
+    });
+    const rateLimitStage = createRateLimitStage({
+      config: rateLimits,
+      state,
+      keyOf: (keyId) => (keyId === null ? undefined : store.byId(keyId)),
+      active: () => configured || limitedKeys.size > 0,
+      slotTtlMs: gateway.config.upstream.totalTimeoutMs + 60_000,
+      onStateError: () => metrics.stateErrors.inc({ feature: 'rate_limit' }),
+      onRefused: (scope, kind) => metrics.rateLimitRefusals.inc({ scope, kind }),
+    });
+    gateway.pipeline.use(rateLimitStage);
+    // Virtual models skip targets whose own model or provider limits are full.
+    if (Object.keys(rateLimits.models).length > 0 || Object.keys(rateLimits.providers).length > 0) gateway.routing.health.add(rateLimitStage);
   };
 }

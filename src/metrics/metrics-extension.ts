@@ -57,6 +57,7 @@ export function createMetricsExtension(): GatewayExtension {
       }
       return found;
     };
+    for (const metric of gateway.metrics) registry.registerMetric(metric);
     const recordAttempts = createResilienceMetrics(registry, gateway);
     gateway.bus.subscribe((outcome: CallOutcome) => {
       recordAttempts(outcome);

@@ -7,12 +7,17 @@
  * - key-access: refuses models a managed key may not use (its allow and deny lists)
  * - guardrails-input: checks and rewrites the request before anything else sees it
  * - cache: answers from the response cache (exact, then semantic) or stores what passes
- * - rate-limit, budget: admission control (per key, user, team, model, provider, global)
  * - alias: rewrites a model alias to its target
  * - fallback: tries an ordered list of models when one fails before content reached the client
  * - virtual-model: picks one target among several (weighted, priority, latency, cost, least busy)
  * - resolve: finds the provider serving `provider/model` or a bare model id
  * - model-access: refuses models switched off for a provider
+ * - rate-limit, budget: admission control per key, user, team, tag, model, provider and global. They sit
+ *   after routing resolution because model and provider limits, and a budget's worst-case cost (the
+ *   target model's price), need the target; being inside fallback and virtual-model, each target tried
+ *   is admitted on its own (a model whose limits are full fails with a retryable 429, so fallback moves
+ *   on), and being outside circuit-breaker and retry, a refusal never counts as an upstream failure
+ *   and a retry of the same target is not admitted twice
  * - circuit-breaker: skips targets whose circuit is open
  * - retry: retries a target on retryable errors with backoff
  * - guardrails-output: checks and transforms the answer (also while it streams)
@@ -22,13 +27,13 @@ export const stageOrder = [
   'key-access',
   'guardrails-input',
   'cache',
-  'rate-limit',
-  'budget',
   'alias',
   'fallback',
   'virtual-model',
   'resolve',
   'model-access',
+  'rate-limit',
+  'budget',
   'circuit-breaker',
   'retry',
   'guardrails-output',

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { adminPrefix } from '../../admin/admin-routes.ts';
 import { GatewayError, invalidRequest } from '../../core/errors.ts';
 import type { GatewayRequest, JsonReply, Route } from '../../http/types.ts';
+import { limitSetFromYaml, limitSetToYaml } from '../limits/rate-limit-config.ts';
 import type { KeyFields, KeyStore } from './key-store.ts';
 import { createKeyRequest, type keyObject, updateKeyRequest } from './key-schemas.ts';
 import { keyRefusal, type ManagedKey, managedKeyPrefix } from './managed-key.ts';
@@ -27,6 +28,7 @@ export function presentKey(key: ManagedKey, now: number): z.infer<typeof keyObje
     user: key.user,
     team: key.team,
     tags: key.tags,
+    rate_limits: limitSetToYaml(key.rateLimits),
     active: key.active,
     created_at: iso(key.createdAt) as string,
     updated_at: iso(key.updatedAt) as string,
@@ -55,6 +57,7 @@ function fieldsOf(body: z.infer<typeof createKeyRequest>): KeyFields {
   if (body.user !== undefined) fields.user = body.user;
   if (body.team !== undefined) fields.team = body.team;
   if (body.tags !== undefined) fields.tags = [...new Set(body.tags)];
+  if (body.rate_limits !== undefined) fields.rateLimits = limitSetFromYaml(body.rate_limits);
   if (body.active !== undefined) fields.active = body.active;
   if (body.expires_at !== undefined) fields.expiresAt = body.expires_at === null ? null : Date.parse(body.expires_at);
   return fields;

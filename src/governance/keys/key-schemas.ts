@@ -1,5 +1,6 @@
 /** Request and response schemas of the managed-key admin API (zod; /openapi.json is generated from them). */
 import { z } from 'zod';
+import { limitSetSchema } from '../limits/rate-limit-config.ts';
 import { keyScopes } from './managed-key.ts';
 
 const ownerName = z.string().min(1).max(255);
@@ -17,6 +18,7 @@ const keyFields = {
   user: ownerName.nullable().optional().describe('Owner user, for attribution, budgets and limits'),
   team: ownerName.nullable().optional().describe('Owner team, for attribution, budgets and limits'),
   tags: z.array(z.string().min(1).max(100)).max(50).optional(),
+  rate_limits: limitSetSchema.optional().describe("The key's own rate limits; replace the configured per-key limits ({} removes them)"),
   expires_at: z.iso.datetime({ offset: true }).nullable().optional().describe('ISO 8601; null: never'),
   active: z.boolean().optional(),
 };
@@ -38,6 +40,7 @@ export const keyObject = z.object({
   user: z.string().nullable(),
   team: z.string().nullable(),
   tags: z.array(z.string()),
+  rate_limits: limitSetSchema,
   active: z.boolean(),
   created_at: z.string(),
   updated_at: z.string(),

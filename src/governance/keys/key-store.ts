@@ -7,6 +7,7 @@
  * anything missed.
  */
 import type { Kysely } from 'kysely';
+import type { LimitSet } from '../limits/rate-limit-config.ts';
 import type { SharedState } from '../../state/shared-state.ts';
 import type { Storage } from '../../storage/database.ts';
 import {
@@ -33,6 +34,7 @@ export interface KeyFields {
   user?: string | null;
   team?: string | null;
   tags?: string[];
+  rateLimits?: LimitSet;
   active?: boolean;
   expiresAt?: number | null;
 }
@@ -41,6 +43,8 @@ export interface KeyStore {
   /** The usable-or-not key whose secret hashes to `hash`, or undefined (revoked keys are forgotten). */
   byHash(hash: string): ManagedKey | undefined;
   byId(id: string): ManagedKey | undefined;
+  /** Every usable-or-not key in this process's index (revoked keys excluded). */
+  keys(): IterableIterator<ManagedKey>;
   list(options: { includeRevoked: boolean }): Promise<ManagedKey[]>;
   find(id: string): Promise<ManagedKey | undefined>;
   create(fields: KeyFields): Promise<{ key: ManagedKey; secret: string }>;
@@ -146,6 +150,7 @@ export async function createKeyStore(options: KeyStoreOptions): Promise<KeyStore
   return {
     byHash: (hash) => byHash.get(hash),
     byId: (id) => byId.get(id),
+    keys: () => byId.values(),
     async list({ includeRevoked }) {
       let query = db.selectFrom('managed_key').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc');
       if (!includeRevoked) query = query.where('revoked_at', 'is', null);
@@ -166,6 +171,7 @@ export async function createKeyStore(options: KeyStoreOptions): Promise<KeyStore
         user: fields.user ?? null,
         team: fields.team ?? null,
         tags: fields.tags ?? [],
+        rateLimits: fields.rateLimits ?? {},
         active: fields.active ?? true,
         createdAt: at,
         updatedAt: at,
@@ -187,6 +193,7 @@ export async function createKeyStore(options: KeyStoreOptions): Promise<KeyStore
         if (fields.user !== undefined) next.user = fields.user;
         if (fields.team !== undefined) next.team = fields.team;
         if (fields.tags !== undefined) next.tags = fields.tags;
+        if (fields.rateLimits !== undefined) next.rateLimits = fields.rateLimits;
         if (fields.active !== undefined) next.active = fields.active;
         if (fields.expiresAt !== undefined) next.expiresAt = fields.expiresAt;
         return next;

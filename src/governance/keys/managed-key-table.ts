@@ -22,6 +22,8 @@ export interface ManagedKeyTable {
   owner_team: string | null;
   /** JSON array of tags. */
   tags: string;
+  /** JSON object of the key's own rate limits (snake_case, as the admin API takes them); null: none. */
+  rate_limits: string | null;
   active: number;
   created_at: number;
   updated_at: number;
@@ -60,4 +62,9 @@ async function createManagedKeyTable(db: Kysely<unknown>, dialect: StorageDialec
   await db.schema.createIndex('managed_key_updated_at').ifNotExists().on('managed_key').column('updated_at').execute();
 }
 
+async function addRateLimits(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('managed_key').addColumn('rate_limits', 'text').execute();
+}
+
 registerMigration({ name: '20261202-10-managed-keys', up: createManagedKeyTable });
+registerMigration({ name: '20261202-30-managed-key-rate-limits', up: addRateLimits });

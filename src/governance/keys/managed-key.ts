@@ -1,5 +1,6 @@
 /** A managed gateway key as the gateway works with it, and how secrets are made and recognised. */
 import { createHash, randomBytes } from 'node:crypto';
+import { type LimitSet, limitSetFromYaml, limitSetToYaml } from '../limits/rate-limit-config.ts';
 import type { ManagedKeyTable } from './managed-key-table.ts';
 
 export const keyScopes = ['inference', 'admin', 'admin:read'] as const;
@@ -16,6 +17,8 @@ export interface ManagedKey {
   user: string | null;
   team: string | null;
   tags: string[];
+  /** The key's own rate limits; when not empty they replace the per-key defaults of the configuration. */
+  rateLimits: LimitSet;
   active: boolean;
   createdAt: number;
   updatedAt: number;
@@ -57,6 +60,16 @@ function parseList(text: string): string[] {
   }
 }
 
+function parseLimits(text: string | null | undefined): LimitSet {
+  if (!text) return {};
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value !== null && typeof value === 'object' ? limitSetFromYaml(value as Record<string, number>) : {};
+  } catch {
+    return {};
+  }
+}
+
 const nullableNumber = (value: number | string | null): number | null => (value === null ? null : Number(value));
 
 export function keyFromRow(row: ManagedKeyTable): ManagedKey {
@@ -71,6 +84,7 @@ export function keyFromRow(row: ManagedKeyTable): ManagedKey {
     user: row.owner_user,
     team: row.owner_team,
     tags: parseList(row.tags),
+    rateLimits: parseLimits(row.rate_limits),
     active: Number(row.active) === 1,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
@@ -92,6 +106,7 @@ export function rowFromKey(key: ManagedKey): ManagedKeyTable {
     owner_user: key.user,
     owner_team: key.team,
     tags: JSON.stringify(key.tags),
+    rate_limits: Object.keys(key.rateLimits).length === 0 ? null : JSON.stringify(limitSetToYaml(key.rateLimits)),
     active: key.active ? 1 : 0,
     created_at: key.createdAt,
     updated_at: key.updatedAt,
