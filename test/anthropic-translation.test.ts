@@ -9,7 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../src/core/errors.ts';
 import { parseSse } from '../src/core/sse.ts';
-import { applyReasoningEffort, thinkingStyleFor, toAnthropicRequest } from '../src/providers/anthropic/anthropic-request.ts';
+import { toAnthropicRequest } from '../src/providers/anthropic/anthropic-request.ts';
+import { applyReasoningEffort, thinkingStyleFor } from '../src/providers/anthropic/anthropic-thinking.ts';
 import { finishReasonFromAnthropic, fromAnthropicMessage } from '../src/providers/anthropic/anthropic-response.ts';
 import { createAnthropicStreamTranslator } from '../src/providers/anthropic/anthropic-stream.ts';
 import { anthropicHttpError, refusedSamplingParam, refusedThinkingStyle } from '../src/providers/anthropic/create-anthropic-provider.ts';

@@ -7,7 +7,8 @@ import type { Usage } from '../../core/usage.ts';
 import type { CallContext, Json, JsonResult, Provider, ProviderResult, StreamChunk } from '../types.ts';
 import { parseEventObject, readEvents, readJson, rejectUnsuccessful, releaseBody } from '../upstream-body.ts';
 import { type UpstreamClient, type UpstreamResponse, upstreamHttpError } from '../upstream-client.ts';
-import { applyReasoningEffort, type ThinkingStyle, toAnthropicRequest } from './anthropic-request.ts';
+import { toAnthropicRequest } from './anthropic-request.ts';
+import { applyReasoningEffort, type ThinkingStyle } from './anthropic-thinking.ts';
 import { fromAnthropicMessage } from './anthropic-response.ts';
 import { anthropicStreamError, createAnthropicStreamTranslator } from './anthropic-stream.ts';
 
