@@ -295,7 +295,7 @@ describe('Messages API over an OpenAI-compatible provider', () => {
     });
   });
 
-  it('maps thinking to reasoning_effort and reports top_k as dropped', async () => {
+  it('drops thinking for a model that cannot reason (gpt-4o-mini answers 400 to reasoning_effort) and reports top_k', async () => {
     const params: Anthropic.MessageCreateParamsNonStreaming & { top_k: number } = {
       model: 'gpt-4o-mini',
       max_tokens: 20000,
@@ -304,9 +304,9 @@ describe('Messages API over an OpenAI-compatible provider', () => {
       top_k: 5,
     };
     const response = await client.messages.create(params).withResponse();
-    expect(lastOpenAI().reasoning_effort).toBe('medium');
+    expect(lastOpenAI()).not.toHaveProperty('reasoning_effort');
     expect(lastOpenAI()).not.toHaveProperty('top_k');
-    expect(response.response.headers.get('x-modelgate-dropped-params')).toBe('top_k');
+    expect(response.response.headers.get('x-modelgate-dropped-params')).toBe('top_k,thinking');
   });
 
   it('renders errors in Anthropic shape with the matching status', async () => {
@@ -336,7 +336,7 @@ describe('Messages API over an OpenAI-compatible provider', () => {
     expect(String((invalid as Error).message)).toContain('max_tokens');
 
     const badRole = await client.messages
-      .create({ model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'system', content: 'x' }] } as never)
+      .create({ model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'tool', content: 'x' }] } as never)
       .catch((error: unknown) => error);
     expect(badRole).toBeInstanceOf(Anthropic.BadRequestError);
 

@@ -18,7 +18,8 @@ export interface MessagesEvent {
 }
 
 export interface MessagesStreamTranslator {
-  start(): MessagesEvent[];
+  /** message_start and ping; `usage` is what the upstream reported so far (input tokens on the native path). */
+  start(usage?: Usage | null): MessagesEvent[];
   add(chunk: Json): MessagesEvent[];
   finish(usage: Usage | null): MessagesEvent[];
   /** The message as streamed so far (for records). */
@@ -64,7 +65,7 @@ export function createMessagesStreamTranslator(model: string): MessagesStreamTra
   }
 
   return {
-    start() {
+    start(usage = null) {
       const message = {
         id,
         type: 'message',
@@ -73,7 +74,7 @@ export function createMessagesStreamTranslator(model: string): MessagesStreamTra
         content: [],
         stop_reason: null,
         stop_sequence: null,
-        usage: messageUsage(null),
+        usage: messageUsage(usage),
       };
       return [
         { event: 'message_start', data: { type: 'message_start', message } },

@@ -6,6 +6,7 @@
  * Pure functions.
  */
 import { invalidRequest } from '../core/errors.ts';
+import { passChatParams } from '../providers/chat-params.ts';
 import type { Json } from '../providers/types.ts';
 import { decodeToolCallId } from '../responses/tool-call-ids.ts';
 
@@ -37,6 +38,7 @@ const handledFields = new Set([
   'container',
   'mcp_servers',
   'context_management',
+  'output_config',
 ]);
 
 function asObject(value: unknown): Json | undefined {
@@ -95,14 +97,14 @@ function toolResultContent(content: unknown, path: string, droppedParams: string
   return { text: texts.join('\n'), images };
 }
 
-function systemContent(system: unknown, options: MessagesTranslationOptions): string | Json[] | null {
+function systemContent(system: unknown, options: MessagesTranslationOptions, path = 'system'): string | Json[] | null {
   if (system === undefined || system === null) return null;
   if (typeof system === 'string') return system;
-  if (!Array.isArray(system)) throw invalidRequest('system: must be a string or an array of text blocks', 'system', 'invalid_type');
+  if (!Array.isArray(system)) throw invalidRequest(`${path}: must be a string or an array of text blocks`, path, 'invalid_type');
   const blocks = system.map((block, index) => {
     const object = asObject(block);
     if (object?.type !== 'text' || typeof object.text !== 'string')
-      throw invalidRequest(`system.${index}: must be a text block`, `system.${index}`, 'invalid_value');
+      throw invalidRequest(`${path}.${index}: must be a text block`, `${path}.${index}`, 'invalid_value');
     return object;
   });
   if (options.anthropicNative && blocks.some((block) => block.cache_control !== undefined)) {
@@ -123,6 +125,26 @@ export function effortForBudget(budget: number): 'low' | 'medium' | 'high' {
   return 'high';
 }
 
+/** Anthropic's output_config.effort (low, medium, high, max) -> OpenAI's reasoning_effort. */
+const efforts: Record<string, string> = { low: 'low', medium: 'medium', high: 'high', max: 'high' };
+
+/**
+ * `thinking` (enabled with a budget, or adaptive with output_config.effort) -> `reasoning_effort`; the
+ * target's fit (fit-chat-request.ts) drops it, reported as `thinking`, where the model cannot reason.
+ * The rest of output_config (format, for one) has no chat equivalent here: reported dropped.
+ */
+function mapThinking(thinking: Json | undefined, outputConfig: Json | undefined, chat: Json, droppedParams: string[]): void {
+  const effort = typeof outputConfig?.effort === 'string' ? efforts[outputConfig.effort] : undefined;
+  if (thinking?.type === 'enabled') {
+    chat.reasoning_effort = effortForBudget(typeof thinking.budget_tokens === 'number' ? thinking.budget_tokens : 0);
+  } else if (thinking?.type === 'adaptive' || (thinking === undefined && effort !== undefined)) {
+    chat.reasoning_effort = effort ?? 'medium';
+  } else if (thinking !== undefined && thinking.type !== 'disabled') {
+    droppedParams.push('thinking');
+  }
+  if (outputConfig && Object.keys(outputConfig).some((key) => key !== 'effort' || effort === undefined)) droppedParams.push('output_config');
+}
+
 function translateMessages(messages: unknown, droppedParams: string[], options: MessagesTranslationOptions): Json[] {
   if (!Array.isArray(messages) || messages.length === 0)
     throw invalidRequest('messages: must be a non-empty array', 'messages', 'invalid_value');
@@ -130,8 +152,15 @@ function translateMessages(messages: unknown, droppedParams: string[], options: 
   messages.forEach((raw, index) => {
     const path = `messages.${index}`;
     const message = asObject(raw);
-    if (!message || (message.role !== 'user' && message.role !== 'assistant')) {
-      throw invalidRequest(`${path}.role: must be 'user' or 'assistant'`, `${path}.role`, 'invalid_value');
+    if (!message || (message.role !== 'user' && message.role !== 'assistant' && message.role !== 'system')) {
+      throw invalidRequest(`${path}.role: must be 'user', 'assistant' or 'system'`, `${path}.role`, 'invalid_value');
+    }
+    if (message.role === 'system') {
+      // Claude Code sends system messages inside `messages` (the SDK's types allow them): they stay
+      // system messages at their place; the Anthropic provider folds them into `system`.
+      const system = systemContent(message.content, options, `${path}.content`);
+      if (system !== null && system !== '') chat.push({ role: 'system', content: system });
+      return;
     }
     const blocks = blocksOf(message.content, `${path}.content`);
     if (message.role === 'assistant') {
@@ -244,8 +273,11 @@ export function messagesToChatRequest(
   options: MessagesTranslationOptions = { anthropicNative: false },
 ): Json {
   const chat: Json = {};
-  for (const [key, value] of Object.entries(body)) {
-    if (!handledFields.has(key)) chat[key] = value;
+  if (options.anthropicNative) {
+    // The Anthropic provider takes Anthropic's own fields (and reports those it does not know).
+    for (const key in body) if (!handledFields.has(key)) chat[key] = body[key];
+  } else {
+    passChatParams(body, handledFields, chat, droppedParams);
   }
   chat.model = body.model;
   if (typeof body.max_tokens !== 'number' || !Number.isInteger(body.max_tokens) || body.max_tokens < 1) {
@@ -284,9 +316,11 @@ export function messagesToChatRequest(
     }
   }
   const thinking = asObject(body.thinking);
-  if (options.anthropicNative && thinking) chat.thinking = thinking;
-  else if (thinking?.type === 'enabled') {
-    chat.reasoning_effort = effortForBudget(typeof thinking.budget_tokens === 'number' ? thinking.budget_tokens : 0);
+  if (options.anthropicNative) {
+    if (thinking) chat.thinking = thinking;
+    if (body.output_config !== undefined) chat.output_config = body.output_config;
+  } else {
+    mapThinking(thinking, asObject(body.output_config), chat, droppedParams);
   }
   for (const key of ['container', 'mcp_servers', 'context_management', 'service_tier'] as const) {
     if (body[key] === undefined) continue;

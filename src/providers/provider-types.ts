@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../config/config-error.ts';
 import type { ProviderConfig } from '../config/load-config.ts';
+import { groqChatParams, mistralChatParams } from './chat-params.ts';
 import { createOpenAICompatibleProvider } from './openai-compatible/create-openai-compatible-provider.ts';
 import type { Provider } from './types.ts';
 import type { UpstreamClient } from './upstream-client.ts';
@@ -44,6 +45,7 @@ interface CompatibleQuirks {
   authStyle?: 'bearer' | 'none';
   supportsStreamOptions?: boolean;
   unsupportedParams?: string[];
+  acceptedChatParams?: ReadonlySet<string>;
   nativeResponses?: boolean;
   /** The upstream has no models endpoint: models come from <TYPE>_MODELS. */
   requiresModelList?: boolean;
@@ -68,6 +70,7 @@ function registerCompatible(type: string, quirks: CompatibleQuirks): void {
         models: config.models,
         ...(quirks.supportsStreamOptions === undefined ? {} : { supportsStreamOptions: quirks.supportsStreamOptions }),
         ...(quirks.unsupportedParams ? { unsupportedParams: quirks.unsupportedParams } : {}),
+        ...(quirks.acceptedChatParams ? { acceptedChatParams: quirks.acceptedChatParams } : {}),
         nativeResponses: quirks.nativeResponses ?? false,
         client,
       });
@@ -77,11 +80,13 @@ function registerCompatible(type: string, quirks: CompatibleQuirks): void {
 
 // https://platform.openai.com/docs/api-reference/chat
 registerCompatible('openai', { label: 'OpenAI', defaultBaseUrl: 'https://api.openai.com/v1', nativeResponses: true });
-// https://console.groq.com/docs/openai — "logprobs, logit_bias, top_logprobs" are not supported.
+// https://console.groq.com/docs/openai — "logprobs, logit_bias, top_logprobs" are not supported; fields it
+// does not define are refused with 400.
 registerCompatible('groq', {
   label: 'Groq',
   defaultBaseUrl: 'https://api.groq.com/openai/v1',
   unsupportedParams: ['logprobs', 'logit_bias', 'top_logprobs'],
+  acceptedChatParams: groqChatParams,
 });
 // https://openrouter.ai/docs/api-reference/overview — attribution via HTTP-Referer and X-Title.
 registerCompatible('openrouter', { label: 'OpenRouter', defaultBaseUrl: 'https://openrouter.ai/api/v1' });
@@ -102,6 +107,7 @@ registerCompatible('mistral', {
   defaultBaseUrl: 'https://api.mistral.ai/v1',
   supportsStreamOptions: false,
   unsupportedParams: ['user', 'logit_bias', 'logprobs', 'top_logprobs', 'store', 'metadata', 'service_tier'],
+  acceptedChatParams: mistralChatParams,
 });
 
 // https://learn.microsoft.com/en-us/azure/ai-services/openai/reference — deployment URLs, api-key header.

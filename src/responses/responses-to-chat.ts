@@ -5,6 +5,7 @@
  * Pure functions: no I/O; the route loads `previous_response_id` history and passes it in.
  */
 import { invalidRequest } from '../core/errors.ts';
+import { passChatParams } from '../providers/chat-params.ts';
 import type { Json } from '../providers/types.ts';
 import { createItemId } from './ids.ts';
 import { decodeThinkingBlocks, decodeToolCallId } from './tool-call-ids.ts';
@@ -342,9 +343,8 @@ function translateTextFormat(text: unknown, chat: Json, droppedParams: string[])
  */
 export function responsesToChatRequest(body: Json, inputItems: Json[], history: Json[], droppedParams: string[]): Json {
   const chat: Json = {};
-  for (const [key, value] of Object.entries(body)) {
-    if (!handledFields.has(key)) chat[key] = value;
-  }
+  // Other fields of the Responses API (Codex's client_metadata, for one) are no chat fields: reported dropped.
+  passChatParams(body, handledFields, chat, droppedParams);
   chat.model = body.model;
   const messages: Json[] = [];
   if (body.instructions !== undefined && body.instructions !== null) {
@@ -384,47 +384,4 @@ export function responsesToChatRequest(body: Json, inputItems: Json[], history: 
   if (body.stream === true) chat.stream = true;
   for (const key of gatewayFields) delete chat[key];
   return chat;
-}
-
-/** Provider types that speak OpenAI's own chat API (OpenAI-only parameters, `max_completion_tokens`). */
-const openAITypes = new Set(['openai', 'azure']);
-
-/**
- * Provider types whose chat API rejects a `user` field: Mistral refuses unknown fields with 422
- * and has no `user` parameter (https://docs.mistral.ai/api/#tag/chat/operation/chat_completion_v1_chat_completions_post).
- */
-const rejectsUserField = new Set(['mistral']);
-
-/** Chat parameters the translations produce that only OpenAI's chat API knows, with the field they came from. */
-const openAIOnlyParams: Record<string, string> = {
-  verbosity: 'text.verbosity',
-  prompt_cache_key: 'prompt_cache_key',
-  safety_identifier: 'safety_identifier',
-  service_tier: 'service_tier',
-};
-
-/**
- * Fits a translated chat request to the provider type: OpenAI and Azure get `max_completion_tokens`
- * (their reasoning models reject `max_tokens`); other providers keep `max_tokens` and lose the
- * OpenAI-only parameters, reported as dropped.
- */
-export function adaptChatForProvider(chat: Json, providerType: string, droppedParams: string[]): void {
-  if (rejectsUserField.has(providerType) && chat.user !== undefined) {
-    // The translations fill `user` from metadata.user_id, which Claude Code always sends.
-    delete chat.user;
-    droppedParams.push('user');
-  }
-  if (openAITypes.has(providerType)) {
-    if (chat.max_tokens !== undefined) {
-      chat.max_completion_tokens = chat.max_tokens;
-      delete chat.max_tokens;
-    }
-    return;
-  }
-  for (const [param, source] of Object.entries(openAIOnlyParams)) {
-    if (chat[param] !== undefined) {
-      delete chat[param];
-      droppedParams.push(source);
-    }
-  }
 }

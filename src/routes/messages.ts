@@ -11,8 +11,8 @@ import { anthropicErrorBody, anthropicStreamErrorBody } from '../messages/anthro
 import { createMessagesStreamTranslator, type MessagesEvent } from '../messages/chat-stream-to-messages-events.ts';
 import { chatCompletionToMessage } from '../messages/chat-to-message.ts';
 import { messagesToChatRequest } from '../messages/messages-to-chat.ts';
+import { adaptChatForProvider } from '../providers/fit-chat-request.ts';
 import type { Json } from '../providers/types.ts';
-import { adaptChatForProvider } from '../responses/responses-to-chat.ts';
 import {
   callHeaders,
   finishStream,
@@ -64,6 +64,9 @@ async function anthropicErrors(request: GatewayRequest, handle: () => Promise<Ga
 
 const messagesOperations = ['chat'] as const;
 
+/** The Messages fields behind chat parameters, for dropped-parameter reports. */
+const messagesSources = { reasoning_effort: 'thinking' };
+
 function frame(event: MessagesEvent): string {
   return sseFrame(JSON.stringify(event.data), event.event);
 }
@@ -85,7 +88,7 @@ async function handleMessages(dependencies: RouteDependencies, request: GatewayR
       prepare: (target, _operation, current) => {
         const dropped = call.context.droppedParams;
         const chatRequest = messagesToChatRequest(current, dropped, { anthropicNative: target.provider.type === 'anthropic' });
-        adaptChatForProvider(chatRequest, target.provider.type, dropped);
+        adaptChatForProvider(chatRequest, { providerType: target.provider.type, model: target.model }, dropped, messagesSources);
         return { ...chatRequest, model: target.model };
       },
     });
@@ -101,7 +104,7 @@ async function handleMessages(dependencies: RouteDependencies, request: GatewayR
     let finished = false;
     async function* frames(): AsyncGenerator<string> {
       firstByteMs = performance.now() - request.startedAt;
-      for (const event of translator.start()) yield frame(event);
+      for (const event of translator.start(streamResult.usage())) yield frame(event);
       for await (const parsed of parsedChunks(streamResult.chunks)) {
         for (const event of translator.add(parsed)) yield frame(event);
       }

@@ -12,12 +12,13 @@ import { GatewayError, invalidRequest } from '../core/errors.ts';
 import { sseFrame } from '../core/sse.ts';
 import type { GatewayReply, GatewayRequest, Route } from '../http/types.ts';
 import type { ResolvedModel } from '../core/model-registry.ts';
+import { adaptChatForProvider } from '../providers/fit-chat-request.ts';
 import type { Json, ProviderResult } from '../providers/types.ts';
 import { createResponsesStreamTranslator, type ResponsesEvent } from '../responses/chat-stream-to-responses-events.ts';
 import { chatCompletionToResponse, type ResponseShell } from '../responses/chat-to-response.ts';
 import { createItemId } from '../responses/ids.ts';
 import type { ResponseStore, StoredResponse } from '../responses/response-store.ts';
-import { adaptChatForProvider, normalizeInputItems, responsesToChatRequest } from '../responses/responses-to-chat.ts';
+import { normalizeInputItems, responsesToChatRequest } from '../responses/responses-to-chat.ts';
 import {
   type CallTracker,
   callHeaders,
@@ -205,6 +206,9 @@ async function handleCreate(dependencies: ResponsesRouteDependencies, request: G
 
 const responsesOperations = ['responses', 'chat'] as const;
 
+/** The Responses fields behind chat parameters, for dropped-parameter reports. */
+const responsesSources = { reasoning_effort: 'reasoning.effort', max_tokens: 'max_output_tokens' };
+
 /** The body for a native Responses upstream. */
 async function nativeRequest(
   store: ResponseStore,
@@ -244,7 +248,7 @@ async function translatedRequest(
   }
   const history = previous ? await conversationHistory(store, previous) : [];
   const chatRequest = responsesToChatRequest({ ...body, model: target.model }, inputItems, history, dropped);
-  adaptChatForProvider(chatRequest, target.provider.type, dropped);
+  adaptChatForProvider(chatRequest, { providerType: target.provider.type, model: target.model }, dropped, responsesSources);
   if (target.provider.type !== 'anthropic') {
     // Signed Anthropic thinking only means something to the Anthropic provider.
     for (const message of chatRequest.messages as Json[]) delete message.thinking_blocks;

@@ -120,6 +120,35 @@ function openAIError(response: ServerResponse, status: number, message: string, 
   sendJson(response, status, { error: { message, type, param: null, code } }, headers);
 }
 
+/**
+ * Groq answers 400 to a chat field it does not define (https://console.groq.com/docs/api-reference#chat-create
+ * lists them; the message names the property) and to reasoning_effort on a model that does not reason
+ * (https://console.groq.com/docs/reasoning: gpt-oss and Qwen 3). OpenAI answers 400 "Unsupported parameter:
+ * 'reasoning_effort' is not supported with this model." on GPT-4o models
+ * (https://platform.openai.com/docs/guides/reasoning). Returns true when it answered.
+ */
+function refusesParameters(flavor: SimulatorFlavor, model: string, body: Json, response: ServerResponse): boolean {
+  if (flavor === 'groq') {
+    const unknown = Object.keys(body).find((key) => !groqChatFields.has(key));
+    if (unknown !== undefined) {
+      sendJson(response, 400, { error: { message: `property '${unknown}' is unsupported`, type: 'invalid_request_error' } });
+      return true;
+    }
+    if (body.reasoning_effort !== undefined && !/gpt-oss|qwen3/.test(model)) {
+      sendJson(response, 400, { error: { message: '`reasoning_effort` is not supported with this model', type: 'invalid_request_error', param: 'reasoning_effort' } });
+      return true;
+    }
+  }
+  if (flavor === 'openai' && body.reasoning_effort !== undefined && /^gpt-4/.test(model)) {
+    openAIError(response, 400, "Unsupported parameter: 'reasoning_effort' is not supported with this model.", 'invalid_request_error', 'unsupported_parameter');
+    return true;
+  }
+  return false;
+}
+
+/** Groq's chat request fields, https://console.groq.com/docs/api-reference#chat-create. */
+const groqChatFields = new Set(['model', 'messages', 'citation_options', 'compound_custom', 'disable_tool_validation', 'documents', 'frequency_penalty', 'function_call', 'functions', 'include_reasoning', 'logit_bias', 'logprobs', 'max_completion_tokens', 'max_tokens', 'metadata', 'n', 'parallel_tool_calls', 'presence_penalty', 'reasoning_effort', 'reasoning_format', 'response_format', 'search_settings', 'seed', 'service_tier', 'stop', 'store', 'stream', 'stream_options', 'temperature', 'tool_choice', 'tools', 'top_logprobs', 'top_p', 'user']);
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startOpenAISimulator(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -209,6 +238,7 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
         return;
       }
     }
+    if (target.endpoint === 'chat/completions' && refusesParameters(flavor, model, body, response)) return;
     const step = faults.take(model);
     if (step !== undefined && (await playFault(step, target.endpoint, model, response))) return;
     if (model.startsWith('no-such-')) {

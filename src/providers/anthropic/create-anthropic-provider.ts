@@ -165,12 +165,15 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
     const events = readEvents(upstream)[Symbol.asyncIterator]();
     // Read the first event before answering, so that an immediate `error` event (overloaded) becomes an
     // HTTP error the client can retry instead of a broken 200 stream.
-    let first: Json | undefined;
+    // The first event (message_start) is translated at once, so that usage() has the input tokens
+    // before the first chunk is read (the Messages API reports them in its own message_start).
+    let firstChunks: StreamChunk[] = [];
     try {
       const next = await events.next();
       if (!next.done) {
-        first = parseEventObject(provider, next.value.data);
+        const first = parseEventObject(provider, next.value.data);
         if (first.type === 'error') throw anthropicStreamError(provider, first.error);
+        firstChunks = translator.push(first);
       }
     } catch (error) {
       releaseBody(upstream, false);
@@ -178,7 +181,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
     }
     async function* chunks(): AsyncGenerator<StreamChunk> {
       try {
-        if (first) yield* translator.push(first);
+        yield* firstChunks;
         while (!translator.done()) {
           const next = await events.next();
           if (next.done) break;

@@ -27,6 +27,11 @@ export interface OpenAICompatibleOptions {
   supportsStreamOptions?: boolean;
   /** Request parameters the upstream rejects; removed and reported as dropped. */
   unsupportedParams?: string[];
+  /**
+   * For strict upstreams, which reject fields they do not define: the only top-level chat fields sent
+   * (see chat-params.ts); any other is removed and reported as dropped.
+   */
+  acceptedChatParams?: ReadonlySet<string>;
   /** Whether the upstream serves the OpenAI Responses API natively. */
   nativeResponses?: boolean;
   client: UpstreamClient;
@@ -69,6 +74,19 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
     return copy ?? body;
   }
 
+  function dropUnaccepted(body: Json, context: CallContext): Json {
+    const accepted = options.acceptedChatParams;
+    if (!accepted) return body;
+    let copy: Json | undefined;
+    for (const key in body) {
+      if (accepted.has(key)) continue;
+      copy ??= { ...body };
+      delete copy[key];
+      context.droppedParams.push(key);
+    }
+    return copy ?? body;
+  }
+
   async function jsonResult(response: UpstreamResponse): Promise<JsonResult> {
     const { json: body, text } = await readJsonText(response);
     return {
@@ -82,7 +100,7 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
   }
 
   async function chatCompletions(requestBody: Json, context: CallContext): Promise<ProviderResult> {
-    let body = dropUnsupported(requestBody, context);
+    let body = dropUnaccepted(dropUnsupported(requestBody, context), context);
     if (body.stream !== true) return jsonResult(await post('chat/completions', body, context));
     const streamOptions = body.stream_options as Json | undefined;
     const clientAskedUsage = streamOptions?.include_usage === true;
