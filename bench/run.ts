@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RequestSpec, runPairedLatency, runStreamProbe, runThroughput, type ThroughputResult } from './load.ts';
+import { buildBundle } from '../scripts/build.ts';
 import { benchModel, readArguments } from './mock-upstream.ts';
 import {
   type BenchResults,
@@ -33,8 +34,9 @@ import { freePort, type RunningTarget, startTarget, type TargetDefinition } from
 
 const benchDirectory = dirname(fileURLToPath(import.meta.url));
 const projectDirectory = resolve(benchDirectory, '..');
+const bundleFile = join(projectDirectory, 'dist', 'modelgate.mjs');
 
-export const allTargetIds = ['direct', 'floor', 'modelgate', 'portkey'] as const;
+export const allTargetIds = ['direct', 'floor', 'modelgate', 'bundle', 'portkey'] as const;
 
 export interface BenchSettings {
   mode: BenchResults['mode'];
@@ -114,14 +116,14 @@ export async function targetDefinitions(
   const modelgateDefinition = (
     id: string,
     label: string,
-    checkout: string,
+    entry: string,
     port: number,
     nodeFlags: string[],
     extraEnv: Record<string, string> | undefined,
   ): TargetDefinition => ({
     id,
     label,
-    nodeArguments: [...nodeFlags, join(checkout, 'src', 'main.ts')],
+    nodeArguments: [...nodeFlags, entry],
     env: {
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -155,13 +157,22 @@ export async function targetDefinitions(
       readinessPath: '/health',
       headers: { authorization: `Bearer ${upstreamKey}` },
     },
-    modelgate: modelgateDefinition('modelgate', 'Modelgate (defaults)', projectDirectory, modelgatePort, [...profileArguments], settings.modelgateEnv),
+    modelgate: modelgateDefinition(
+      'modelgate',
+      'Modelgate (defaults)',
+      join(projectDirectory, 'src', 'main.ts'),
+      modelgatePort,
+      [...profileArguments],
+      settings.modelgateEnv,
+    ),
+    // The production bundle (scripts/build.ts), as the container image runs it; built before the run.
+    bundle: modelgateDefinition('bundle', 'Modelgate (bundle)', bundleFile, await freePort(), [], settings.modelgateEnv),
     ...(settings.baselineDirectory
       ? {
           baseline: modelgateDefinition(
             'baseline',
             `Modelgate baseline (${settings.baselineDirectory})`,
-            resolve(settings.baselineDirectory),
+            join(resolve(settings.baselineDirectory), 'src', 'main.ts'),
             await freePort(),
             [],
             settings.baselineEnv,
@@ -245,6 +256,10 @@ export async function runBench(settings: BenchSettings, options: BenchRunOptions
   const upstreamPort = await freePort();
   const definitionsById = await targetDefinitions(upstreamPort, workDirectory, settings);
   const startOptions = { logDirectory: workDirectory };
+  if (settings.targets.includes('bundle')) {
+    const built = await buildBundle(bundleFile);
+    log(`Built ${built.outfile} (${(built.bytes / 1024).toFixed(0)} KiB)`);
+  }
   for (const id of settings.targets) {
     if (!definitionsById[id]) throw new Error(`unknown bench target '${id}' (known: ${allTargetIds.join(', ')}, baseline with --baseline)`);
   }

@@ -1,19 +1,38 @@
-/** The real entry point as a process: start, serve, warn without a key, fail fast on bad config, exit on SIGTERM. */
+/**
+ * The real entry point as a process: start, serve, warn without a key, fail fast on bad config, exit on SIGTERM.
+ * Run twice: from the sources (`node src/main.ts`) and from the production bundle (scripts/build.ts), which the
+ * container image runs.
+ */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildBundle } from '../scripts/build.ts';
 import { startOpenAISimulator } from './simulators/openai-simulator.ts';
+
+// Inside the project, so that the bundle finds its external packages in node_modules as it does in the image.
+const bundleDirectory = join(process.cwd(), 'dist', `test-${process.pid}`);
+const entries: Record<string, string> = {
+  'node src/main.ts': join(process.cwd(), 'src/main.ts'),
+  'node dist/modelgate.mjs (bundle)': join(bundleDirectory, 'modelgate.mjs'),
+};
+beforeAll(async () => {
+  await buildBundle(entries['node dist/modelgate.mjs (bundle)']);
+}, 120_000);
+afterAll(() => rmSync(bundleDirectory, { recursive: true, force: true }));
 
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
-function startMain(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function startEntry(
+  entry: string,
+  env: Record<string, string>,
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const directory = mkdtempSync(join(tmpdir(), 'modelgate-main-'));
-  const child = spawn(process.execPath, [join(process.cwd(), 'src/main.ts')], {
+  const child = spawn(process.execPath, [entry], {
     cwd: directory,
     env: { PATH: process.env.PATH ?? '', SQLITE_PATH: join(directory, 'modelgate.db'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -30,7 +49,9 @@ function startMain(env: Record<string, string>): { child: ChildProcess; output: 
   return { child, output: () => output, exited };
 }
 
-describe('node src/main.ts', { timeout: 90_000 }, () => {
+describe.each(Object.keys(entries))('%s', { timeout: 90_000 }, (name) => {
+  const startMain = (env: Record<string, string>) => startEntry(entries[name] as string, env);
+
   it('fails at start with a message naming the bad key', async () => {
     const run = startMain({ BODY_SIZE_LIMIT: 'lots' });
     expect(await run.exited).toBe(1);
@@ -60,6 +81,17 @@ describe('node src/main.ts', { timeout: 90_000 }, () => {
         body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'ping' }] }),
       });
       expect(response.status).toBe(200);
+      const streamed = await fetch(`${address}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'ping' }] }),
+      });
+      expect(streamed.headers.get('content-type')).toContain('text/event-stream');
+      expect((await streamed.text()).trimEnd().endsWith('data: [DONE]')).toBe(true);
+      // Pricing data, the OpenAPI document and the Swagger UI's own files come along with the bundle.
+      const openapi = (await (await fetch(`${address}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+      expect(Object.keys(openapi.paths)).toContain('/v1/chat/completions');
+      expect((await fetch(`${address}/swagger/swagger-ui.css`)).status).toBe(200);
       run.child.kill('SIGTERM');
       expect(await run.exited).toBe(0);
       expect(run.output()).not.toContain('sk-main-test-secret');

@@ -6,9 +6,10 @@
  * Token convention (the OpenAI one, which `Usage` follows): `inputTokens` includes the tokens read from
  * and written to the prompt cache, `outputTokens` includes reasoning tokens.
  */
-import { readFileSync } from 'node:fs';
 import type { PriceOverride } from '../config/load-config.ts';
 import type { Usage } from '../core/usage.ts';
+// Imported, not read from disk, so that the production bundle (scripts/build.ts) carries it inside.
+import pricingData from './pricing-data.json' with { type: 'json' };
 
 /** USD per million tokens. */
 export interface ModelPrice {
@@ -32,7 +33,7 @@ interface PricingFile {
 }
 
 export function loadShippedPrices(): { asOf: string; prices: Map<string, ModelPrice> } {
-  const file = JSON.parse(readFileSync(new URL('./pricing-data.json', import.meta.url), 'utf8')) as PricingFile;
+  const file = pricingData as PricingFile;
   const prices = new Map<string, ModelPrice>();
   for (const [model, entry] of Object.entries(file.models)) {
     const price: ModelPrice = { input: entry.input, output: entry.output };
