@@ -67,7 +67,8 @@ function relayBody(body: Readable, response: ServerResponse, streaming: boolean)
 }
 
 export async function startBareProxy(options: { upstream: string; port?: number; host?: string }): Promise<BareProxy> {
-  const pool = new Pool(options.upstream, { connections: 128, keepAliveTimeout: 60_000, pipelining: 1 });
+  // Unlimited connections: the streams workload holds thousands of upstream streams open at once.
+  const pool = new Pool(options.upstream, { connections: null, keepAliveTimeout: 60_000, pipelining: 1 });
   const server = createServer({ keepAliveTimeout: 60_000 }, async (request, response) => {
     try {
       const upstream = await pool.request({

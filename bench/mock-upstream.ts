@@ -7,19 +7,24 @@
  *   `chat.completion.chunk` events ending in `data: [DONE]`, with a usage chunk when
  *   `stream_options.include_usage` is set (https://platform.openai.com/docs/api-reference/chat/streaming)
  * - GET  /health               200
+ * - model `gpt-4o-mini-slow` (the streams workload, bench/streams.ts): a stream of `max_tokens` content chunks
+ *   (default 40), one every `slowIntervalMs` (100 ms), as a real model streams tokens.
  *
- * Run alone: `node bench/mock-upstream.ts --port=8001 [--chunks=20]`; prints `{"port":N}` when ready.
+ * Run alone: `node bench/mock-upstream.ts --port=8001 [--chunks=20] [--slow-interval=100]`; prints `{"port":N}` when ready.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export const benchModel = 'gpt-4o-mini';
+export const benchSlowModel = 'gpt-4o-mini-slow';
 
 export interface MockUpstreamOptions {
   port?: number;
   host?: string;
   /** Content chunks per streamed answer (plus a role chunk, a finish chunk and an optional usage chunk). */
   streamChunks?: number;
+  /** Time between two content chunks of `benchSlowModel` streams. */
+  slowIntervalMs?: number;
 }
 
 export interface MockUpstream {
@@ -82,6 +87,7 @@ const modelsBody = JSON.stringify({
   data: [
     { id: benchModel, object: 'model', created, owned_by: 'bench' },
     { id: 'gpt-4o', object: 'model', created, owned_by: 'bench' },
+    { id: benchSlowModel, object: 'model', created, owned_by: 'bench' },
   ],
 });
 
@@ -99,7 +105,25 @@ function sendJson(response: ServerResponse, status: number, body: string): void 
   response.end(body);
 }
 
-export function createMockUpstreamHandler(streamChunks: number) {
+/** A slow stream: the role chunk at once, then one content chunk every `intervalMs`, then finish and [DONE]. */
+function streamSlowly(request: IncomingMessage, response: ServerResponse, chunks: number, intervalMs: number): void {
+  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  response.write(chunkFrame({ role: 'assistant', content: '' }, null));
+  let sent = 0;
+  const timer = setInterval(() => {
+    if (sent < chunks) {
+      response.write(chunkFrame({ content: `token${sent} ` }, null));
+      sent++;
+      return;
+    }
+    clearInterval(timer);
+    response.end(`${chunkFrame({}, 'stop')}data: [DONE]\n\n`);
+  }, intervalMs);
+  request.on('close', () => clearInterval(timer));
+  response.on('close', () => clearInterval(timer));
+}
+
+export function createMockUpstreamHandler(streamChunks: number, slowIntervalMs = 100) {
   const completion = completionBody();
   const framesWithUsage = streamFrames(streamChunks, true);
   const framesWithoutUsage = streamFrames(streamChunks, false);
@@ -114,7 +138,7 @@ export function createMockUpstreamHandler(streamChunks: number) {
       return;
     }
     if (request.method === 'POST' && path === '/v1/chat/completions') {
-      let body: { stream?: unknown; stream_options?: { include_usage?: unknown } };
+      let body: { model?: unknown; max_tokens?: unknown; stream?: unknown; stream_options?: { include_usage?: unknown } };
       try {
         body = JSON.parse(await readBody(request)) as typeof body;
       } catch {
@@ -123,6 +147,10 @@ export function createMockUpstreamHandler(streamChunks: number) {
       }
       if (body.stream !== true) {
         sendJson(response, 200, completion);
+        return;
+      }
+      if (body.model === benchSlowModel) {
+        streamSlowly(request, response, typeof body.max_tokens === 'number' ? body.max_tokens : 40, slowIntervalMs);
         return;
       }
       response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
@@ -137,7 +165,7 @@ export function createMockUpstreamHandler(streamChunks: number) {
 }
 
 export async function startMockUpstream(options: MockUpstreamOptions = {}): Promise<MockUpstream> {
-  const handler = createMockUpstreamHandler(options.streamChunks ?? 20);
+  const handler = createMockUpstreamHandler(options.streamChunks ?? 20, options.slowIntervalMs);
   const server = createServer({ keepAliveTimeout: 60_000 }, (request, response) => {
     handler(request, response).catch(() => response.destroy());
   });
@@ -171,6 +199,7 @@ if (import.meta.main) {
   const upstream = await startMockUpstream({
     port: Number(args.get('port') ?? 0),
     streamChunks: Number(args.get('chunks') ?? 20),
+    slowIntervalMs: Number(args.get('slow-interval') ?? 100),
   });
   process.stdout.write(`${JSON.stringify({ port: upstream.port })}\n`);
   const stop = () => void upstream.close().then(() => process.exit(0));

@@ -1,6 +1,7 @@
 /** Benchmark results: machine description, ratios, goal checks, a text table and an SVG chart. */
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import type { PairedLatencyResult, StreamProbeResult, ThroughputResult } from './load.ts';
+import type { StreamsLevelResult } from './streams.ts';
 
 export const workloadIds = ['chat-c1', 'chat-c32', 'stream-c1', 'stream-c32'] as const;
 export type WorkloadId = (typeof workloadIds)[number];
@@ -15,6 +16,8 @@ export interface TargetResult {
   streaming: { c1?: StreamProbeResult; c32?: StreamProbeResult };
   /** Chat at concurrency 1, direct and through this target in alternating pairs. */
   pairedLatency?: PairedLatencyResult;
+  /** The streams workload, per level (concurrent streams). */
+  streams?: Record<string, StreamsLevelResult>;
 }
 
 export interface GoalCheck {
@@ -116,10 +119,31 @@ export function compare(targets: TargetResult[]): { ratios: Record<string, numbe
   add('added p50 latency (chat, c1, autocannon) < 0.3 ms', ratios['addedP50Ms.chat-c1.modelgate.autocannon'], 0.3, false);
   add('added p50 latency (chat, c1, paired) < 0.3 ms', ratios['addedP50Ms.chat-c1.modelgate'], 0.3, false);
   add('streaming TTFB p50 (c1) within 1 ms of direct', ratios['addedTtfbP50Ms.stream-c1.modelgate'], 1, false);
+  for (const target of targets) {
+    if (target.id === 'direct' || !target.streams) continue;
+    for (const [level, measured] of Object.entries(target.streams)) {
+      const directLevel = direct?.streams?.[level];
+      if (directLevel) {
+        ratios[`streams.${level}.addedGapP50Ms.${target.id}`] = round(measured.gapP50Ms - directLevel.gapP50Ms);
+        ratios[`streams.${level}.addedGapP99Ms.${target.id}`] = round(measured.gapP99Ms - directLevel.gapP99Ms);
+      }
+      const floorCpu = floor?.streams?.[level]?.cpuMsPerChunk;
+      if (measured.cpuMsPerChunk !== undefined && floorCpu && target.id !== 'floor') {
+        ratios[`streams.${level}.cpuPerChunk.${target.id}/floor`] = round(measured.cpuMsPerChunk / floorCpu);
+      }
+    }
+  }
   // Issue 15's footprint goals, on what a deployment runs: the bundle when it was measured, else the sources.
   const deployed = byId.get('bundle') ?? modelgate;
   add(`idle RSS <= 80 MB (${deployed.id})`, deployed.idleRssMb, 80.01, false);
   add(`cold start <= 300 ms (${deployed.id})`, deployed.coldStartMs, 300.01, false);
+  const largest = Object.keys(deployed.streams ?? {}).sort((a, b) => Number(b) - Number(a))[0];
+  if (largest !== undefined) {
+    const measured = deployed.streams?.[largest] as StreamsLevelResult;
+    add(`streams ${largest}: added inter-chunk p99 < 20 ms (${deployed.id})`, ratios[`streams.${largest}.addedGapP99Ms.${deployed.id}`], 20, false);
+    add(`streams ${largest}: peak RSS <= 600 MB (${deployed.id})`, measured.peakRssMb, 600.01, false);
+    add(`streams ${largest}: no errors (${deployed.id})`, measured.errors, 0.5, false);
+  }
   return { ratios, goals };
 }
 
@@ -194,6 +218,22 @@ export function formatReport(results: BenchResults): string {
     lines.push(
       `  ${pad(target.id, 12, true)}${pad(fixed(target.coldStartMs, 0), 15)}${pad(fixed(target.idleRssMb, 1), 13)}${pad(fixed(target.peakRssMb, 1), 13)}`,
     );
+  }
+  const streamLevels = [...new Set(results.targets.flatMap((target) => Object.keys(target.streams ?? {})))];
+  if (streamLevels.length > 0) {
+    lines.push('', 'Streams workload (inter-chunk gap = upstream interval + delays; RSS and CPU of the target process)');
+    lines.push(
+      `  ${pad('target', 12, true)}${pad('streams', 8)}${pad('done', 7)}${pad('errors', 8)}${pad('gap p50', 9)}${pad('gap p99', 9)}${pad('gap max', 9)}${pad('peak RSS', 10)}${pad('cpu/chunk', 11)}`,
+    );
+    for (const level of streamLevels) {
+      for (const target of results.targets) {
+        const measured = target.streams?.[level];
+        if (!measured) continue;
+        lines.push(
+          `  ${pad(target.id, 12, true)}${pad(level, 8)}${pad(String(measured.completed), 7)}${pad(String(measured.errors), 8)}${pad(fixed(measured.gapP50Ms, 1), 9)}${pad(fixed(measured.gapP99Ms, 1), 9)}${pad(fixed(measured.gapMaxMs, 0), 9)}${pad(fixed(measured.peakRssMb, 0), 10)}${pad(fixed(measured.cpuMsPerChunk, 4), 11)}`,
+        );
+      }
+    }
   }
   lines.push('', 'Ratios and differences (same run)');
   for (const [name, value] of Object.entries(results.ratios)) lines.push(`  ${pad(name, 48, true)}${fixed(value, 3)}`);

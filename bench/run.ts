@@ -6,6 +6,7 @@
  *
  * Options: --quick (short smoke run, writes quick.json/quick.svg), --targets=direct,floor,modelgate,portkey,
  * --duration=<seconds per workload>, --rounds=<n>, --cpu-prof (profile the Modelgate process into bench/results/profiles),
+ * --streams=<levels> (concurrent streams of the streams workload, e.g. 1000,4000; 0 skips it),
  * --render=<results.json> [--markdown] (print the report of a saved run, or its Markdown tables, and redraw its SVG),
  * --baseline=<checkout> (adds target `baseline`: Modelgate from another checkout, e.g. a worktree of an earlier
  * commit, measured in the same run for before/after figures), --modelgate-env=K=V,K=V (extra environment for
@@ -19,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { type RequestSpec, runPairedLatency, runStreamProbe, runThroughput, type ThroughputResult } from './load.ts';
 import { buildBundle } from '../scripts/build.ts';
 import { benchModel, readArguments } from './mock-upstream.ts';
+import { runStreamsLevel } from './streams.ts';
 import {
   type BenchResults,
   compare,
@@ -56,6 +58,11 @@ export interface BenchSettings {
   /** Seconds of paired direct/target requests per target for the added latency at concurrency 1. */
   pairedSeconds: number;
   cpuProfileDirectory?: string;
+  /** Concurrent streams of the streams workload, one run per level (empty: not run). */
+  streamsLevels: number[];
+  /** Interval between two tokens of the streams workload's upstream, and tokens per stream. */
+  streamsIntervalMs: number;
+  streamsChunks: number;
   /** A checkout of Modelgate to measure beside this one as target `baseline` (before/after in one run). */
   baselineDirectory?: string;
   /** Extra environment for the Modelgate target. */
@@ -75,6 +82,9 @@ export const fullSettings: BenchSettings = {
   streamProbeMaxSeconds: 6,
   rounds: 2,
   pairedSeconds: 4,
+  streamsLevels: [1000, 2000, 4000],
+  streamsIntervalMs: 100,
+  streamsChunks: 40,
 };
 
 export const quickSettings: BenchSettings = {
@@ -86,6 +96,7 @@ export const quickSettings: BenchSettings = {
   streamProbeMaxSeconds: 2,
   rounds: 1,
   pairedSeconds: 1,
+  streamsLevels: [200],
 };
 
 export const benchMasterKey = 'bench-master-key';
@@ -142,7 +153,12 @@ export async function targetDefinitions(
     direct: {
       id: 'direct',
       label: 'Direct (mock upstream)',
-      nodeArguments: [join(benchDirectory, 'mock-upstream.ts'), `--port=${upstreamPort}`, `--chunks=${settings.streamChunks}`],
+      nodeArguments: [
+        join(benchDirectory, 'mock-upstream.ts'),
+        `--port=${upstreamPort}`,
+        `--chunks=${settings.streamChunks}`,
+        `--slow-interval=${settings.streamsIntervalMs}`,
+      ],
       env: {},
       port: upstreamPort,
       readinessPath: '/health',
@@ -239,6 +255,43 @@ async function probeStreaming(running: RunningTarget, settings: BenchSettings, l
   return results;
 }
 
+/** The streams workload at each level, against every target but Portkey (its custom-host streams are not comparable). */
+async function runStreamsWorkload(
+  settings: BenchSettings,
+  running: Map<string, RunningTarget>,
+  results: Map<string, TargetResult>,
+  log: (line: string) => void,
+): Promise<void> {
+  if (settings.streamsLevels.length === 0) return;
+  log(`Streams workload: one token every ${settings.streamsIntervalMs} ms, ${settings.streamsChunks} tokens per stream`);
+  for (const streams of settings.streamsLevels) {
+    for (const id of settings.targets) {
+      if (id === 'portkey') continue;
+      const target = running.get(id) as RunningTarget;
+      const measured = await runStreamsLevel(
+        {
+          url: target.url,
+          headers: target.definition.headers,
+          ...(id === 'direct' ? {} : { rssMb: () => target.memory().rssMb, cpuMs: () => target.cpuMs() }),
+        },
+        {
+          streams,
+          intervalMs: settings.streamsIntervalMs,
+          chunks: settings.streamsChunks,
+          rampMs: 1000,
+          timeoutMs: settings.streamsIntervalMs * settings.streamsChunks * 4 + 30_000,
+        },
+      );
+      const result = results.get(id) as TargetResult;
+      result.streams ??= {};
+      result.streams[String(streams)] = measured;
+      log(
+        `  ${id.padEnd(10)} streams ${String(streams).padEnd(5)} completed ${measured.completed} errors ${measured.errors}  gap p50 ${measured.gapP50Ms.toFixed(1)} ms p99 ${measured.gapP99Ms.toFixed(1)} ms  peak RSS ${measured.peakRssMb} MB  cpu/chunk ${measured.cpuMsPerChunk?.toFixed(4) ?? '-'} ms`,
+      );
+    }
+  }
+}
+
 export interface BenchRunOptions {
   log?: (line: string) => void;
 }
@@ -320,6 +373,7 @@ export async function runBench(settings: BenchSettings, options: BenchRunOptions
         `  ${id.padEnd(10)} pairs ${paired.pairs}  direct p50 ${paired.direct.p50Ms.toFixed(3)} ms  target p50 ${paired.target.p50Ms.toFixed(3)} ms  added p50 ${paired.addedP50Ms.toFixed(3)} ms  errors ${paired.errors}`,
       );
     }
+    await runStreamsWorkload(settings, running, results, log);
     for (const id of settings.targets) {
       const result = results.get(id) as TargetResult;
       result.peakRssMb = Number((running.get(id) as RunningTarget).memory().peakRssMb.toFixed(1));
@@ -374,6 +428,10 @@ if (import.meta.main && readArguments(process.argv.slice(2)).has('render')) {
   if (args.has('duration')) {
     settings.durationSeconds = Number(args.get('duration'));
     settings.mode = 'custom';
+  }
+  if (args.has('streams')) {
+    settings.streamsLevels = (args.get('streams') ?? '').split(',').map(Number).filter((level) => level > 0);
+    settings.mode = quick ? 'quick' : 'custom';
   }
   if (args.has('baseline')) {
     settings.baselineDirectory = args.get('baseline') ?? '';

@@ -102,7 +102,7 @@ export async function startTarget(
     exitCode = code;
   });
   const url = `http://127.0.0.1:${definition.port}`;
-  const deadline = startedAt + (options.startTimeoutMs ?? 30_000);
+  const deadline = startedAt + (options.startTimeoutMs ?? 90_000);
   let ready = false;
   while (!ready) {
     if (exitCode !== undefined) {
@@ -112,7 +112,7 @@ export async function startTarget(
     }
     if (performance.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`${definition.label} was not ready within ${options.startTimeoutMs ?? 30_000} ms; see ${logFile}`);
+      throw new Error(`${definition.label} was not ready within ${options.startTimeoutMs ?? 90_000} ms; see ${logFile}`);
     }
     ready = await probe(`${url}${definition.readinessPath}`);
     if (!ready) await sleep(5);

@@ -127,6 +127,10 @@ describe('a whole bench run at tiny scale', () => {
       targets: ['direct', 'floor', 'modelgate'],
       requestsPerRun: 20,
       streamChunks: 3,
+      // The streams workload at tiny scale: 10 streams of 5 tokens, one every 20 ms.
+      streamsLevels: [10],
+      streamsIntervalMs: 20,
+      streamsChunks: 5,
     };
     const lines: string[] = [];
     const results = await runBench(settings, { log: (line) => lines.push(line) });
@@ -151,12 +155,24 @@ describe('a whole bench run at tiny scale', () => {
       expect(target.pairedLatency?.errors, target.id).toBe(0);
     }
     expect(results.targets[0]?.pairedLatency).toBeUndefined();
-    expect(results.goals.map((goal) => goal.goal)).toContain('idle RSS < 80 MB');
+    expect(results.goals.map((goal) => goal.goal)).toContain('idle RSS <= 80 MB (modelgate)');
+    for (const target of results.targets) {
+      const streams = target.streams?.['10'];
+      expect(streams?.completed, target.id).toBe(10);
+      expect(streams?.errors, target.id).toBe(0);
+      // Tokens leave the upstream 20 ms apart; the median gap seen by the clients cannot be much shorter.
+      expect(streams?.gapP50Ms, target.id).toBeGreaterThan(10);
+    }
+    expect(results.targets.find((target) => target.id === 'modelgate')?.streams?.['10']?.cpuMsPerChunk).toBeGreaterThan(0);
+    expect(Object.keys(results.ratios)).toContain('streams.10.addedGapP99Ms.modelgate');
+    expect(Object.keys(results.ratios)).toContain('streams.10.cpuPerChunk.modelgate/floor');
+    expect(results.goals.map((goal) => goal.goal)).toContain('streams 10: added inter-chunk p99 < 20 ms (modelgate)');
     expect(results.machine.cores).toBeGreaterThan(0);
 
     const report = formatReport(results);
     expect(report).toContain('Chat, non-streaming, concurrency 32');
     expect(report).toContain('modelgate');
+    expect(report).toContain('Streams workload');
 
     const written = writeResults(results, directory, 'smoke');
     const saved = JSON.parse(readFileSync(written.json, 'utf8')) as { targets: unknown[]; machine: { node: string } };
