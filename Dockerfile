@@ -26,7 +26,8 @@ FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \
-    SQLITE_PATH=/data/modelgate.db
+    SQLITE_PATH=/data/modelgate.db \
+    NODE_COMPILE_CACHE=/data/.node-compile-cache
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
