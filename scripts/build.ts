@@ -10,7 +10,7 @@
  *
  * Usage: node scripts/build.ts [--outfile=dist/modelgate.mjs]
  */
-import { statSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -33,9 +33,17 @@ await import('./modelgate-bundle.mjs');
 /** Writes `outfile` (the entry) and modelgate-bundle.mjs beside it; returns the entry and the bundle's size. */
 export async function buildBundle(outfile = join(projectDirectory, 'dist', 'modelgate.mjs')): Promise<{ outfile: string; bytes: number }> {
   const bundleFile = join(dirname(outfile), 'modelgate-bundle.mjs');
+  // Chunk names carry a content hash: clear the previous build's, so that only this build's files remain.
+  rmSync(join(dirname(outfile), 'chunks'), { recursive: true, force: true });
   await build({
     entryPoints: [join(projectDirectory, 'src', 'main.ts')],
-    outfile: bundleFile,
+    // Split at dynamic imports: what a feature loads only when configured (the Redis client, pg) stays out of
+    // the start-up path, as it does when running the sources (one file would hoist their imports to the top).
+    outdir: dirname(outfile),
+    entryNames: 'modelgate-bundle',
+    chunkNames: 'chunks/[name]-[hash]',
+    splitting: true,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildBundle } from '../scripts/build.ts';
+import { createBackend } from './helpers/storage-backends.ts';
 import { startOpenAISimulator } from './simulators/openai-simulator.ts';
 
 // Inside the project, so that the bundle finds its external packages in node_modules as it does in the image.
@@ -65,6 +66,25 @@ describe.each(Object.keys(entries))('%s', { timeout: 90_000 }, (name) => {
     expect(run.output()).toContain('POSTGRES_URL');
     expect(run.output()).toContain('127.0.0.1:1/gateway');
     expect(run.output()).not.toContain('hunter2-secret');
+  });
+
+  it('serves with PostgreSQL and Redis (what the bundle loads only when configured)', async () => {
+    const backend = createBackend('postgresql');
+    try {
+      const run = startMain({ ...backend.env, PORT: '0', HOST: '127.0.0.1', MODELGATE_MASTER_KEY: 'mk-main-test', REDIS_URL: 'redis://127.0.0.1:6379' });
+      await expect.poll(() => run.output(), { timeout: 60_000 }).toContain('modelgate listening');
+      const address = /"address":"(http:\/\/[^"]+)"/.exec(run.output())?.[1];
+      const created = await fetch(`${address}/admin/api/v1/keys`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer mk-main-test', 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'bundle-check' }),
+      });
+      expect(created.status).toBe(201);
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+    } finally {
+      await backend.cleanup();
+    }
   });
 
   it('starts, warns without a master key, binds to loopback, serves, and exits 0 on SIGTERM', async () => {
