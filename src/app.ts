@@ -22,6 +22,7 @@ import { createChatCompletionsRoute } from './routes/chat-completions.ts';
 import { createEmbeddingsRoute } from './routes/embeddings.ts';
 import { createModelsRoutes } from './routes/models.ts';
 import { ConfigError } from './config/config-error.ts';
+import { configuredSecrets, processScrubber } from './security/secret-scrubber.ts';
 import type { SharedState } from './state/shared-state.ts';
 import type { Storage } from './storage/database.ts';
 import type { Metric } from 'prom-client';
@@ -78,12 +79,14 @@ export async function createGateway(
   logger: Logger,
   extensions: GatewayExtension[] = [],
 ): Promise<Gateway> {
+  // Before anything can fail: every error, record and log line from here on is scrubbed of these.
+  processScrubber.add(configuredSecrets(config));
   const client = createUpstreamClient(config.upstream);
   const keyPools = createKeyPools(config.providers, createSystemClock());
   const providers = createProviders(config, client, keyPools);
   const registry = createModelRegistry(providers, {
     onError: (provider, error) =>
-      logger.warn({ provider, reason: error instanceof Error ? error.message : String(error) }, 'could not list models'),
+      logger.warn({ provider, reason: processScrubber.scrub(error instanceof Error ? error.message : String(error)) }, 'could not list models'),
   });
   const bus = createOutcomeBus((error) => logger.error({ err: error }, 'outcome listener failed'));
   const routes: Route[] = [];

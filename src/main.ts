@@ -4,13 +4,19 @@ import { createGateway } from './app.ts';
 import { ConfigError } from './config/config-error.ts';
 import { loadConfig } from './config/load-config.ts';
 import { defaultExtensions } from './extensions.ts';
+import { createScrubbingDestination } from './security/scrubbing-log-destination.ts';
+import { configuredSecrets, processScrubber } from './security/secret-scrubber.ts';
 
-const bootLogger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+const bootLogger = pino({ level: process.env.LOG_LEVEL ?? 'info' }, createScrubbingDestination(processScrubber, pino.destination({ dest: 1, sync: true })));
 
 async function main(): Promise<void> {
   const startedAt = performance.now();
   const config = loadConfig();
-  const logger = pino({ level: config.logLevel, redact: ['*.apiKey', '*.masterKey', 'config.providers[*].apiKey'] });
+  processScrubber.add(configuredSecrets(config));
+  const logger = pino(
+    { level: config.logLevel, redact: ['*.apiKey', '*.masterKey', 'config.providers[*].apiKey'] },
+    createScrubbingDestination(processScrubber, pino.destination({ dest: 1, sync: true })),
+  );
   if (!config.masterKey) {
     logger.warn(
       `MODELGATE_MASTER_KEY is not set: the gateway accepts every request without authentication. ` +

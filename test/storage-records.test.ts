@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditRow, createAuditRecorder, threadKey } from '../src/audit/audit-recorder.ts';
-import { capText, createSecretScrubber, redactHeaders, redactJson, redactUrl } from '../src/audit/redaction.ts';
+import { capText, redactHeaders, redactJson, redactUrl } from '../src/audit/redaction.ts';
+import { createSecretScrubber } from '../src/security/secret-scrubber.ts';
 import { type CallOutcome, createOutcomeBus } from '../src/core/outcome.ts';
 import { createStorage, registerMigration, type Storage, type StorageMigration } from '../src/storage/database.ts';
 import { candidateNames, computeCost, createPricingTable } from '../src/usage/pricing.ts';

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { Gateway, GatewayExtension } from '../app.ts';
 import { createAuditRecorder } from '../audit/audit-recorder.ts';
+import { configuredSecrets } from '../security/secret-scrubber.ts';
 import type { BatchWriter } from '../storage/batch-writer.ts';
 import { createStorageExtension } from '../storage/storage-extension.ts';
 import { createPricingTable } from '../usage/pricing.ts';
@@ -69,10 +70,7 @@ export function createRecordsExtensions(logger: Logger, options: RecordsOptions 
       bus: gateway.bus,
       storage: requireStorage(gateway),
       settings: logging,
-      secrets: [
-        gateway.config.masterKey,
-        ...gateway.config.providers.flatMap((provider) => [provider.apiKey, ...(provider.apiKeys ?? []).map((entry) => entry.key)]),
-      ],
+      secrets: configuredSecrets(gateway.config),
       spillDir: gateway.config.storage.spillDir,
       onError: onError('audit'),
       onSpill: onSpill('audit'),

@@ -7,7 +7,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { CallOutcome, OutcomeBus } from '../core/outcome.ts';
 import { type BatchWriter, createBatchWriter, pickTuning } from '../storage/batch-writer.ts';
 import type { AuditLogTable, Storage } from '../storage/database.ts';
-import { capText, createSecretScrubber, redactHeaders, redactJson, redactUrl, type SecretScrubber } from './redaction.ts';
+import { processScrubber, type SecretScrubber } from '../security/secret-scrubber.ts';
+import { capText, redactHeaders, redactJson, redactUrl } from './redaction.ts';
 
 export interface AuditSettings {
   logBodies: boolean;
@@ -92,7 +93,7 @@ function attemptsText(attempts: CallOutcome['attempts']): string | null {
 }
 
 export function auditRow(outcome: CallOutcome, settings: AuditSettings, scrubber: SecretScrubber): AuditLogTable {
-  const scrub = (value: string | null): string | null => (value === null ? null : scrubber.scrub(value));
+  const scrub = scrubber.scrubNullable;
   let truncated = false;
   const body = (value: unknown): string | null => {
     const serialized = scrub(text(value === undefined ? undefined : redactJson(value)));
@@ -113,11 +114,11 @@ export function auditRow(outcome: CallOutcome, settings: AuditSettings, scrubber
     endpoint: outcome.endpoint,
     provider: outcome.provider,
     provider_type: outcome.providerType,
-    model: outcome.model,
-    requested_model: outcome.requestedModel === null ? null : scrubber.scrub(outcome.requestedModel),
+    model: scrub(outcome.model),
+    requested_model: scrub(outcome.requestedModel),
     stream: outcome.stream ? 1 : 0,
     status: outcome.status,
-    error_code: outcome.error?.code ?? null,
+    error_code: scrub(outcome.error?.code ?? null),
     error_message: scrub(outcome.error?.message ?? null),
     latency_ms: Math.round(outcome.latencyMs * 1000) / 1000,
     first_byte_ms: outcome.firstByteMs === null ? null : Math.round(outcome.firstByteMs * 1000) / 1000,
@@ -141,7 +142,8 @@ export function createAuditRecorder(options: AuditRecorderOptions): AuditRecorde
   const { storage, settings } = options;
   if (settings.logBodies) options.bus.captureBodies = true;
   if (settings.logHeaders) options.bus.captureHeaders = true;
-  const scrubber = createSecretScrubber(options.secrets);
+  const scrubber = processScrubber;
+  scrubber.add(options.secrets);
   const writer = createBatchWriter<AuditLogTable>({
     name: 'audit',
     spillDir: options.spillDir,

@@ -1,9 +1,9 @@
 /**
- * Keeps secrets out of stored records: credential headers, cookies, `key=`-style query parameters,
- * credential-named JSON fields, and, as a last line, any configured secret (provider keys, master key)
- * wherever it appears in the text that is about to be stored.
+ * Keeps secrets out of stored audit records by their place: credential headers, cookies, `key=`-style
+ * query parameters, credential-named JSON fields. Secrets by their value (configured keys, key shapes)
+ * are the secret scrubber's part (src/security/secret-scrubber.ts), applied after this.
  */
-export const redacted = '[REDACTED]';
+import { redacted } from '../security/secret-scrubber.ts';
 
 const secretHeaders = new Set([
   'authorization',
@@ -93,29 +93,6 @@ export function redactJson(value: unknown, depth = 0): unknown {
     return result;
   }
   return value;
-}
-
-export interface SecretScrubber {
-  /** Replaces every configured secret in `text` (also as it appears JSON-escaped). */
-  scrub(text: string): string;
-}
-
-export function createSecretScrubber(secrets: (string | undefined)[]): SecretScrubber {
-  const needles = new Set<string>();
-  for (const secret of secrets) {
-    if (!secret || secret.length < 6) continue;
-    needles.add(secret);
-    const escaped = JSON.stringify(secret).slice(1, -1);
-    if (escaped !== secret) needles.add(escaped);
-  }
-  const sorted = [...needles].sort((left, right) => right.length - left.length);
-  return {
-    scrub(text) {
-      let result = text;
-      for (const needle of sorted) if (result.includes(needle)) result = result.split(needle).join(redacted);
-      return result;
-    },
-  };
 }
 
 /** Cuts UTF-8 text to at most `maxBytes` bytes without splitting a character. */

@@ -1,7 +1,10 @@
 /**
  * One error type for the whole gateway. Every error that reaches a client is rendered as the
- * OpenAI error envelope: {"error":{"message","type","code","param"}}.
+ * OpenAI error envelope: {"error":{"message","type","code","param"}}. Messages and codes pass the
+ * secret scrubber when the error is made (an upstream that echoes its key does not reach the client).
  */
+import { processScrubber } from '../security/secret-scrubber.ts';
+
 export type ErrorType =
   | 'invalid_request_error'
   | 'authentication_error'
@@ -35,12 +38,12 @@ export class GatewayError extends Error {
   readonly provider: string | undefined;
 
   constructor(message: string, options: GatewayErrorOptions) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(processScrubber.scrub(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GatewayError';
     this.status = options.status;
-    this.code = options.code;
+    this.code = processScrubber.scrub(options.code);
     this.type = options.type ?? defaultTypeForStatus(options.status);
-    this.param = options.param ?? null;
+    this.param = options.param ? processScrubber.scrub(options.param) : (options.param ?? null);
     this.retryable = options.retryable ?? (options.status === 429 || options.status >= 500);
     this.headers = options.headers ?? {};
     this.provider = options.provider;

@@ -1,9 +1,13 @@
 /**
  * Prometheus metrics at GET /metrics (master key required when one is set), fed by CallOutcomes.
+ * Labels come only from configured names (src/metrics/metric-labels.ts), so series are bounded; the
+ * text passes the secret scrubber as a last line.
  */
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { GatewayExtension } from '../app.ts';
 import type { CallOutcome } from '../core/outcome.ts';
+import { processScrubber } from '../security/secret-scrubber.ts';
+import { createMetricLabels } from './metric-labels.ts';
 import { createResilienceMetrics } from './resilience-metrics.ts';
 
 export function createMetricsExtension(): GatewayExtension {
@@ -58,12 +62,13 @@ export function createMetricsExtension(): GatewayExtension {
       return found;
     };
     for (const metric of gateway.metrics) registry.registerMetric(metric);
-    const recordAttempts = createResilienceMetrics(registry, gateway);
+    const names = createMetricLabels(gateway);
+    const recordAttempts = createResilienceMetrics(registry, gateway, names);
     gateway.bus.subscribe((outcome: CallOutcome) => {
       recordAttempts(outcome);
-      const provider = outcome.provider ?? 'none';
-      const model = outcome.model ?? outcome.requestedModel ?? 'none';
-      const call = seriesFor(outcome.endpoint, provider, model, String(outcome.status), String(outcome.stream));
+      const provider = names.provider(outcome.provider);
+      const model = names.model(outcome.model ?? outcome.requestedModel);
+      const call = seriesFor(outcome.endpoint, provider, model, names.status(outcome.status), String(outcome.stream));
       call.requests.inc();
       call.latency.observe(outcome.latencyMs / 1000);
       if (outcome.firstByteMs !== null) call.firstByte.observe(outcome.firstByteMs / 1000);
@@ -81,7 +86,7 @@ export function createMetricsExtension(): GatewayExtension {
         method: 'GET',
         path: '/metrics',
         authenticated: true,
-        handler: async () => ({ kind: 'text', status: 200, contentType: registry.contentType, body: await registry.metrics() }),
+        handler: async () => ({ kind: 'text', status: 200, contentType: registry.contentType, body: processScrubber.scrub(await registry.metrics()) }),
       },
     ]);
   };

@@ -6,14 +6,16 @@
  * - modelgate_fallbacks_total{from,to}: attempts that moved to another target (`provider/model`)
  * - modelgate_circuit_breaker_state{provider,model}: 0 closed, 1 half-open, 2 open
  * - modelgate_key_pool_keys{provider,state}: keys available, cooling_down or excluded
+ * Provider and model labels pass `MetricLabels` (configured names only, `other` otherwise).
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Gateway } from '../app.ts';
 import type { CallOutcome } from '../core/outcome.ts';
+import type { MetricLabels } from './metric-labels.ts';
 
 const circuitValue = { closed: 0, 'half-open': 1, open: 2 } as const;
 
-export function createResilienceMetrics(registry: Registry, gateway: Gateway): (outcome: CallOutcome) => void {
+export function createResilienceMetrics(registry: Registry, gateway: Gateway, names: MetricLabels): (outcome: CallOutcome) => void {
   const attempts = new Counter({
     name: 'modelgate_upstream_attempts_total',
     help: 'Upstream attempts (a call may make several: retries, fallbacks) by provider, model and status',
@@ -39,7 +41,7 @@ export function createResilienceMetrics(registry: Registry, gateway: Gateway): (
     registers: [registry],
     collect() {
       this.reset();
-      for (const breaker of gateway.breakers?.all() ?? []) this.set({ provider: breaker.provider, model: breaker.model }, circuitValue[breaker.state()]);
+      for (const breaker of gateway.breakers?.all() ?? []) this.set({ provider: names.provider(breaker.provider), model: names.model(breaker.model) }, circuitValue[breaker.state()]);
     },
   });
   new Gauge({
@@ -61,17 +63,20 @@ export function createResilienceMetrics(registry: Registry, gateway: Gateway): (
     const list = outcome.attempts;
     for (let index = 0; index < list.length; index++) {
       const attempt = list[index] as CallOutcome['attempts'][number];
-      const key = `${attempt.provider}\u0000${attempt.model}\u0000${attempt.status}`;
+      const provider = names.provider(attempt.provider);
+      const model = names.model(attempt.model);
+      const status = names.status(attempt.status);
+      const key = `${provider}\u0000${model}\u0000${status}`;
       let child = attemptSeries.get(key);
       if (!child) {
-        child = attempts.labels({ provider: attempt.provider, model: attempt.model, status: String(attempt.status) });
+        child = attempts.labels({ provider, model, status });
         attemptSeries.set(key, child);
       }
       child.inc();
       if (index === 0) continue;
       const previous = list[index - 1] as CallOutcome['attempts'][number];
-      if (previous.provider === attempt.provider && previous.model === attempt.model) retries.inc({ provider: attempt.provider, model: attempt.model });
-      else fallbacks.inc({ from: `${previous.provider}/${previous.model}`, to: `${attempt.provider}/${attempt.model}` });
+      if (previous.provider === attempt.provider && previous.model === attempt.model) retries.inc({ provider, model });
+      else fallbacks.inc({ from: `${names.provider(previous.provider)}/${names.model(previous.model)}`, to: `${provider}/${model}` });
     }
   };
 }

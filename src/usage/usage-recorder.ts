@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { CallOutcome, OutcomeBus } from '../core/outcome.ts';
 import { type BatchWriter, createBatchWriter, pickTuning } from '../storage/batch-writer.ts';
 import type { Storage, UsageTable } from '../storage/database.ts';
+import { processScrubber } from '../security/secret-scrubber.ts';
 import type { PricingTable } from './pricing.ts';
 
 export interface UsageRecorderOptions {
@@ -45,11 +46,12 @@ export function usageRow(outcome: CallOutcome, pricing: PricingTable): UsageTabl
     endpoint: outcome.endpoint,
     provider: outcome.provider,
     provider_type: outcome.providerType,
-    model: outcome.model,
-    requested_model: outcome.requestedModel,
+    // A secret sent as the model name (a key pasted into the wrong field) is not stored.
+    model: processScrubber.scrubNullable(outcome.model),
+    requested_model: processScrubber.scrubNullable(outcome.requestedModel),
     stream: outcome.stream ? 1 : 0,
     status: outcome.status,
-    error_code: outcome.error?.code ?? null,
+    error_code: processScrubber.scrubNullable(outcome.error?.code ?? null),
     input_tokens: usage?.inputTokens ?? 0,
     output_tokens: usage?.outputTokens ?? 0,
     total_tokens: usage?.totalTokens ?? 0,

@@ -66,6 +66,8 @@ export interface HostileUpstreamOptions {
   hugeBytes?: number;
   /** Milliseconds between two bytes of `fault-drip`; default 200. */
   dripIntervalMs?: number;
+  /** Answer the models list as `fault-echo-key` answers a chat call (401 echoing the key); default false. */
+  echoKeyOnModels?: boolean;
 }
 
 export interface HostileUpstream {
@@ -106,6 +108,18 @@ export async function startHostileUpstream(options: HostileUpstreamOptions = {})
   const dripIntervalMs = options.dripIntervalMs ?? 200;
   const requests: HostileRequest[] = [];
   let counter = 0;
+
+  function echoKey(request: IncomingMessage, response: ServerResponse): void {
+    const key = (request.headers.authorization ?? '').replace(/^Bearer /, '');
+    sendJson(response, 401, {
+      error: {
+        message: `Incorrect API key provided: ${key}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+        type: 'invalid_request_error',
+        param: null,
+        code: 'invalid_api_key',
+      },
+    });
+  }
 
   const server: Server = createSimulatorServer(handle, (response, message) =>
     sendJson(response, 500, { error: { message, type: 'server_error', param: null, code: null } }),
@@ -153,6 +167,10 @@ export async function startHostileUpstream(options: HostileUpstreamOptions = {})
     response.on('close', () => {
       if (!response.writableFinished && !recorded.finished) recorded.aborted = true;
     });
+    if (url.pathname === '/v1/models' && request.method === 'GET' && options.echoKeyOnModels) {
+      echoKey(request, response);
+      return;
+    }
     if (url.pathname === '/v1/models' && request.method === 'GET') {
       sendJson(response, 200, {
         object: 'list',
@@ -242,15 +260,7 @@ export async function startHostileUpstream(options: HostileUpstreamOptions = {})
         return;
       }
       case 'fault-echo-key': {
-        const key = (request.headers.authorization ?? '').replace(/^Bearer /, '');
-        sendJson(response, 401, {
-          error: {
-            message: `Incorrect API key provided: ${key}. You can find your API key at https://platform.openai.com/account/api-keys.`,
-            type: 'invalid_request_error',
-            param: null,
-            code: 'invalid_api_key',
-          },
-        });
+        echoKey(request, response);
         recorded.finished = true;
         return;
       }
