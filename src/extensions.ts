@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import { createRecordsExtensions } from './admin/records-extension.ts';
 import type { GatewayExtension } from './app.ts';
+import { createGeminiExtension } from './gemini/gemini-extension.ts';
 import { createGuardrailsExtension } from './guardrails/guardrails-extension.ts';
 import { createGovernanceExtension } from './governance/governance-extension.ts';
 import { createMetricsExtension } from './metrics/metrics-extension.ts';
@@ -23,6 +24,7 @@ export function defaultExtensions(logger: Logger, options: { resilience?: Resili
     createMetricsExtension(),
     createResponsesExtension(logger),
     createMessagesExtension(),
+    createGeminiExtension(),
     createPassthroughExtension(),
   ];
 }

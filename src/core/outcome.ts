@@ -4,7 +4,7 @@
  */
 import type { Usage } from './usage.ts';
 
-export type Endpoint = 'chat.completions' | 'embeddings' | 'responses' | 'messages' | 'passthrough';
+export type Endpoint = 'chat.completions' | 'embeddings' | 'responses' | 'messages' | 'gemini' | 'passthrough';
 
 /** Which provider method served a call. */
 export type Operation = 'chat' | 'embeddings' | 'responses';

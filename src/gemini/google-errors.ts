@@ -27,3 +27,21 @@ export function googleStatus(status: number): string {
 export function googleErrorBody(error: GatewayError): GoogleErrorBody {
   return { error: { code: error.status, message: error.message, status: googleStatus(error.status) } };
 }
+
+const statusForType: Record<string, number> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  permission_error: 403,
+  not_found_error: 404,
+  rate_limit_error: 429,
+  timeout_error: 504,
+};
+
+/** A failure in the middle of a stream, from the gateway's OpenAI-shaped body, in Google's shape. */
+export function googleStreamErrorBody(body: unknown): GoogleErrorBody {
+  const error = (body !== null && typeof body === 'object' ? (body as { error?: unknown }).error : undefined) as
+    | { type?: unknown; message?: unknown }
+    | undefined;
+  const code = (typeof error?.type === 'string' ? statusForType[error.type] : undefined) ?? 502;
+  return { error: { code, message: String(error?.message ?? 'stream failed'), status: googleStatus(code) } };
+}

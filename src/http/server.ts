@@ -19,9 +19,27 @@ export interface HttpServerOptions {
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
-function errorReply(reply: FastifyReply, error: GatewayError, requestId: string): void {
+function errorReply(reply: FastifyReply, error: GatewayError, requestId: string, render?: Route['errorBody']): void {
   reply.code(error.status).headers(error.headers).header('x-request-id', requestId);
-  reply.type('application/json').send(JSON.stringify(error.toBody()));
+  reply.type('application/json').send(JSON.stringify(render ? render(error) : error.toBody()));
+}
+
+interface RouteConfig {
+  errorBody?: Route['errorBody'];
+}
+
+/** The request as the handler sees it when the key may come in the query: the key moved to a header, and out of the URL. */
+function keyFromQuery(request: FastifyRequest, parameter: string): { headers: GatewayRequest['headers']; url: string; query: Record<string, string> } {
+  const query = { ...((request.query ?? {}) as Record<string, string>) };
+  const key = query[parameter];
+  if (key === undefined) return { headers: request.headers, url: request.url, query };
+  delete query[parameter];
+  const [path, search = ''] = request.url.split('?', 2) as [string, string?];
+  const params = new URLSearchParams(search);
+  params.delete(parameter);
+  const rest = params.toString();
+  const hasHeaderKey = request.headers.authorization !== undefined || request.headers['x-api-key'] !== undefined || request.headers['x-goog-api-key'] !== undefined;
+  return { headers: hasHeaderKey ? request.headers : { ...request.headers, 'x-goog-api-key': String(key) }, url: rest ? `${path}?${rest}` : path, query };
 }
 
 /** Maps Fastify's own errors (body parsing, limits, routing) to gateway errors. */
@@ -85,7 +103,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   app.setErrorHandler((error, request, reply) => {
     const gatewayError = frameworkError(error, options.bodyLimitBytes);
     if (gatewayError.status >= 500) logger.error({ err: error, requestId: request.id }, 'request failed');
-    errorReply(reply, gatewayError, request.id);
+    errorReply(reply, gatewayError, request.id, (request.routeOptions.config as RouteConfig | undefined)?.errorBody);
   });
 
   app.setNotFoundHandler((request, reply) => {
@@ -120,6 +138,7 @@ function registerRoutes(app: FastifyInstance, routes: Route[], options: HttpServ
     app.route({
       method: route.method,
       url: route.path,
+      config: { errorBody: route.errorBody } satisfies RouteConfig,
       // A route that declares HEAD itself serves it (Fastify would add its own for GET otherwise).
       exposeHeadRoute: !(Array.isArray(route.method) ? route.method : [route.method]).includes('HEAD'),
       handler: async (request, reply) => {
@@ -130,16 +149,17 @@ function registerRoutes(app: FastifyInstance, routes: Route[], options: HttpServ
         });
         let keyId: string | null = null;
         try {
-          if (route.authenticated) keyId = options.authenticator.authenticate(request.headers);
+          const fromQuery = route.keyQueryParameter ? keyFromQuery(request, route.keyQueryParameter) : null;
+          if (route.authenticated) keyId = options.authenticator.authenticate(fromQuery ? fromQuery.headers : request.headers);
           const gatewayRequest: GatewayRequest = {
             requestId: request.id,
             method: request.method,
             path: request.url.split('?')[0] ?? request.url,
-            url: request.url,
+            url: fromQuery ? fromQuery.url : request.url,
             headers: request.headers,
             body: request.body,
             params: (request.params ?? {}) as Record<string, string>,
-            query: (request.query ?? {}) as Record<string, string>,
+            query: fromQuery ? fromQuery.query : ((request.query ?? {}) as Record<string, string>),
             signal: controller.signal,
             keyId,
             startedAt: performance.now(),
@@ -156,7 +176,7 @@ function registerRoutes(app: FastifyInstance, routes: Route[], options: HttpServ
             if (!raw.writableEnded) raw.end();
             return;
           }
-          errorReply(reply, gatewayError, request.id);
+          errorReply(reply, gatewayError, request.id, route.errorBody);
         }
         return reply;
       },

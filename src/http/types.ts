@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { GatewayError } from '../core/errors.ts';
 /** Framework-neutral request and reply shapes: route handlers know nothing of the HTTP library. */
 export interface GatewayRequest {
   requestId: string;
@@ -83,6 +84,13 @@ export interface Route {
   handler: RouteHandler;
   /** The body is left unread and handed over as `request.bodyStream` (no JSON parsing, no BODY_SIZE_LIMIT). */
   streamBody?: boolean;
+  /** Renders this route's errors, its auth and body-parsing errors included (default: OpenAI's envelope). */
+  errorBody?: (error: GatewayError) => unknown;
+  /**
+   * A query parameter that may carry the API key when no header does (Gemini's `?key=`). It is removed
+   * from the request's `url` and `query` before the handler sees them, so it cannot reach a log or record.
+   */
+  keyQueryParameter?: string;
 }
 
 export function headerValue(headers: GatewayRequest['headers'], name: string): string | undefined {
