@@ -106,21 +106,23 @@ export async function handleGenerate(dependencies: RouteDependencies, request: G
   const stream = mode !== 'json';
   const tracker = trackCall(dependencies, request, 'gemini', { ...body, model }, stream);
   return withTracking(tracker, async () => {
-    // Validated before any routing: a malformed request is the client's error whatever the target.
-    geminiRequestToChat(body, model, stream, []);
+    // Translated once, before any stage: the pipeline carries the canonical chat body (guardrails, cache
+    // and routing read it as they read /v1/chat/completions), and a malformed request fails for every target.
+    const dropped: string[] = [];
+    const chat = geminiRequestToChat(body, model, stream, dropped);
     const call = tracker.start({
       endpoint: 'gemini',
       requestedModel: model,
-      body,
+      body: chat,
       stream,
       operations: chatOperations,
-      prepare: (target) => {
-        const dropped = call.context.droppedParams;
-        const chat = geminiRequestToChat(body, target.model, stream, dropped);
-        adaptChatForProvider(chat, target.provider.type, dropped);
-        return chat;
+      prepare: (target, _operation, current) => {
+        const upstream: Json = { ...current, model: target.model };
+        adaptChatForProvider(upstream, target.provider.type, call.context.droppedParams);
+        return upstream;
       },
     });
+    call.context.droppedParams.push(...dropped);
     const result = await dependencies.pipeline.run(call);
     if (result.kind === 'stream') return streamReply(tracker, request, result, model, mode === 'json' ? 'sse' : mode);
     const answer = chatCompletionToGemini(result.body, model, result.usage);

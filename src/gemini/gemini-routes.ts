@@ -44,16 +44,18 @@ async function handleEmbed(dependencies: RouteDependencies, request: GatewayRequ
   const body = requireObjectBody(request.body);
   const tracker = trackCall(dependencies, request, 'gemini', { ...body, model }, false);
   return withTracking(tracker, async () => {
-    // Validated before any routing: a bad body is the client's error whatever the target.
-    geminiEmbedToOpenAI(body, model, batch, []);
+    // Translated once, before any stage: the pipeline carries the canonical embeddings body.
+    const dropped: string[] = [];
+    const embeddings = geminiEmbedToOpenAI(body, model, batch, dropped);
     const call = tracker.start({
       endpoint: 'gemini',
       requestedModel: model,
-      body,
+      body: embeddings,
       stream: false,
       operations: embeddingsOperations,
-      prepare: (target) => geminiEmbedToOpenAI(body, target.model, batch, call.context.droppedParams),
+      prepare: (target, _operation, current) => ({ ...current, model: target.model }),
     });
+    call.context.droppedParams.push(...dropped);
     const result = await dependencies.pipeline.run(call);
     if (result.kind !== 'json') throw new Error('embeddings answered with a stream');
     const answer = openAIEmbeddingsToGemini(result.body, batch);
