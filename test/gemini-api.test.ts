@@ -298,6 +298,9 @@ describe('errors and authentication', () => {
     const unknown = await fetch(`${running.url}/v1beta/cachedContents`, { headers: { 'x-goog-api-key': masterKey } });
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: { code: 404, status: 'NOT_FOUND' } });
+    // Only /v1beta: other unknown paths keep the OpenAI shape.
+    const outside = await fetch(`${running.url}/nope`, { headers: { 'x-goog-api-key': masterKey } });
+    expect(await outside.json()).toMatchObject({ error: { code: 'unknown_endpoint', type: 'not_found_error' } });
   });
 
   it('takes the key from ?key= and keeps it out of the records', async () => {

@@ -20,6 +20,8 @@ export interface DocumentedOperation {
   status?: number;
   parameters?: { name: string; in: 'path' | 'query'; required?: boolean; description?: string }[];
   errors?: number[];
+  /** Body of the error answers (default: the OpenAI-shaped `Error` component). */
+  errorResponse?: z.ZodType;
 }
 
 const operations: DocumentedOperation[] = [];
@@ -45,8 +47,9 @@ export function registeredPaths(): Record<string, Schema> {
         content: { 'application/json': { schema: jsonSchema(operation.response, 'output') } },
       },
     };
+    const error = operation.errorResponse ? jsonSchema(operation.errorResponse, 'output') : errorSchema;
     for (const status of operation.errors ?? [400, 401, 404]) {
-      responses[String(status)] = { description: 'Error', content: { 'application/json': { schema: errorSchema } } };
+      responses[String(status)] = { description: 'Error', content: { 'application/json': { schema: error } } };
     }
     const entry: Schema = { tags: [operation.tag], summary: operation.summary, responses };
     if (operation.description) entry.description = operation.description;

@@ -1,5 +1,7 @@
 /** Registers the inbound Gemini API (POST /v1beta/models/{model}:... and /v1/models/{model}:..., GET /v1beta/models). */
 import type { GatewayExtension } from '../app.ts';
+// Documents the Gemini routes in /openapi.json (at module load).
+import './gemini-openapi.ts';
 import { createGeminiRoutes, withGeminiModelListing } from './gemini-routes.ts';
 
 export function createGeminiExtension(): GatewayExtension {

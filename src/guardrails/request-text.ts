@@ -1,6 +1,6 @@
 /**
  * The text of a request as guardrails see it, for each inbound shape the pipeline carries:
- * chat completions (`messages`), the Responses API (`instructions`, `input`) and the Anthropic
+ * chat completions (`messages`; also the Gemini API, whose calls carry the canonical chat body), the Responses API (`instructions`, `input`) and the Anthropic
  * Messages API (`system`, `messages`). Text is read in order as segments; a rewrite writes new text
  * into a copy of the body at the same places. Images, files and tool-call arguments are not text here.
  */
@@ -15,7 +15,7 @@ interface Slot extends TextSegment {
 }
 
 export function requestShape(endpoint: Endpoint): RequestShape | null {
-  if (endpoint === 'chat.completions') return 'chat';
+  if (endpoint === 'chat.completions' || endpoint === 'gemini') return 'chat';
   if (endpoint === 'responses') return 'responses';
   if (endpoint === 'messages') return 'messages';
   return null;
