@@ -8,8 +8,8 @@ import { toGatewayError } from '../core/errors.ts';
 import { sseFrame } from '../core/sse.ts';
 import type { Usage } from '../core/usage.ts';
 import type { GatewayReply, GatewayRequest } from '../http/types.ts';
+import { adaptChatForProvider } from '../providers/fit-chat-request.ts';
 import type { Json, StreamResult } from '../providers/types.ts';
-import { adaptChatForProvider } from '../responses/responses-to-chat.ts';
 import {
   type CallTracker,
   callHeaders,
@@ -27,6 +27,9 @@ import { googleErrorBody, googleStreamErrorBody } from './google-errors.ts';
 export type GenerateMode = 'json' | 'sse' | 'array';
 
 const chatOperations = ['chat'] as const;
+
+/** The Gemini field behind a chat parameter, for X-Modelgate-Dropped-Params. */
+const geminiSources: Record<string, string> = { reasoning_effort: 'generationConfig.thinkingConfig', max_tokens: 'generationConfig.maxOutputTokens' };
 
 /** The Gemini responses of a canonical chat stream, the last one carrying finishReason and usageMetadata. */
 async function* geminiResponses(result: StreamResult, translator: GeminiResponseStream): AsyncGenerator<Json> {
@@ -118,7 +121,7 @@ export async function handleGenerate(dependencies: RouteDependencies, request: G
       operations: chatOperations,
       prepare: (target, _operation, current) => {
         const upstream: Json = { ...current, model: target.model };
-        adaptChatForProvider(upstream, target.provider.type, call.context.droppedParams);
+        adaptChatForProvider(upstream, { providerType: target.provider.type, model: target.model }, call.context.droppedParams, geminiSources);
         return upstream;
       },
     });
