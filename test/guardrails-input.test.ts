@@ -71,7 +71,13 @@ beforeAll(async () => {
   writeFileSync(join(directory, 'config.yaml'), config);
   simulator = await startOpenAISimulator({ apiKey: 'sk-openai' });
   running = await startGateway(
-    { OPENAI_API_KEY: 'sk-openai', OPENAI_BASE_URL: simulator.baseUrl, MODELGATE_MASTER_KEY: 'mg-guard', GUARDRAILS_ENABLED: 'true', SQLITE_PATH: join(directory, 'gateway.db') },
+    {
+      OPENAI_API_KEY: 'sk-openai',
+      OPENAI_BASE_URL: simulator.baseUrl,
+      MODELGATE_MASTER_KEY: 'mg-guard',
+      GUARDRAILS_ENABLED: 'true',
+      SQLITE_PATH: join(directory, 'gateway.db'),
+    },
     { cwd: directory },
   );
   running.gateway.bus.subscribe((outcome) => outcomes.push(outcome));
@@ -130,9 +136,18 @@ describe('guardrails on chat completions', () => {
 
   it('keeps an existing system prompt with inject, and passes clean calls untouched', async () => {
     const { response } = await openai.chat.completions
-      .create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'system', content: 'Mine.' }, { role: 'user', content: 'plain question' }] })
+      .create({
+        model: 'openai/gpt-4o-mini',
+        messages: [
+          { role: 'system', content: 'Mine.' },
+          { role: 'user', content: 'plain question' },
+        ],
+      })
       .withResponse();
-    expect(lastUpstream().messages).toEqual([{ role: 'system', content: 'Mine.' }, { role: 'user', content: 'plain question' }]);
+    expect(lastUpstream().messages).toEqual([
+      { role: 'system', content: 'Mine.' },
+      { role: 'user', content: 'plain question' },
+    ]);
     expect(response.headers.get('x-modelgate-guardrails')).toBeNull();
   });
 
@@ -151,7 +166,11 @@ describe('guardrails on chat completions', () => {
     expect(sent).toBe('Mail [EMAIL_1], card [CREDIT_CARD_1], again [EMAIL_1]');
     expect(completion.choices[0]?.message.content).toBe(`Hello from openai: ${content}`);
 
-    const stream = await openai.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content }], stream: true });
+    const stream = await openai.chat.completions.create({
+      model: 'openai/gpt-4o-mini',
+      messages: [{ role: 'user', content }],
+      stream: true,
+    });
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
     expect(text).toBe(`Hello from openai: ${content}`);
@@ -159,20 +178,28 @@ describe('guardrails on chat completions', () => {
   });
 
   it('leaves numbers that fail the Luhn check alone', async () => {
-    await openai.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'order 4111 1111 1111 1112' }] });
+    await openai.chat.completions.create({
+      model: 'openai/gpt-4o-mini',
+      messages: [{ role: 'user', content: 'order 4111 1111 1111 1112' }],
+    });
     expect((lastUpstream().messages as Json[]).at(-1)?.content).toBe('order 4111 1111 1111 1112');
   });
 });
 
 describe('guardrails on the Responses API', () => {
   it('blocks in the OpenAI shape', async () => {
-    const error = await openai.responses.create({ model: 'openai/gpt-4o-mini', input: 'project-zeus-7 plans' }).catch((caught: unknown) => caught);
+    const error = await openai.responses
+      .create({ model: 'openai/gpt-4o-mini', input: 'project-zeus-7 plans' })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect((error as { code?: string }).code).toBe('guardrail_blocked');
   });
 
   it('masks input items and instructions get the system prompt; placeholders restored, streamed too', async () => {
-    const response = await openai.responses.create({ model: 'openai/gpt-4o-mini', input: [{ role: 'user', content: 'darn, write to bob@example.org' }] });
+    const response = await openai.responses.create({
+      model: 'openai/gpt-4o-mini',
+      input: [{ role: 'user', content: 'darn, write to bob@example.org' }],
+    });
     const upstream = lastUpstream();
     expect(upstream.instructions).toBe('Answer briefly.');
     expect(upstream.input).toEqual([{ role: 'user', content: '***, write to [EMAIL_1]' }]);
@@ -215,7 +242,12 @@ describe('guardrails on the Anthropic Messages API', () => {
     expect(message.content[0]).toMatchObject({ type: 'text', text: 'Hello from openai: ***, mail ann@example.net' });
 
     const final = await anthropic.messages
-      .stream({ model: 'openai/gpt-4o-mini', max_tokens: 50, system: 'Own prompt.', messages: [{ role: 'user', content: 'mail ann@example.net' }] })
+      .stream({
+        model: 'openai/gpt-4o-mini',
+        max_tokens: 50,
+        system: 'Own prompt.',
+        messages: [{ role: 'user', content: 'mail ann@example.net' }],
+      })
       .finalMessage();
     expect((lastUpstream().messages as Json[])[0]).toEqual({ role: 'system', content: 'Own prompt.' });
     expect(final.content[0]).toMatchObject({ type: 'text', text: 'Hello from openai: mail ann@example.net' });

@@ -39,7 +39,9 @@ describe('PII detectors', () => {
       'key sk-proj-abcdefghijklmnopqrstuvwxyz012345 and AKIAIOSFODNN7EXAMPLE',
       'date 2026-12-02',
     ].join('\n');
-    const found = findPii(text, ['secret', 'email', 'iban', 'credit_card', 'ip_address', 'phone']).map((match) => `${match.entity}=${match.value}`);
+    const found = findPii(text, ['secret', 'email', 'iban', 'credit_card', 'ip_address', 'phone']).map(
+      (match) => `${match.entity}=${match.value}`,
+    );
     expect(found).toEqual([
       'email=a.b+c@mail.example.co.uk',
       'credit_card=5500-0000-0000-0004',
@@ -54,14 +56,29 @@ describe('PII detectors', () => {
 
   it('masks with labels, or numbered placeholders that repeat for the same value', async () => {
     const plain = createGuardrail(guardrailDefinitionSchema.parse({ name: 'p', type: 'pii', entities: ['email'] }));
-    expect(await plain.check?.([{ role: 'user', text: 'x@y.io and z@y.io' }], context())).toMatchObject({ action: 'mask', texts: ['[EMAIL] and [EMAIL]'] });
+    expect(await plain.check?.([{ role: 'user', text: 'x@y.io and z@y.io' }], context())).toMatchObject({
+      action: 'mask',
+      texts: ['[EMAIL] and [EMAIL]'],
+    });
     const reversible = createGuardrail(guardrailDefinitionSchema.parse({ name: 'r', type: 'pii', entities: ['email'], reversible: true }));
     const run = context();
-    const decision = await reversible.check?.([{ role: 'user', text: 'x@y.io, z@y.io' }, { role: 'user', text: 'x@y.io' }], run);
+    const decision = await reversible.check?.(
+      [
+        { role: 'user', text: 'x@y.io, z@y.io' },
+        { role: 'user', text: 'x@y.io' },
+      ],
+      run,
+    );
     expect(decision).toMatchObject({ texts: ['[EMAIL_1], [EMAIL_2]', '[EMAIL_1]'] });
-    expect([...run.placeholders]).toEqual([['[EMAIL_1]', 'x@y.io'], ['[EMAIL_2]', 'z@y.io']]);
+    expect([...run.placeholders]).toEqual([
+      ['[EMAIL_1]', 'x@y.io'],
+      ['[EMAIL_2]', 'z@y.io'],
+    ]);
     const block = createGuardrail(guardrailDefinitionSchema.parse({ name: 'b', type: 'pii', action: 'block' }));
-    expect(await block.check?.([{ role: 'user', text: 'my key AIzaSyA1234567890abcdefghijklmnopqrstuv' }], context())).toEqual({ action: 'block', reason: 'found secret' });
+    expect(await block.check?.([{ role: 'user', text: 'my key AIzaSyA1234567890abcdefghijklmnopqrstuv' }], context())).toEqual({
+      action: 'block',
+      reason: 'found secret',
+    });
   });
 });
 
@@ -73,7 +90,11 @@ describe('placeholder restore', () => {
     for (let cut = 1; cut < answer.length; cut++) {
       for (let second = cut + 1; second <= answer.length; second++) {
         const restorer = createDeltaRestorer(placeholders);
-        const sent = restorer.add('k', answer.slice(0, cut)) + restorer.add('k', answer.slice(cut, second)) + restorer.add('k', answer.slice(second)) + restorer.flush('k');
+        const sent =
+          restorer.add('k', answer.slice(0, cut)) +
+          restorer.add('k', answer.slice(cut, second)) +
+          restorer.add('k', answer.slice(second)) +
+          restorer.flush('k');
         expect(sent).toBe('Write to jane@example.com today [not a placeholder] jane@example.com');
       }
     }
@@ -81,7 +102,9 @@ describe('placeholder restore', () => {
 
   it('restores chat chunks, flushing at finish_reason', async () => {
     const deltas = ['Hi [EM', 'AIL', '_1', ']', ' bye ['];
-    const chunks: StreamChunk[] = deltas.map((content) => ({ data: JSON.stringify({ choices: [{ index: 0, delta: { content }, finish_reason: null }] }) }));
+    const chunks: StreamChunk[] = deltas.map((content) => ({
+      data: JSON.stringify({ choices: [{ index: 0, delta: { content }, finish_reason: null }] }),
+    }));
     chunks.push({ data: JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }) });
     async function* source() {
       yield* chunks;
@@ -89,7 +112,8 @@ describe('placeholder restore', () => {
     const result = restorePlaceholders({ kind: 'stream', status: 200, headers: {}, chunks: source(), usage: () => null }, placeholders);
     if (result.kind !== 'stream') throw new Error('expected a stream');
     let text = '';
-    for await (const chunk of result.chunks) text += (JSON.parse(chunk.data) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ?? '';
+    for await (const chunk of result.chunks)
+      text += (JSON.parse(chunk.data) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ?? '';
     expect(text).toBe('Hi jane@example.com bye [');
   });
 });
@@ -121,7 +145,13 @@ describe('runner', () => {
   });
 
   it('stops at a block and fails closed when a guardrail throws', async () => {
-    const broken: Guardrail = { name: 'broken', type: 'test', order: 0, phases: new Set(['input']), check: () => Promise.reject(new Error('boom')) };
+    const broken: Guardrail = {
+      name: 'broken',
+      type: 'test',
+      order: 0,
+      phases: new Set(['input']),
+      check: () => Promise.reject(new Error('boom')),
+    };
     const outcome = await runGuardrails([[broken]], [{ role: 'user', text: 'x' }], context());
     expect(outcome.blocked).toEqual({ name: 'broken', reason: 'the guardrail failed' });
   });
@@ -129,23 +159,69 @@ describe('runner', () => {
 
 describe('request text', () => {
   it('reads and rewrites text of the three shapes, leaving other parts alone', () => {
-    const messages = { system: [{ type: 'text', text: 'sys' }], messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }, { type: 'image', source: {} }, { type: 'tool_result', tool_use_id: 't', content: 'out' }] }] };
-    expect(readSegments('messages', messages)).toEqual([{ role: 'system', text: 'sys' }, { role: 'user', text: 'hi' }, { role: 'tool', text: 'out' }]);
+    const messages = {
+      system: [{ type: 'text', text: 'sys' }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'hi' },
+            { type: 'image', source: {} },
+            { type: 'tool_result', tool_use_id: 't', content: 'out' },
+          ],
+        },
+      ],
+    };
+    expect(readSegments('messages', messages)).toEqual([
+      { role: 'system', text: 'sys' },
+      { role: 'user', text: 'hi' },
+      { role: 'tool', text: 'out' },
+    ]);
     const rewritten = writeSegments('messages', messages, ['SYS', 'HI', 'OUT']);
-    expect(rewritten).toEqual({ system: [{ type: 'text', text: 'SYS' }], messages: [{ role: 'user', content: [{ type: 'text', text: 'HI' }, { type: 'image', source: {} }, { type: 'tool_result', tool_use_id: 't', content: 'OUT' }] }] });
+    expect(rewritten).toEqual({
+      system: [{ type: 'text', text: 'SYS' }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'HI' },
+            { type: 'image', source: {} },
+            { type: 'tool_result', tool_use_id: 't', content: 'OUT' },
+          ],
+        },
+      ],
+    });
     expect(messages.system[0]?.text).toBe('sys');
-    const responses = { instructions: 'be kind', input: [{ role: 'user', content: [{ type: 'input_text', text: 'q' }] }, { type: 'function_call_output', call_id: 'c', output: 'r' }] };
-    expect(readSegments('responses', responses).map((segment) => `${segment.role}:${segment.text}`)).toEqual(['system:be kind', 'user:q', 'tool:r']);
+    const responses = {
+      instructions: 'be kind',
+      input: [
+        { role: 'user', content: [{ type: 'input_text', text: 'q' }] },
+        { type: 'function_call_output', call_id: 'c', output: 'r' },
+      ],
+    };
+    expect(readSegments('responses', responses).map((segment) => `${segment.role}:${segment.text}`)).toEqual([
+      'system:be kind',
+      'user:q',
+      'tool:r',
+    ]);
   });
 
   it('applies inject, override and decorator system prompts', () => {
-    const chat = () => ({ messages: [{ role: 'system', content: 'mine' }, { role: 'user', content: 'q' }] });
+    const chat = () => ({
+      messages: [
+        { role: 'system', content: 'mine' },
+        { role: 'user', content: 'q' },
+      ],
+    });
     const injected = chat();
     applySystemPrompt('chat', injected, 'inject', 'gw');
     expect(injected.messages[0]).toEqual({ role: 'system', content: 'mine' });
     const overridden = chat();
     applySystemPrompt('chat', overridden, 'override', 'gw');
-    expect(overridden.messages).toEqual([{ role: 'system', content: 'gw' }, { role: 'user', content: 'q' }]);
+    expect(overridden.messages).toEqual([
+      { role: 'system', content: 'gw' },
+      { role: 'user', content: 'q' },
+    ]);
     const decorated = chat();
     applySystemPrompt('chat', decorated, 'decorator', 'gw');
     expect(decorated.messages[0]).toEqual({ role: 'system', content: 'gw\n\nmine' });

@@ -1,6 +1,7 @@
 /** Compiles one guardrail definition (config.yaml or the admin API) into a runnable guardrail. */
 import { allowedPhases, type GuardrailDefinition } from './guardrails-config.ts';
 import type { Guardrail, GuardrailPhase } from './guardrail-types.ts';
+import { createJsonSchemaGuardrail } from './json-schema-guardrail.ts';
 import { createMaxInputGuardrail } from './max-input-guardrail.ts';
 import { createPatternGuardrail, denylistPattern } from './pattern-guardrail.ts';
 import { createPiiGuardrail } from './pii-guardrail.ts';
@@ -43,6 +44,8 @@ export function createGuardrail(definition: GuardrailDefinition): Guardrail {
         action: definition.action,
         replacement: definition.replacement,
       });
+    case 'json_schema':
+      return createJsonSchemaGuardrail({ ...base, schema: definition.schema });
     case 'pii':
       return createPiiGuardrail({ ...base, entities: definition.entities, action: definition.action, reversible: definition.reversible });
   }

@@ -22,7 +22,9 @@ export function createSelection(guardrails: readonly Guardrail[], version: strin
   const input = groupByOrder(guardrails.filter((guardrail) => guardrail.phases.has('input') && guardrail.check !== undefined));
   const output = groupByOrder(guardrails.filter((guardrail) => guardrail.phases.has('output') && guardrail.check !== undefined));
   const complete = guardrails.filter((guardrail) => guardrail.phases.has('output') && guardrail.checkComplete !== undefined);
-  const systemPrompts = [...guardrails.filter((guardrail) => guardrail.systemPrompt !== undefined)].sort((left, right) => left.order - right.order);
+  const systemPrompts = [...guardrails.filter((guardrail) => guardrail.systemPrompt !== undefined)].sort(
+    (left, right) => left.order - right.order,
+  );
   const empty = input.length === 0 && output.length === 0 && complete.length === 0 && systemPrompts.length === 0;
   return { version, input, output, complete, systemPrompts, empty };
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../config/config-error.ts';
+import { compileJsonSchema } from './json-schema-guardrail.ts';
 import { piiEntityNames } from './pii-detectors.ts';
 
 export const guardrailNameSchema = z
@@ -33,7 +34,12 @@ function compiles(pattern: string, flags: string): boolean {
 }
 
 const systemPromptSchema = z
-  .object({ ...common, type: z.literal('system_prompt'), mode: z.enum(['inject', 'override', 'decorator']).default('inject'), content: z.string().min(1).max(100_000) })
+  .object({
+    ...common,
+    type: z.literal('system_prompt'),
+    mode: z.enum(['inject', 'override', 'decorator']).default('inject'),
+    content: z.string().min(1).max(100_000),
+  })
   .strict();
 
 const regexSchema = z
@@ -42,14 +48,18 @@ const regexSchema = z
     type: z.literal('regex'),
     patterns: z.array(z.string().min(1).max(2000)).min(1).max(200),
     /** JavaScript RegExp flags, `g` is implied: i (ignore case), m, s, u. */
-    flags: z.string().regex(/^[imsu]*$/, 'only the flags i, m, s and u').default(''),
+    flags: z
+      .string()
+      .regex(/^[imsu]*$/, 'only the flags i, m, s and u')
+      .default(''),
     action: actionSchema.default('block'),
     replacement: z.string().max(200).default('[REDACTED]'),
   })
   .strict()
   .superRefine((value, context) => {
     value.patterns.forEach((pattern, index) => {
-      if (!compiles(pattern, `${value.flags}g`)) context.addIssue({ code: 'custom', path: ['patterns', index], message: 'not a valid regular expression' });
+      if (!compiles(pattern, `${value.flags}g`))
+        context.addIssue({ code: 'custom', path: ['patterns', index], message: 'not a valid regular expression' });
     });
   });
 
@@ -81,12 +91,24 @@ const piiSchema = z
   .object({
     ...common,
     type: z.literal('pii'),
-    entities: z.array(z.enum(piiEntityNames)).min(1).default([...piiEntityNames]),
+    entities: z
+      .array(z.enum(piiEntityNames))
+      .min(1)
+      .default([...piiEntityNames]),
     action: actionSchema.default('mask'),
     /** Mask with numbered placeholders ([EMAIL_1]) and put the originals back into the answer. */
     reversible: z.boolean().default(false),
   })
   .strict();
+
+const jsonSchemaSchema = z
+  .object({ ...common, type: z.literal('json_schema'), schema: z.record(z.string(), z.unknown()) })
+  .strict()
+  .superRefine((value, context) => {
+    const compiled = compileJsonSchema(value.schema);
+    if (typeof compiled === 'string')
+      context.addIssue({ code: 'custom', path: ['schema'], message: `not a usable JSON Schema: ${compiled}` });
+  });
 
 export const guardrailDefinitionSchema = z.discriminatedUnion('type', [
   systemPromptSchema,
@@ -94,6 +116,7 @@ export const guardrailDefinitionSchema = z.discriminatedUnion('type', [
   denylistSchema,
   maxInputSchema,
   piiSchema,
+  jsonSchemaSchema,
 ]);
 
 export type GuardrailDefinition = z.infer<typeof guardrailDefinitionSchema>;
@@ -105,6 +128,7 @@ export const allowedPhases: Record<GuardrailDefinition['type'], readonly ('input
   regex: ['input', 'output'],
   denylist: ['input', 'output'],
   pii: ['input', 'output'],
+  json_schema: ['output'],
 };
 
 /** Why a definition's phase is not possible for its type, or null. */
@@ -147,7 +171,11 @@ function flag(key: string, value: string | boolean | undefined, fallback: boolea
 
 export function loadGuardrailsConfig(env: Env, yaml: { guardrails?: z.infer<typeof guardrailsYamlSchema> }): GuardrailsConfig {
   const section = yaml.guardrails ?? {};
-  const enabled = flag(env.GUARDRAILS_ENABLED !== undefined ? 'GUARDRAILS_ENABLED' : 'guardrails.enabled', env.GUARDRAILS_ENABLED ?? section.enabled, false);
+  const enabled = flag(
+    env.GUARDRAILS_ENABLED !== undefined ? 'GUARDRAILS_ENABLED' : 'guardrails.enabled',
+    env.GUARDRAILS_ENABLED ?? section.enabled,
+    false,
+  );
   const rules = section.rules ?? [];
   const seen = new Set<string>();
   for (const rule of rules) {

@@ -5,12 +5,15 @@
 import type { GatewayExtension } from '../app.ts';
 import { createGuardrailsEngine } from './guardrails-engine.ts';
 import { createGuardrailsInputStage } from './input-stage.ts';
+import { createGuardrailsOutputStage } from './output-stage.ts';
 
 export function createGuardrailsExtension(): GatewayExtension {
   return (gateway) => {
     const config = gateway.config.guardrails;
     if (!config.enabled) return;
     const engine = createGuardrailsEngine(config.rules);
-    gateway.pipeline.use(createGuardrailsInputStage(() => engine.selector().all));
+    const select = () => engine.selector().all;
+    gateway.pipeline.use(createGuardrailsInputStage(select));
+    gateway.pipeline.use(createGuardrailsOutputStage(select));
   };
 }

@@ -21,7 +21,10 @@ function escapeRegExp(text: string): string {
 
 /** One pattern for a list of words: alternatives, longest first, between non-word characters when `wholeWords`. */
 export function denylistPattern(words: readonly string[], caseSensitive: boolean, wholeWords: boolean): RegExp {
-  const alternatives = [...new Set(words)].sort((left, right) => right.length - left.length).map(escapeRegExp).join('|');
+  const alternatives = [...new Set(words)]
+    .sort((left, right) => right.length - left.length)
+    .map(escapeRegExp)
+    .join('|');
   const source = wholeWords ? `(?<![\\p{L}\\p{N}_])(?:${alternatives})(?![\\p{L}\\p{N}_])` : `(?:${alternatives})`;
   return new RegExp(source, caseSensitive ? 'gu' : 'giu');
 }

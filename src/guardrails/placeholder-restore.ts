@@ -75,7 +75,8 @@ function restoreChatChunk(chunk: Json, restorer: DeltaRestorer): void {
     if (Array.isArray(delta.tool_calls)) {
       for (const call of delta.tool_calls as Json[]) {
         const fn = call.function as Json | undefined;
-        if (fn && typeof fn.arguments === 'string') fn.arguments = restorer.add(`tool:${String(choice.index ?? 0)}:${String(call.index ?? 0)}`, fn.arguments);
+        if (fn && typeof fn.arguments === 'string')
+          fn.arguments = restorer.add(`tool:${String(choice.index ?? 0)}:${String(call.index ?? 0)}`, fn.arguments);
       }
     }
     if (choice.finish_reason !== null && choice.finish_reason !== undefined) {

@@ -28,7 +28,8 @@
  *
  * Behaviour is chosen by the model name: `sim-rate-limited`, `sim-server-error`, `sim-overloaded`,
  * `sim-bad-request`, `sim-slow-<ms>` (delays headers), `sim-hang-stream` (one chunk, then nothing),
- * `sim-garbage` (non-JSON 200); any other model answers by echoing the last user message.
+ * `sim-garbage` (non-JSON 200), `sim-verbatim` (answers with the last user message exactly, no prefix); any
+ * other model answers by echoing the last user message.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createSimulatorServer, listenSimulator, readRequestJson } from './simulator-server.ts';
@@ -297,7 +298,11 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
     const lastIsTool = messages.at(-1)?.role === 'tool';
     const firstTool = tools[0]?.function as Json | undefined;
     const wantsTool = firstTool !== undefined && body.tool_choice !== 'none' && !lastIsTool;
-    const reply = lastIsTool ? `Tool said: ${messageText(messages.at(-1)?.content)}` : `Hello from ${flavor}: ${messageText(lastUser?.content)}`;
+    const reply = lastIsTool
+      ? `Tool said: ${messageText(messages.at(-1)?.content)}`
+      : model === 'sim-verbatim'
+        ? messageText(lastUser?.content)
+        : `Hello from ${flavor}: ${messageText(lastUser?.content)}`;
     const pieces = reply.split(/(?<= )/);
     const toolArguments = ['{"location"', ':"Paris"}'];
     const usage = {
