@@ -1,6 +1,8 @@
 /** Compiles one guardrail definition (config.yaml or the admin API) into a runnable guardrail. */
 import { allowedPhases, type GuardrailDefinition } from './guardrails-config.ts';
 import type { Guardrail, GuardrailPhase } from './guardrail-types.ts';
+import { type CompleteText, createLlmGuardrail } from './llm-guardrail.ts';
+import { createWebhookGuardrail } from './webhook-guardrail.ts';
 import { createJsonSchemaGuardrail } from './json-schema-guardrail.ts';
 import { createMaxInputGuardrail } from './max-input-guardrail.ts';
 import { createPatternGuardrail, denylistPattern } from './pattern-guardrail.ts';
@@ -20,7 +22,12 @@ function phasesOf(definition: GuardrailDefinition): ReadonlySet<GuardrailPhase> 
   return new Set(phases);
 }
 
-export function createGuardrail(definition: GuardrailDefinition): Guardrail {
+/** What guardrails need from the gateway (only llm guardrails need anything). */
+export interface GuardrailDependencies {
+  complete?: CompleteText;
+}
+
+export function createGuardrail(definition: GuardrailDefinition, dependencies: GuardrailDependencies = {}): Guardrail {
   const phases = phasesOf(definition);
   const base = { name: definition.name, order: definition.order, phases };
   switch (definition.type) {
@@ -46,6 +53,27 @@ export function createGuardrail(definition: GuardrailDefinition): Guardrail {
       });
     case 'json_schema':
       return createJsonSchemaGuardrail({ ...base, schema: definition.schema });
+    case 'webhook':
+      return createWebhookGuardrail({
+        ...base,
+        url: definition.url,
+        headers: definition.headers,
+        timeoutMs: definition.timeout_ms,
+        failMode: definition.fail_mode,
+      });
+    case 'llm': {
+      const complete = dependencies.complete;
+      if (!complete) throw new GuardrailDefinitionError(`guardrail '${definition.name}': no model access to run an llm guardrail`);
+      return createLlmGuardrail({
+        ...base,
+        model: definition.model,
+        mode: definition.mode,
+        prompt: definition.prompt,
+        timeoutMs: definition.timeout_ms,
+        failMode: definition.fail_mode,
+        complete,
+      });
+    }
     case 'pii':
       return createPiiGuardrail({ ...base, entities: definition.entities, action: definition.action, reversible: definition.reversible });
   }

@@ -110,6 +110,32 @@ const jsonSchemaSchema = z
       context.addIssue({ code: 'custom', path: ['schema'], message: `not a usable JSON Schema: ${compiled}` });
   });
 
+const webhookSchema = z
+  .object({
+    ...common,
+    type: z.literal('webhook'),
+    url: z.url({ protocol: /^https?$/ }),
+    headers: z.record(z.string(), z.string()).default({}),
+    timeout_ms: z.number().int().min(1).max(60_000).default(2000),
+    /** What happens when the webhook cannot answer in time or answers nonsense: allow (open) or block (closed). */
+    fail_mode: z.enum(['open', 'closed']).default('closed'),
+  })
+  .strict();
+
+const llmSchema = z
+  .object({
+    ...common,
+    type: z.literal('llm'),
+    /** A model the gateway serves (`provider/model`, a bare id or an alias). */
+    model: z.string().min(1).max(256),
+    /** judge: the model answers ALLOW or BLOCK; rewrite: the model returns the rewritten text. */
+    mode: z.enum(['judge', 'rewrite']).default('judge'),
+    prompt: z.string().max(20_000).optional(),
+    timeout_ms: z.number().int().min(1).max(120_000).default(10_000),
+    fail_mode: z.enum(['open', 'closed']).default('closed'),
+  })
+  .strict();
+
 export const guardrailDefinitionSchema = z.discriminatedUnion('type', [
   systemPromptSchema,
   regexSchema,
@@ -117,6 +143,8 @@ export const guardrailDefinitionSchema = z.discriminatedUnion('type', [
   maxInputSchema,
   piiSchema,
   jsonSchemaSchema,
+  webhookSchema,
+  llmSchema,
 ]);
 
 export type GuardrailDefinition = z.infer<typeof guardrailDefinitionSchema>;
@@ -129,6 +157,8 @@ export const allowedPhases: Record<GuardrailDefinition['type'], readonly ('input
   denylist: ['input', 'output'],
   pii: ['input', 'output'],
   json_schema: ['output'],
+  webhook: ['input', 'output'],
+  llm: ['input', 'output'],
 };
 
 /** Why a definition's phase is not possible for its type, or null. */
