@@ -129,6 +129,11 @@ afterAll(async () => {
 
 const model = 'openai/gpt-4o-mini';
 
+function lastUpstreamMessage(): Json | undefined {
+  const messages = simulator.requests.at(-1)?.body?.messages as Json[] | undefined;
+  return messages?.[0];
+}
+
 async function ask(client: OpenAI, content: string) {
   return client.chat.completions.create({ model, messages: [{ role: 'user', content }] }).withResponse();
 }
@@ -165,7 +170,7 @@ describe('webhook guardrail', () => {
 
   it('sends the modified text upstream', async () => {
     const { data, response } = await ask(hooks, 'please modify me');
-    expect((simulator.requests.at(-1)?.body?.messages as Json[])[0]).toEqual({ role: 'user', content: 'PLEASE MODIFY ME' });
+    expect(lastUpstreamMessage()).toEqual({ role: 'user', content: 'PLEASE MODIFY ME' });
     expect(data.choices[0]?.message.content).toBe('Hello from openai: PLEASE MODIFY ME');
     expect(response.headers.get('x-modelgate-guardrails')).toBe('moderation-hook:modify');
   });
@@ -194,7 +199,7 @@ describe('llm guardrail', () => {
       { role: 'user', content: 'ALLOW this one' },
     ]);
     // The rewrite (order 1) ran after the judge: the simulator's echo is the "rewritten" text.
-    expect((simulator.requests.at(-1)?.body?.messages as Json[])[0]).toEqual({
+    expect(lastUpstreamMessage()).toEqual({
       role: 'user',
       content: 'Hello from openai: ALLOW this one',
     });
