@@ -57,7 +57,8 @@ let directory: string;
 const outcomes: CallOutcome[] = [];
 
 function lastUpstream(): Json {
-  const body = simulator.requests.at(-1)?.body;
+  // The last model call (the model list is refreshed in the background too).
+  const body = simulator.requests.findLast((request) => request.method === 'POST')?.body;
   if (!body) throw new Error('no upstream request');
   return body;
 }

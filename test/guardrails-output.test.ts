@@ -99,7 +99,7 @@ describe('output guardrails on JSON answers', () => {
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect((error as { code?: string }).code).toBe('guardrail_blocked');
     expect((error as Error).message).toContain("Response blocked by guardrail 'leak-stop'");
-    expect(simulator.requests.at(-1)?.body?.messages).toEqual([{ role: 'user', content: 'say forbidden-answer' }]);
+    expect(simulator.requests.findLast((request) => request.method === 'POST')?.body?.messages).toEqual([{ role: 'user', content: 'say forbidden-answer' }]);
   });
 
   it('masks the answer, on chat, Responses and Messages', async () => {

@@ -130,7 +130,7 @@ afterAll(async () => {
 const model = 'openai/gpt-4o-mini';
 
 function lastUpstreamMessage(): Json | undefined {
-  const messages = simulator.requests.at(-1)?.body?.messages as Json[] | undefined;
+  const messages = simulator.requests.findLast((request) => request.method === 'POST')?.body?.messages as Json[] | undefined;
   return messages?.[0];
 }
 
