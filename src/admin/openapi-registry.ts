@@ -15,7 +15,11 @@ export interface DocumentedOperation {
   summary: string;
   description?: string;
   request?: z.ZodType;
+  /** Media type of the request body (default application/json; uploads: multipart/form-data). */
+  requestType?: string;
   response: z.ZodType;
+  /** Media type of the success answer (default application/json; downloads: application/octet-stream). */
+  responseType?: string;
   /** Status of the success answer (default 200). */
   status?: number;
   parameters?: { name: string; in: 'path' | 'query'; required?: boolean; description?: string }[];
@@ -44,7 +48,7 @@ export function registeredPaths(): Record<string, Schema> {
     const responses: Schema = {
       [String(operation.status ?? 200)]: {
         description: 'Success',
-        content: { 'application/json': { schema: jsonSchema(operation.response, 'output') } },
+        content: { [operation.responseType ?? 'application/json']: { schema: jsonSchema(operation.response, 'output') } },
       },
     };
     const error = operation.errorResponse ? jsonSchema(operation.errorResponse, 'output') : errorSchema;
@@ -61,7 +65,7 @@ export function registeredPaths(): Record<string, Schema> {
       }));
     }
     if (operation.request) {
-      entry.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(operation.request, 'input') } } };
+      entry.requestBody = { required: true, content: { [operation.requestType ?? 'application/json']: { schema: jsonSchema(operation.request, 'input') } } };
     }
     const path = paths[operation.path] ?? {};
     path[operation.method] = entry;

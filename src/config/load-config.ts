@@ -19,6 +19,7 @@ import { readStateConfig, type StateConfig } from '../state/state-config.ts';
 import { loadRoutingConfig, type RoutingConfig, routingYamlShape } from '../routing/routing-config.ts';
 import { ConfigError } from './config-error.ts';
 import { type GuardrailsConfig, guardrailsYamlSchema, loadGuardrailsConfig } from '../guardrails/guardrails-config.ts';
+import { type FilesConfig, loadFilesConfig } from '../files/files-config.ts';
 import { loadRateLimitConfig, type RateLimitConfig, rateLimitYamlShape } from '../governance/limits/rate-limit-config.ts';
 import { defaultPassthroughProviders, type PassthroughConfig, passthroughYamlSchema } from '../passthrough/passthrough-config.ts';
 
@@ -84,6 +85,8 @@ export interface GatewayConfig {
   guardrails: GuardrailsConfig;
   /** Rate limits (src/governance/limits/rate-limit-config.ts). */
   rateLimits: RateLimitConfig;
+  /** Files and Batches APIs (src/files/files-config.ts). */
+  files: FilesConfig;
   configFile: string | undefined;
 }
 
@@ -486,6 +489,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     },
     guardrails: loadGuardrailsConfig(env, yaml),
     rateLimits: loadRateLimitConfig(env, yaml),
+    files: loadFilesConfig(env),
     configFile,
   };
 }

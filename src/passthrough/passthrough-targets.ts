@@ -33,7 +33,7 @@ function formatOf(type: string): NativeFormat {
   return 'openai';
 }
 
-function baseUrlOf(config: ProviderConfig): string | undefined {
+export function baseUrlOf(config: ProviderConfig): string | undefined {
   const baseUrl = config.baseUrl ?? getProviderType(config.type)?.defaultBaseUrl;
   if (baseUrl === undefined) return undefined;
   const trimmed = baseUrl.replace(/\/+$/, '');
@@ -41,7 +41,7 @@ function baseUrlOf(config: ProviderConfig): string | undefined {
   return config.type === 'azure' ? trimmed.replace(/\/openai$/, '') : trimmed;
 }
 
-function credentials(config: ProviderConfig): Pick<PassthroughTarget, 'injected' | 'defaults' | 'strippedQuery'> {
+export function credentials(config: ProviderConfig): Pick<PassthroughTarget, 'injected' | 'defaults' | 'strippedQuery'> {
   const injected: Record<string, string> = {};
   for (const [name, value] of Object.entries(config.headers ?? {})) injected[name.toLowerCase()] = value;
   const defaults: Record<string, string> = {};

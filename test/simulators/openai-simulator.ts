@@ -14,6 +14,8 @@
  * - Transcriptions: https://platform.openai.com/docs/api-reference/audio/createTranscription (multipart/form-data
  *   with `file` and `model`; answers {"text"}). The upload is read as it arrives; `uploadedBytes()` tells how much
  *   of the file has come in so far.
+ * - Files and batches: see openai-files-simulator.ts (https://platform.openai.com/docs/api-reference/files and
+ *   https://platform.openai.com/docs/api-reference/batch).
  * - Errors: https://platform.openai.com/docs/guides/error-codes ({"error":{"message","type","param","code"}};
  *   429 responses carry Retry-After and x-ratelimit-* headers:
  *   https://platform.openai.com/docs/guides/rate-limits#rate-limits-in-headers).
@@ -34,6 +36,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createSimulatorServer, listenSimulator, readRequestJson } from './simulator-server.ts';
 import busboy from 'busboy';
+import { createFilesSimulator, type FilesSimulator } from './openai-files-simulator.ts';
 import { simulateResponses } from './openai-responses-simulator.ts';
 import { createFaultScript, type FaultStep, playFault } from './scripted-faults.ts';
 
@@ -83,6 +86,8 @@ export interface Simulator {
   holdNextSpeech(firstBytes: number): { release(): void };
   /** Bytes of uploaded file parts received so far (all uploads). */
   uploadedBytes(): number;
+  /** The Files and Batch APIs' state and controls. */
+  filesApi: FilesSimulator;
 }
 
 type Json = Record<string, unknown>;
@@ -183,6 +188,7 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
     return { endpoint: path.slice(prefix.length + 1) };
   }
 
+  const filesApi = createFilesSimulator(flavor === 'azure' ? '/openai' : prefix);
   const server: Server = createSimulatorServer(handle, (response, message) => openAIError(response, 500, message, 'server_error', null));
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -190,6 +196,15 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
     if (url.pathname === `${prefix}/audio/transcriptions` && request.method === 'POST') {
       requests.push({ method: 'POST', path: url.pathname, query: url.searchParams, headers: request.headers, body: undefined, aborted: false });
       return transcription(request, response);
+    }
+    if (/\/(files|batches)(\/|$)/.test(url.pathname)) {
+      requests.push({ method: request.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: request.headers, body: undefined, aborted: false });
+      if (!authorized(request) || (flavor === 'azure' && !url.searchParams.get('api-version'))) {
+        request.resume();
+        openAIError(response, 401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');
+        return;
+      }
+      if (await filesApi.handle(request, response, url.pathname)) return;
     }
     const { body, invalid } = await readRequestJson(request);
     if (invalid) {
@@ -439,7 +454,11 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
     baseUrl: flavor === 'azure' ? url : `${url}${prefix}`,
     requests,
     waitForAbort: listening.waitForAbort,
-    close: listening.close,
+    async close() {
+      await listening.close();
+      filesApi.close();
+    },
+    filesApi,
     script: faults.script,
     injectFaults(statuses) {
       injectedFaults.push(...statuses);
