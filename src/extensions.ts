@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import { createRecordsExtensions } from './admin/records-extension.ts';
 import type { GatewayExtension } from './app.ts';
+import { createBatchesExtension } from './batches/batches-extension.ts';
 import { createFilesExtension } from './files/files-extension.ts';
 import { createGeminiExtension } from './gemini/gemini-extension.ts';
 import { createGuardrailsExtension } from './guardrails/guardrails-extension.ts';
@@ -28,5 +29,6 @@ export function defaultExtensions(logger: Logger, options: { resilience?: Resili
     createGeminiExtension(),
     createPassthroughExtension(),
     createFilesExtension(),
+    createBatchesExtension(logger),
   ];
 }

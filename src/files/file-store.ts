@@ -2,7 +2,7 @@
  * Files owned by gateway keys: a caller sees, reads and deletes only the files its key uploaded (or its batches
  * produced); any other id is "not found", whether it exists or not.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { GatewayError } from '../core/errors.ts';
 import type { Storage } from '../storage/database.ts';
 import type { FilesDatabase, GatewayFileTable } from './file-table.ts';
@@ -33,7 +33,8 @@ export interface FileListQuery {
 }
 
 export interface FileStore {
-  add(file: Omit<StoredFile, 'id' | 'createdAt'> & { createdAt?: number }): Promise<StoredFile>;
+  /** Stores a file; with an `id` given, a file already stored under it is kept (replicas registering the same file). */
+  add(file: Omit<StoredFile, 'id' | 'createdAt'> & { id?: string; createdAt?: number }): Promise<StoredFile>;
   /** The caller's file, or a 404 GatewayError. */
   get(owner: string, id: string): Promise<StoredFile>;
   /** The file a provider id maps to for this owner, if the gateway knows it. */
@@ -41,6 +42,11 @@ export interface FileStore {
   update(file: StoredFile): Promise<void>;
   list(owner: string, query: FileListQuery): Promise<{ files: StoredFile[]; hasMore: boolean }>;
   remove(owner: string, id: string): Promise<void>;
+}
+
+/** The gateway id of a file a provider produced (batch output) for an owner: the same on every replica. */
+export function producedFileId(owner: string, provider: string, providerFileId: string): string {
+  return `file-mg${createHash('sha256').update(`${owner}\u0000${provider}\u0000${providerFileId}`).digest('base64url').replace(/[-_]/g, 'x').slice(0, 24)}`;
 }
 
 /** `file-mg` and 24 random characters: never a provider's id, never guessable. */
@@ -90,8 +96,12 @@ export function createFileStore(storage: Storage): FileStore {
   const db = storage.db.withTables<{ gateway_files: GatewayFileTable }>() as unknown as FilesDatabase;
   return {
     async add(file) {
-      const stored: StoredFile = { ...file, id: newFileId(), createdAt: file.createdAt ?? Date.now() };
-      await db.insertInto('gateway_files').values(toRow(stored)).execute();
+      const stored: StoredFile = { ...file, id: file.id ?? newFileId(), createdAt: file.createdAt ?? Date.now() };
+      await db
+        .insertInto('gateway_files')
+        .values(toRow(stored))
+        .onConflict((conflict) => conflict.column('id').doNothing())
+        .execute();
       return stored;
     },
     async get(owner, id) {

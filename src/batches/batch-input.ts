@@ -1,0 +1,113 @@
+/**
+ * The input of a batch, line by line (https://platform.openai.com/docs/guides/batch: each line
+ * `{"custom_id","method":"POST","url","body"}`): every line's model goes through the gateway's aliases and model
+ * access before the provider sees it. Lines are written to a spool file; when no line changed, the caller's
+ * provider file is used as it is.
+ */
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { GatewayError } from '../core/errors.ts';
+import type { FileTarget } from '../files/file-targets.ts';
+import type { RoutingCatalog } from '../routing/routing-catalog.ts';
+import { followAliases } from '../routing/stages/alias-stage.ts';
+
+type Json = Record<string, unknown>;
+
+/** OpenAI's per-batch limit (https://platform.openai.com/docs/api-reference/batch/create: up to 50,000 requests). */
+export const maxBatchRequests = 50_000;
+
+export interface LineRules {
+  catalog: RoutingCatalog;
+  /** Configured provider instance names (a `name/` prefix naming another provider is refused). */
+  providerNames: Set<string>;
+  target: FileTarget;
+  endpoint: string;
+}
+
+function lineError(index: number, message: string, code = 'invalid_batch_line', status = 400): GatewayError {
+  return new GatewayError(`Batch line ${index}: ${message}`, { status, code, param: 'requests', retryable: false });
+}
+
+/** Checks one request line and rewrites its model; returns the line to send and whether it changed. */
+export function prepareLine(raw: unknown, index: number, rules: LineRules): { line: Json; changed: boolean } {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw lineError(index, 'expected a JSON object');
+  const line = raw as Json;
+  if (typeof line.custom_id !== 'string' || line.custom_id === '') throw lineError(index, "'custom_id' must be a non-empty string");
+  const body = line.body;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw lineError(index, "'body' must be a JSON object");
+  const requested = (body as Json).model;
+  if (typeof requested !== 'string' || requested === '') throw lineError(index, "'body.model' must be a non-empty string");
+  let model = followAliases(rules.catalog, requested);
+  const slash = model.indexOf('/');
+  if (slash > 0 && rules.providerNames.has(model.slice(0, slash))) {
+    const provider = model.slice(0, slash);
+    if (provider !== rules.target.name) {
+      throw lineError(
+        index,
+        `the model '${requested}' is served by '${provider}', but this batch runs at '${rules.target.name}' (one provider per batch)`,
+      );
+    }
+    model = model.slice(slash + 1);
+  }
+  if (!rules.catalog.isEnabled(rules.target.name, model)) {
+    throw lineError(index, `the model '${rules.target.name}/${model}' is disabled on this gateway`, 'model_disabled', 403);
+  }
+  const url = line.url ?? rules.endpoint;
+  const method = line.method ?? 'POST';
+  const changed = model !== requested || line.url === undefined || line.method === undefined;
+  return { line: { ...line, method, url, body: { ...(body as Json), model } }, changed };
+}
+
+export interface SpooledInput {
+  path: string;
+  bytes: number;
+  changed: boolean;
+  count: number;
+  discard(): Promise<void>;
+}
+
+/** Writes the prepared lines to a spool file (bounded memory: one line at a time). */
+export async function spoolLines(
+  lines: AsyncIterable<unknown> | Iterable<unknown>,
+  rules: LineRules,
+  spoolDir: string,
+): Promise<SpooledInput> {
+  const path = join(spoolDir, `modelgate-batch-${randomUUID()}.jsonl`);
+  const output = createWriteStream(path, { mode: 0o600 });
+  const discard = () => rm(path, { force: true }).catch(() => {});
+  let changed = false;
+  let count = 0;
+  try {
+    for await (const raw of lines) {
+      count += 1;
+      if (count > maxBatchRequests) throw lineError(count, `a batch holds at most ${maxBatchRequests} requests`);
+      const prepared = prepareLine(raw, count, rules);
+      changed ||= prepared.changed;
+      if (!output.write(`${JSON.stringify(prepared.line)}\n`)) await once(output, 'drain');
+    }
+    if (count === 0) throw lineError(0, 'the batch has no requests');
+    output.end();
+    await once(output, 'finish');
+  } catch (error) {
+    output.destroy();
+    await discard();
+    throw error;
+  }
+  return { path, bytes: (await stat(path)).size, changed, count, discard };
+}
+
+/** Parses JSONL text lines into objects (a line that is not JSON is refused with its number). */
+export async function* parsedLines(lines: AsyncIterable<string>): AsyncGenerator<unknown> {
+  let index = 0;
+  for await (const text of lines) {
+    index += 1;
+    try {
+      yield JSON.parse(text) as unknown;
+    } catch {
+      throw lineError(index, 'not valid JSON');
+    }
+  }
+}

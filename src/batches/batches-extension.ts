@@ -1,0 +1,45 @@
+/** Registers the Batch API (`/v1/batches`) and its poller, over the providers the Files API serves. */
+import type { Logger } from 'pino';
+import type { GatewayExtension } from '../app.ts';
+import { createFileStore } from '../files/file-store.ts';
+import { createFileTargets } from '../files/file-targets.ts';
+import { createPricingTable } from '../usage/pricing.ts';
+import { createBatchPoller } from './batch-poller.ts';
+import { createBatchService } from './batch-service.ts';
+import { createBatchStore } from './batch-store.ts';
+import { createBatchesRoutes } from './batches-routes.ts';
+import './batches-openapi.ts';
+
+export function createBatchesExtension(logger: Logger): GatewayExtension {
+  return (gateway) => {
+    const storage = gateway.storage;
+    if (!storage) throw new Error('the storage extension must run before the batches extension');
+    const targets = createFileTargets(gateway.config.providers);
+    const files = createFileStore(storage);
+    const batches = createBatchStore(storage);
+    const service = createBatchService({
+      storage,
+      store: batches,
+      files,
+      targets,
+      client: gateway.client,
+      pricing: createPricingTable(gateway.config.pricing),
+    });
+    gateway.addRoutes(
+      createBatchesRoutes({
+        config: gateway.config.files,
+        targets,
+        files,
+        batches,
+        service,
+        client: gateway.client,
+        catalog: gateway.routing.catalog,
+        providerNames: new Set(gateway.config.providers.map((provider) => provider.name)),
+      }),
+    );
+    if (targets.all.length > 0) {
+      const poller = createBatchPoller({ store: batches, service, intervalMs: gateway.config.files.batchPollIntervalMs, logger });
+      gateway.onClose(() => poller.stop());
+    }
+  };
+}
