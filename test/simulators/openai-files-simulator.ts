@@ -113,8 +113,8 @@ function answerLine(url: string, body: Json): { status: number; body: Json } {
   };
 }
 
-export function createFilesSimulator(apiRoot: string): FilesSimulator {
-  const directory = mkdtempSync(join(tmpdir(), 'openai-sim-files-'));
+export function createFilesSimulator(apiRoot: string, filesDir = tmpdir()): FilesSimulator {
+  const directory = mkdtempSync(join(filesDir, 'openai-sim-files-'));
   const files = new Map<string, SimulatedFile>();
   const batches = new Map<string, Json>();
   let held = false;

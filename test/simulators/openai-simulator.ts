@@ -63,6 +63,8 @@ export interface SimulatorOptions {
   chunkDelayMs?: number;
   /** Milliseconds before answering a model call (a slow or queued upstream). */
   answerDelayMs?: number;
+  /** Where uploaded files are kept (default the system temp directory). */
+  filesDir?: string;
   /** False: the server has no Responses API (vLLM, LM Studio): POST /v1/responses answers 404 for every model. */
   responsesApi?: boolean;
 }
@@ -188,7 +190,7 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
     return { endpoint: path.slice(prefix.length + 1) };
   }
 
-  const filesApi = createFilesSimulator(flavor === 'azure' ? '/openai' : prefix);
+  const filesApi = createFilesSimulator(flavor === 'azure' ? '/openai' : prefix, options.filesDir);
   const server: Server = createSimulatorServer(handle, (response, message) => openAIError(response, 500, message, 'server_error', null));
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
