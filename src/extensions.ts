@@ -20,7 +20,7 @@ export function defaultExtensions(logger: Logger, options: { resilience?: Resili
     createStateExtension(logger),
     ...createRecordsExtensions(logger),
     createGovernanceExtension(logger),
-    createGuardrailsExtension(),
+    createGuardrailsExtension(logger),
     createRoutingExtension(),
     createResilienceExtension(logger, options.resilience),
     createMetricsExtension(),

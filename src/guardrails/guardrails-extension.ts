@@ -1,20 +1,34 @@
 /**
  * Guardrails in the gateway: with GUARDRAILS_ENABLED the input and output stages join the pipeline;
- * without it nothing is registered and calls pay nothing.
+ * without it nothing is registered and calls pay nothing. The admin API (/admin/api/v1/guardrails)
+ * is served either way; once storage is open, stored guardrails are loaded and reloaded every
+ * GUARDRAILS_REFRESH_SECONDS on every replica.
  */
+import type { Logger } from 'pino';
 import type { GatewayExtension } from '../app.ts';
+import { createGuardrailsAdminRoutes } from './guardrails-admin-routes.ts';
 import { createGuardrailsEngine } from './guardrails-engine.ts';
+import { createKyselyGuardrailsStore } from './guardrails-store.ts';
 import { createGuardrailsInputStage } from './input-stage.ts';
 import { createModelCompleter } from './model-completer.ts';
 import { createGuardrailsOutputStage } from './output-stage.ts';
 
-export function createGuardrailsExtension(): GatewayExtension {
-  return (gateway) => {
+export function createGuardrailsExtension(logger?: Logger): GatewayExtension {
+  return async (gateway) => {
     const config = gateway.config.guardrails;
-    if (!config.enabled) return;
     const engine = createGuardrailsEngine(config.rules, { complete: createModelCompleter(gateway.registry) });
-    const select = () => engine.selector().all;
-    gateway.pipeline.use(createGuardrailsInputStage(select));
-    gateway.pipeline.use(createGuardrailsOutputStage(select));
+    engine.onError = (name, error) =>
+      logger?.warn({ guardrail: name, reason: error instanceof Error ? error.message : String(error) }, 'guardrails reload failed');
+    if (config.enabled) {
+      const select = () => engine.selector().all;
+      gateway.pipeline.use(createGuardrailsInputStage(select));
+      gateway.pipeline.use(createGuardrailsOutputStage(select));
+    }
+    if (gateway.storage) {
+      await engine.attachStore(createKyselyGuardrailsStore(gateway.storage.db as never));
+      engine.start(config.refreshSeconds);
+      gateway.onClose(async () => engine.stop());
+    }
+    gateway.addRoutes(createGuardrailsAdminRoutes(engine));
   };
 }
