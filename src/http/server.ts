@@ -1,6 +1,7 @@
 /**
- * The HTTP adapter (Fastify). Thin on purpose: request id, body limit, JSON parsing, auth, then a
- * framework-neutral handler. Every error leaves as an OpenAI-shaped JSON body.
+ * The HTTP adapter (Fastify). Thin on purpose: request id, auth (as soon as the headers are in, before
+ * any body is read), body limit, JSON parsing, then a framework-neutral handler. Every error leaves as
+ * JSON in the caller's API shape (src/http/error-shape.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -8,6 +9,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Logger } from 'pino';
 import { GatewayError, toGatewayError } from '../core/errors.ts';
 import type { Authenticator } from './auth.ts';
+import { type ErrorBodyRenderer, errorHeaders, errorRendererForPath } from './error-shape.ts';
 import type { GatewayReply, GatewayRequest, Route, SseReply, StreamReply } from './types.ts';
 
 export interface HttpServerOptions {
@@ -17,15 +19,48 @@ export interface HttpServerOptions {
   logger: Logger;
 }
 
-const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
-
-function errorReply(reply: FastifyReply, error: GatewayError, requestId: string, render?: Route['errorBody']): void {
-  reply.code(error.status).headers(error.headers).header('x-request-id', requestId);
-  reply.type('application/json').send(JSON.stringify(render ? render(error) : error.toBody()));
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the authentication hook: the gateway key that authenticated the request. */
+    keyId: string | null;
+  }
 }
 
 interface RouteConfig {
-  errorBody?: Route['errorBody'];
+  errorBody?: ErrorBodyRenderer;
+}
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function pathOf(url: string): string {
+  const questionMark = url.indexOf('?');
+  return questionMark < 0 ? url : url.slice(0, questionMark);
+}
+
+function errorReply(request: FastifyRequest, reply: FastifyReply, error: GatewayError): void {
+  const render = (request.routeOptions.config as RouteConfig | undefined)?.errorBody ?? errorRendererForPath(pathOf(request.url));
+  reply.code(error.status).headers(errorHeaders(error)).header('x-request-id', request.id);
+  // A body the answer did not need (a refused key, a body over the limit) is not read: the connection
+  // closes once the answer is written.
+  if (!request.raw.complete) reply.header('connection', 'close');
+  reply.type('application/json').send(JSON.stringify(render(error, (request.params ?? {}) as Record<string, string>)));
+}
+
+/**
+ * Checks the key in `onRequest`, before Fastify reads or parses the body: a refused request costs a
+ * header lookup and a hash, and its body is never read. One function for every route (no per-request
+ * closure); a refusal goes to the error handler.
+ */
+function createAuthHook(authenticator: Authenticator, keyQueryParameter?: string) {
+  return function authenticateRequest(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
+    try {
+      request.keyId = authenticator.authenticate(keyQueryParameter ? keyFromQuery(request, keyQueryParameter).headers : request.headers);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done();
+  };
 }
 
 /** The request as the handler sees it when the key may come in the query: the key moved to a header, and out of the URL. */
@@ -100,21 +135,23 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     }
   });
 
+  app.decorateRequest('keyId', null);
+
   app.setErrorHandler((error, request, reply) => {
     const gatewayError = frameworkError(error, options.bodyLimitBytes);
     if (gatewayError.status >= 500) logger.error({ err: error, requestId: request.id }, 'request failed');
-    errorReply(reply, gatewayError, request.id, (request.routeOptions.config as RouteConfig | undefined)?.errorBody);
+    errorReply(request, reply, gatewayError);
   });
 
   app.setNotFoundHandler((request, reply) => {
     errorReply(
+      request,
       reply,
-      new GatewayError(`Unknown endpoint ${request.method} ${request.url.split('?')[0]}`, {
+      new GatewayError(`Unknown endpoint ${request.method} ${pathOf(request.url)}`, {
         status: 404,
         code: 'unknown_endpoint',
         retryable: false,
       }),
-      request.id,
     );
   });
 
@@ -134,11 +171,16 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
 
 function registerRoutes(app: FastifyInstance, routes: Route[], options: HttpServerOptions): void {
   const { logger } = options;
+  const authenticate = createAuthHook(options.authenticator);
   for (const route of routes) {
+    const config: RouteConfig = route.errorBody ? { errorBody: route.errorBody } : {};
     app.route({
       method: route.method,
       url: route.path,
-      config: { errorBody: route.errorBody } satisfies RouteConfig,
+      config,
+      ...(route.authenticated
+        ? { onRequest: route.keyQueryParameter ? createAuthHook(options.authenticator, route.keyQueryParameter) : authenticate }
+        : {}),
       // A route that declares HEAD itself serves it (Fastify would add its own for GET otherwise).
       exposeHeadRoute: !(Array.isArray(route.method) ? route.method : [route.method]).includes('HEAD'),
       handler: async (request, reply) => {
@@ -147,10 +189,8 @@ function registerRoutes(app: FastifyInstance, routes: Route[], options: HttpServ
         raw.once('close', () => {
           if (!raw.writableFinished) controller.abort();
         });
-        let keyId: string | null = null;
         try {
           const fromQuery = route.keyQueryParameter ? keyFromQuery(request, route.keyQueryParameter) : null;
-          if (route.authenticated) keyId = options.authenticator.authenticate(fromQuery ? fromQuery.headers : request.headers);
           const gatewayRequest: GatewayRequest = {
             requestId: request.id,
             method: request.method,
@@ -161,7 +201,7 @@ function registerRoutes(app: FastifyInstance, routes: Route[], options: HttpServ
             params: (request.params ?? {}) as Record<string, string>,
             query: fromQuery ? fromQuery.query : ((request.query ?? {}) as Record<string, string>),
             signal: controller.signal,
-            keyId,
+            keyId: request.keyId,
             startedAt: performance.now(),
           };
           if (route.streamBody) gatewayRequest.bodyStream = request.raw;
@@ -176,7 +216,7 @@ function registerRoutes(app: FastifyInstance, routes: Route[], options: HttpServ
             if (!raw.writableEnded) raw.end();
             return;
           }
-          errorReply(reply, gatewayError, request.id, route.errorBody);
+          errorReply(request, reply, gatewayError);
         }
         return reply;
       },
@@ -188,6 +228,8 @@ async function sendReply(request: FastifyRequest, reply: FastifyReply, result: G
   if (result.kind === 'json') {
     reply.code(result.status).header('x-request-id', request.id);
     if (result.headers) reply.headers(result.headers);
+    // A 401 is final whoever raised it (a route's own check): SDKs must not retry it.
+    if (result.status === 401) reply.header('x-should-retry', 'false');
     reply.type('application/json').send(result.rawBody ?? JSON.stringify(result.body));
     return;
   }

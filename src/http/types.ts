@@ -84,8 +84,11 @@ export interface Route {
   handler: RouteHandler;
   /** The body is left unread and handed over as `request.bodyStream` (no JSON parsing, no BODY_SIZE_LIMIT). */
   streamBody?: boolean;
-  /** Renders this route's errors, its auth and body-parsing errors included (default: OpenAI's envelope). */
-  errorBody?: (error: GatewayError) => unknown;
+  /**
+   * Renders the route's errors raised by the adapter (refused key, unreadable body) in the route's API
+   * shape; by default the shape goes by the path (src/http/error-shape.ts).
+   */
+  errorBody?: (error: GatewayError, params: Record<string, string>) => unknown;
   /**
    * A query parameter that may carry the API key when no header does (Gemini's `?key=`). It is removed
    * from the request's `url` and `query` before the handler sees them, so it cannot reach a log or record.

@@ -38,17 +38,22 @@ export interface PassthroughDependencies {
 
 export function createPassthroughRoutes(dependencies: PassthroughDependencies): Route[] {
   const handler = (request: GatewayRequest) => handlePassthrough(dependencies, request);
+  // Errors the adapter raises (a refused key) in the provider's shape too.
+  const errorBody = (error: GatewayError, params: Record<string, string>) =>
+    nativeErrorBody(params.provider === undefined ? undefined : dependencies.targets.get(params.provider), error);
   return [
-    { method: passthroughMethods, path: '/p/:provider', authenticated: true, streamBody: true, handler },
-    { method: passthroughMethods, path: '/p/:provider/*', authenticated: true, streamBody: true, handler },
+    { method: passthroughMethods, path: '/p/:provider', authenticated: true, streamBody: true, handler, errorBody },
+    { method: passthroughMethods, path: '/p/:provider/*', authenticated: true, streamBody: true, handler, errorBody },
   ];
+}
+
+function nativeErrorBody(target: PassthroughTarget | undefined, error: GatewayError): unknown {
+  return target?.format === 'anthropic' ? anthropicErrorBody(error) : target?.format === 'gemini' ? googleErrorBody(error) : error.toBody();
 }
 
 /** Gateway errors in the shape of the provider's own API, so its SDK reads them. */
 function errorReply(target: PassthroughTarget | undefined, error: GatewayError): GatewayReply {
-  const body =
-    target?.format === 'anthropic' ? anthropicErrorBody(error) : target?.format === 'gemini' ? googleErrorBody(error) : error.toBody();
-  return { kind: 'json', status: error.status, headers: error.headers, body };
+  return { kind: 'json', status: error.status, headers: error.headers, body: nativeErrorBody(target, error) };
 }
 
 /** `/p/{provider}{rest}?{query}` split from the URL as sent. */

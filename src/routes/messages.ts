@@ -7,6 +7,7 @@
 import { invalidRequest, toGatewayError } from '../core/errors.ts';
 import { sseFrame } from '../core/sse.ts';
 import type { GatewayReply, GatewayRequest, Route } from '../http/types.ts';
+import { renderAnthropicError } from '../http/error-shape.ts';
 import { anthropicErrorBody, anthropicStreamErrorBody } from '../messages/anthropic-errors.ts';
 import { createMessagesStreamTranslator, type MessagesEvent } from '../messages/chat-stream-to-messages-events.ts';
 import { chatCompletionToMessage } from '../messages/chat-to-message.ts';
@@ -30,12 +31,14 @@ export function createMessagesRoutes(dependencies: RouteDependencies): Route[] {
       method: 'POST',
       path: '/v1/messages',
       authenticated: true,
+      errorBody: renderAnthropicError,
       handler: (request) => anthropicErrors(request, () => handleMessages(dependencies, request)),
     },
     {
       method: 'POST',
       path: '/v1/messages/count_tokens',
       authenticated: true,
+      errorBody: renderAnthropicError,
       handler: (request) => anthropicErrors(request, async () => countTokens(request)),
     },
   ];
