@@ -110,7 +110,9 @@ export async function createGateway(
     get http(): FastifyInstance {
       http ??= createHttpServer({
         bodyLimitBytes: config.bodyLimitBytes,
+        limits: config.httpLimits,
         authenticator,
+        keyless: config.masterKey ? null : { anyHost: config.allowUnauthenticated },
         routes: routes.map((route) => routeWrappers.reduce((wrapped, wrap) => wrap(wrapped), route)),
         logger,
       });

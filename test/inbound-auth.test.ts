@@ -170,8 +170,8 @@ describe('authentication before the body', () => {
       expect(JSON.parse(answer.body)).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
       expect(answer.written).toBeLessThan(declared);
     }
-    // Generous bounds for a loaded machine: the point is that 200 MB of bodies are never held.
-    expect(healthMs).toBeLessThan(2_000);
-    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(100 * 1024 * 1024);
+    // Liveness and memory bounds for a loaded machine, not performance figures: 200 MB of bodies are never held.
+    expect(healthMs).toBeLessThan(10_000);
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(150 * 1024 * 1024);
   });
 });

@@ -395,7 +395,8 @@ export function createOpenApiRoutes(): Route[] {
         if (file === 'initializer.js') {
           return { kind: 'text', status: 200, contentType: 'application/javascript; charset=utf-8', body: swaggerInitializer };
         }
-        const contentType = swaggerFiles[file];
+        // Own keys only: `constructor` or `__proto__` must not find Object.prototype's.
+        const contentType = Object.hasOwn(swaggerFiles, file) ? swaggerFiles[file] : undefined;
         if (!contentType)
           throw new GatewayError(`Unknown endpoint GET /swagger/${file}`, { status: 404, code: 'unknown_endpoint', retryable: false });
         let body = cache.get(file);

@@ -16,6 +16,7 @@ import {
   type WeightedKey,
 } from '../routing/resilience-config.ts';
 import { readStateConfig, type StateConfig } from '../state/state-config.ts';
+import { type HttpLimitsConfig, loadHttpLimitsConfig } from '../http/http-limits-config.ts';
 import { loadRoutingConfig, type RoutingConfig, routingYamlShape } from '../routing/routing-config.ts';
 import { ConfigError } from './config-error.ts';
 import { type GuardrailsConfig, guardrailsYamlSchema, loadGuardrailsConfig } from '../guardrails/guardrails-config.ts';
@@ -43,6 +44,8 @@ export interface GatewayConfig {
   masterKey: string | undefined;
   allowUnauthenticated: boolean;
   bodyLimitBytes: number;
+  /** REQUEST_TIMEOUT_MS, MAX_CONNECTIONS, MAX_JSON_DEPTH (src/http/http-limits-config.ts). */
+  httpLimits: HttpLimitsConfig;
   logLevel: string;
   upstream: {
     headersTimeoutMs: number;
@@ -465,6 +468,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     masterKey,
     allowUnauthenticated,
     bodyLimitBytes,
+    httpLimits: loadHttpLimitsConfig(env),
     logLevel,
     upstream: { headersTimeoutMs, bodyTimeoutMs, connectTimeoutMs, maxResponseBytes, maxEventBytes, totalTimeoutMs },
     modelsRefreshSeconds,

@@ -9,12 +9,20 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Logger } from 'pino';
 import { GatewayError, toGatewayError } from '../core/errors.ts';
 import type { Authenticator } from './auth.ts';
+import { frameworkError, parserError, writeSocketError } from './client-errors.ts';
 import { type ErrorBodyRenderer, errorHeaders, errorRendererForPath } from './error-shape.ts';
+import type { HttpLimitsConfig } from './http-limits-config.ts';
+import { jsonDepthExceeds } from './json-depth.ts';
+import { type KeylessGuardOptions, keylessRefusal } from './keyless-guard.ts';
 import type { GatewayReply, GatewayRequest, Route, SseReply, StreamReply } from './types.ts';
 
 export interface HttpServerOptions {
   bodyLimitBytes: number;
+  /** REQUEST_TIMEOUT_MS, MAX_CONNECTIONS, MAX_JSON_DEPTH (src/http/http-limits-config.ts). */
+  limits: HttpLimitsConfig;
   authenticator: Authenticator;
+  /** Set in keyless mode (no master key): loopback Host and same-site browser requests only. */
+  keyless?: KeylessGuardOptions | null;
   routes: Route[];
   logger: Logger;
 }
@@ -29,6 +37,11 @@ declare module 'fastify' {
 interface RouteConfig {
   errorBody?: ErrorBodyRenderer;
 }
+
+/** Request line and headers (Node's default, stated so that the 431 message is right). */
+const maxHeaderBytes = 16 * 1024;
+
+const missingHost = new GatewayError('An HTTP/1.1 request must send a Host header', { status: 400, code: 'invalid_http_request', retryable: false });
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -77,39 +90,25 @@ function keyFromQuery(request: FastifyRequest, parameter: string): { headers: Ga
   return { headers: hasHeaderKey ? request.headers : { ...request.headers, 'x-goog-api-key': String(key) }, url: rest ? `${path}?${rest}` : path, query };
 }
 
-/** Maps Fastify's own errors (body parsing, limits, routing) to gateway errors. */
-function frameworkError(error: unknown, bodyLimitBytes: number): GatewayError {
-  if (error instanceof GatewayError) return error;
-  const code = (error as { code?: string }).code;
-  const status = (error as { statusCode?: number }).statusCode;
-  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) {
-    return new GatewayError(`Request body is larger than the limit of ${bodyLimitBytes} bytes (BODY_SIZE_LIMIT)`, {
-      status: 413,
-      code: 'request_too_large',
-      retryable: false,
-    });
-  }
-  if (error instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
-    return new GatewayError(`Request body is not valid JSON: ${(error as Error).message}`, {
-      status: 400,
-      code: 'invalid_json',
-      retryable: false,
-    });
-  }
-  if (code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' || code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return new GatewayError((error as Error).message, { status: status ?? 400, code: 'invalid_request', retryable: false });
-  }
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new GatewayError((error as Error).message, { status, code: 'invalid_request', retryable: false });
-  }
-  return toGatewayError(error);
-}
-
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
-  const { logger } = options;
+  const { logger, limits, bodyLimitBytes } = options;
   const app = Fastify({
-    bodyLimit: options.bodyLimitBytes,
+    bodyLimit: bodyLimitBytes,
     logger: false,
+    // Headers and body must be in within REQUEST_TIMEOUT_MS (slowloris); checked every second at most.
+    requestTimeout: limits.requestTimeoutMs,
+    http: {
+      headersTimeout: limits.requestTimeoutMs,
+      maxHeaderSize: maxHeaderBytes,
+      requireHostHeader: false,
+      connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(limits.requestTimeoutMs / 4))),
+    },
+    clientErrorHandler: (error, socket) => {
+      const gatewayError = parserError(error, limits.requestTimeoutMs);
+      if (gatewayError) writeSocketError(socket, gatewayError);
+      else socket.destroy();
+    },
+    frameworkErrors: (error, request, reply) => errorReply(request, reply, frameworkError(error, bodyLimitBytes)),
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID();
@@ -128,6 +127,17 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
       done(null, undefined);
       return;
     }
+    if (jsonDepthExceeds(text, limits.maxJsonDepth)) {
+      done(
+        new GatewayError(`Request body nests arrays and objects deeper than ${limits.maxJsonDepth} levels (MAX_JSON_DEPTH)`, {
+          status: 400,
+          code: 'json_too_deep',
+          retryable: false,
+        }),
+        undefined,
+      );
+      return;
+    }
     try {
       done(null, JSON.parse(text));
     } catch (error) {
@@ -136,9 +146,19 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   });
 
   app.decorateRequest('keyId', null);
+  // Node answers an HTTP/1.1 request without Host itself (an empty 400) unless told not to: the check
+  // is here, so that the answer is JSON like every other.
+  const keyless = options.keyless;
+  app.addHook('onRequest', function requestGuard(request, _reply, done) {
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') done(missingHost);
+    else if (keyless) done(keylessRefusal(request.headers, keyless) ?? undefined);
+    else done();
+  });
+  // Past MAX_CONNECTIONS, Node closes a new connection as soon as it is accepted.
+  app.server.maxConnections = limits.maxConnections;
 
   app.setErrorHandler((error, request, reply) => {
-    const gatewayError = frameworkError(error, options.bodyLimitBytes);
+    const gatewayError = frameworkError(error, bodyLimitBytes);
     if (gatewayError.status >= 500) logger.error({ err: error, requestId: request.id }, 'request failed');
     errorReply(request, reply, gatewayError);
   });
