@@ -55,7 +55,10 @@ function errorReply(request: FastifyRequest, reply: FastifyReply, error: Gateway
   reply.code(error.status).headers(errorHeaders(error)).header('x-request-id', request.id);
   // A body the answer did not need (a refused key, a body over the limit) is not read: the connection
   // closes once the answer is written.
-  if (!request.raw.complete) reply.header('connection', 'close');
+  const raw = request.raw;
+  if (!raw.complete && (raw.headers['transfer-encoding'] !== undefined || (raw.headers['content-length'] ?? '0') !== '0')) {
+    reply.header('connection', 'close');
+  }
   reply.type('application/json').send(JSON.stringify(render(error, (request.params ?? {}) as Record<string, string>)));
 }
 
