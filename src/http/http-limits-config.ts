@@ -1,6 +1,6 @@
 /**
  * Limits on what clients send (docs/hardening.md): `REQUEST_TIMEOUT_MS` (deadline for a request's headers
- * and body, default 30 s), `MAX_CONNECTIONS` (open client connections, default 8,000: below a 20,000 file
+ * and body, default 5 min: uploads through the Files API; headers alone get at most 30 s), `MAX_CONNECTIONS` (open client connections, default 8,000: below a 20,000 file
  * descriptor limit with room for an upstream socket per stream and for files and databases) and
  * `MAX_JSON_DEPTH` (nesting of a JSON body, default 64).
  */
@@ -12,7 +12,7 @@ export interface HttpLimitsConfig {
   maxJsonDepth: number;
 }
 
-export const defaultHttpLimits: HttpLimitsConfig = { requestTimeoutMs: 30_000, maxConnections: 8_000, maxJsonDepth: 64 };
+export const defaultHttpLimits: HttpLimitsConfig = { requestTimeoutMs: 300_000, maxConnections: 8_000, maxJsonDepth: 64 };
 
 function integer(env: Record<string, string | undefined>, key: string, fallback: number, min: number, max: number): number {
   const raw = env[key];

@@ -101,7 +101,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     // Headers and body must be in within REQUEST_TIMEOUT_MS (slowloris); checked every second at most.
     requestTimeout: limits.requestTimeoutMs,
     http: {
-      headersTimeout: limits.requestTimeoutMs,
+      // Headers alone get at most 30 s, whatever the deadline for the body.
+      headersTimeout: Math.min(limits.requestTimeoutMs, 30_000),
       maxHeaderSize: maxHeaderBytes,
       requireHostHeader: false,
       connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(limits.requestTimeoutMs / 4))),
