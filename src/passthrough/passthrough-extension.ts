@@ -10,6 +10,8 @@ export function createPassthroughExtension(): GatewayExtension {
     gateway.addRoutes(
       createPassthroughRoutes({
         config,
+        pipeline: gateway.pipeline,
+        providers: gateway.providers,
         targets: createPassthroughTargets(gateway.config.providers, config),
         client: gateway.client,
         bus: gateway.bus,

@@ -2,30 +2,35 @@
  * `/p/{provider}/...`: the provider's own API, relayed opaque. The gateway authenticates the caller,
  * strips the caller's credentials and hop-by-hop headers, adds the provider's credentials, keeps the
  * path under the provider's base URL, streams both bodies without holding them, and records the
- * call (usage read from the native answer) as one CallOutcome like any other.
+ * call (usage read from the native answer) as one CallOutcome like any other. Each call passes the
+ * pipeline as an opaque call (src/pipeline/stage-order.ts `opaqueStages`): a managed key's model lists,
+ * rate limits and budgets apply to the model the body or the Gemini path names.
  */
 import { GatewayError, toGatewayError } from '../core/errors.ts';
 import type { OutcomeBus } from '../core/outcome.ts';
 import { googleErrorBody } from '../gemini/google-errors.ts';
 import type { GatewayReply, GatewayRequest, HttpMethod, Route } from '../http/types.ts';
 import { anthropicErrorBody } from '../messages/anthropic-errors.ts';
+import { createModelCall } from '../pipeline/model-call.ts';
+import type { Pipeline } from '../pipeline/pipeline.ts';
+import type { Provider } from '../providers/types.ts';
 import type { UpstreamClient, UpstreamRequest } from '../providers/upstream-client.ts';
 import type { PassthroughConfig } from './passthrough-config.ts';
-import { clientResponseHeaders, upstreamRequestHeaders } from './passthrough-headers.ts';
+import { upstreamRequestHeaders } from './passthrough-headers.ts';
 import { createPassthroughOutcome } from './passthrough-outcome.ts';
 import { passthroughUrl } from './passthrough-path.ts';
-import { sendPassthrough } from './passthrough-send.ts';
+import { type Relayed, relayedBytes, relayPassthrough } from './passthrough-relay.ts';
 import type { PassthroughTarget } from './passthrough-targets.ts';
 import { readRequestBody } from './request-body.ts';
-import { createUsageTap } from './usage-tap.ts';
-
-/** A JSON answer up to this size is kept whole to be read (and audited); a larger one only in its tail. */
-const wholeJsonBytes = 4 * 1024 * 1024;
 
 export const passthroughMethods: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 
 export interface PassthroughDependencies {
   config: PassthroughConfig;
+  /** The pipeline the calls pass (as opaque calls: only key access, rate limits and budgets run). */
+  pipeline: Pipeline;
+  /** The provider instances, by which a call's target is named for those stages. */
+  providers: readonly Provider[];
   targets: Map<string, PassthroughTarget>;
   client: UpstreamClient;
   bus: OutcomeBus;
@@ -45,6 +50,12 @@ export function createPassthroughRoutes(dependencies: PassthroughDependencies): 
     { method: passthroughMethods, path: '/p/:provider', authenticated: true, streamBody: true, handler, errorBody },
     { method: passthroughMethods, path: '/p/:provider/*', authenticated: true, streamBody: true, handler, errorBody },
   ];
+}
+
+function providerOf(dependencies: PassthroughDependencies, target: PassthroughTarget): Provider {
+  const provider = dependencies.providers.find((candidate) => candidate.name === target.name);
+  if (!provider) throw new Error(`passthrough target '${target.name}' has no provider instance`);
+  return provider;
 }
 
 function nativeErrorBody(target: PassthroughTarget | undefined, error: GatewayError): unknown {
@@ -104,31 +115,45 @@ async function handlePassthrough(dependencies: PassthroughDependencies, request:
     const upstreamRequest: UpstreamRequest = { provider: target.name, url, method: method as NonNullable<UpstreamRequest['method']>, headers, signal: request.signal };
     if (body.bytes !== undefined) upstreamRequest.body = body.bytes;
     else if (body.stream !== undefined) upstreamRequest.body = body.stream;
-    const response = await sendPassthrough(dependencies.client, upstreamRequest, {
-      retries: dependencies.retries ?? 2,
-      backoffMs: dependencies.backoffMs ?? 200,
-      replayable: body.stream === undefined,
+    // Through the pipeline as an opaque call: key access (model lists), rate limits and budgets apply; the relay is its terminal.
+    const call = createModelCall(request, {
+      endpoint: 'passthrough',
+      requestedModel: requestedModel ?? '',
+      body: body.json ?? {},
+      stream: false,
+      operations: [],
+      prepare: () => {
+        throw new Error('an opaque passthrough call has no prepared body');
+      },
     });
-    const responseHeaders = { ...clientResponseHeaders(response.headers), 'x-modelgate-provider': target.name };
-    const noBody = method === 'HEAD' || response.status === 204 || response.status === 304;
-    if (noBody) {
-      await response.body.dump().catch(() => {});
-      outcome.finish({ status: response.status, reading: { usage: null, model: null }, stream: false, responseHeaders });
-      return { kind: 'stream', status: response.status, headers: responseHeaders, body: null };
+    call.target = { provider: providerOf(dependencies, target), model: requestedModel ?? '' };
+    let relayed: Relayed | undefined;
+    call.relay = async () => {
+      relayed = await relayPassthrough(dependencies.client, target, upstreamRequest, {
+        retries: dependencies.retries ?? 2,
+        backoffMs: dependencies.backoffMs ?? 200,
+        replayable: body.stream === undefined,
+      });
+      return relayed.result;
+    };
+    const result = await dependencies.pipeline.run(call);
+    if (result.kind !== 'stream' || !relayed) throw new Error('a passthrough call answered without its relay');
+    const { tap } = relayed;
+    const responseHeaders = { ...result.headers, ...call.trace.headers };
+    if (!relayed.hasBody || !tap) {
+      // Read to its (empty) end, so the stages see the answer finish.
+      for await (const _chunk of result.chunks);
+      outcome.finish({ status: result.status, reading: { usage: null, model: null }, stream: false, responseHeaders });
+      return { kind: 'stream', status: result.status, headers: responseHeaders, body: null };
     }
-    // Usage is read within the limits every upstream read has (UPSTREAM_MAX_RESPONSE_BYTES, UPSTREAM_MAX_EVENT_BYTES).
-    const tap = createUsageTap(target.format, response.headers['content-type'] ?? '', response.headers['content-encoding'], response.body, {
-      maxJsonBytes: Math.min(wholeJsonBytes, response.limits.maxResponseBytes),
-      maxEventBytes: response.limits.maxEventBytes,
-    });
     return {
       kind: 'stream',
-      status: response.status,
+      status: result.status,
       headers: responseHeaders,
-      body: tap.body,
+      body: relayedBytes(result),
       onEnd: (end) => {
         outcome.finish({
-          status: response.status,
+          status: result.status,
           reading: tap.reading(),
           stream: tap.stream,
           responseHeaders,

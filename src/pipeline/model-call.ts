@@ -7,7 +7,7 @@
 import type { ResolvedModel } from '../core/model-registry.ts';
 import type { Attempt, Endpoint, GuardrailRecord, Operation } from '../core/outcome.ts';
 import type { GatewayRequest } from '../http/types.ts';
-import type { CallContext, Json } from '../providers/types.ts';
+import type { CallContext, Json, ProviderResult } from '../providers/types.ts';
 
 export type { Attempt, GuardrailRecord, Operation };
 
@@ -50,6 +50,12 @@ export interface ModelCall {
    */
   prepare(target: ResolvedModel, operation: Operation, body: Json): Promise<Json> | Json;
   trace: CallTrace;
+  /**
+   * Set on an opaque call (passthrough): the request goes upstream as the client wrote it, to the `target`
+   * the inbound API set. Such a call runs only the stages of `opaqueStages` (stage-order.ts), then this
+   * relay instead of the dispatch; routing stages never see it.
+   */
+  relay?: (call: ModelCall) => Promise<ProviderResult>;
 }
 
 export interface ModelCallInit {

@@ -1,12 +1,16 @@
 /**
  * Composes the registered stages, in the order of stage-order.ts, around the terminal dispatch.
  * The chain is built once (when the gateway starts listening, or on first use); each call then runs
- * through plain function calls, with nothing on the path for stages that are not registered.
+ * through plain function calls, with nothing on the path for stages that are not registered. Opaque calls
+ * (passthrough) run a second chain of the `opaqueStages` only, ending in the call's own relay.
  */
 import type { ProviderResult } from '../providers/types.ts';
 import type { ModelCall } from './model-call.ts';
 import type { Next, Stage } from './stage.ts';
-import { isStageName, stageOrder } from './stage-order.ts';
+import { isStageName, opaqueStages, type StageName, stageOrder } from './stage-order.ts';
+
+/** The end of an opaque call's chain: its own relay. */
+const relay: Next = (call) => (call.relay as NonNullable<ModelCall['relay']>)(call);
 
 export interface Pipeline {
   /** Adds a stage; only before the first call. Its name must be one of stage-order.ts. */
@@ -19,11 +23,13 @@ export interface Pipeline {
 export function createPipeline(terminal: Next): Pipeline {
   const registered = new Map<string, Stage>();
   let chain: Next | null = null;
+  let opaqueChain: Next | null = null;
 
-  function build(): Next {
-    let next = terminal;
+  function build(end: Next, include: (name: StageName) => boolean): Next {
+    let next = end;
     for (let index = stageOrder.length - 1; index >= 0; index--) {
-      const stage = registered.get(stageOrder[index] as string);
+      const name = stageOrder[index] as StageName;
+      const stage = include(name) ? registered.get(name) : undefined;
       if (!stage) continue;
       const inner = next;
       next = (call) => stage.handle(call, inner);
@@ -33,13 +39,17 @@ export function createPipeline(terminal: Next): Pipeline {
 
   return {
     use(stage) {
-      if (chain) throw new Error(`pipeline stage '${stage.name}' registered after the pipeline started`);
+      if (chain || opaqueChain) throw new Error(`pipeline stage '${stage.name}' registered after the pipeline started`);
       if (!isStageName(stage.name)) throw new Error(`unknown pipeline stage '${stage.name}' (see src/pipeline/stage-order.ts)`);
       if (registered.has(stage.name)) throw new Error(`pipeline stage '${stage.name}' registered twice`);
       registered.set(stage.name, stage);
     },
     run(call) {
-      chain ??= build();
+      if (call.relay) {
+        opaqueChain ??= build(relay, (name) => opaqueStages.has(name));
+        return opaqueChain(call);
+      }
+      chain ??= build(terminal, () => true);
       return chain(call);
     },
     stageNames() {

@@ -44,3 +44,10 @@ export type StageName = (typeof stageOrder)[number];
 export function isStageName(name: string): name is StageName {
   return (stageOrder as readonly string[]).includes(name);
 }
+
+/**
+ * The stages an opaque call (passthrough: the provider's own API, relayed as it is) runs, in the order above:
+ * key access (model allow/deny lists), rate limits and budgets. The others read or rewrite the canonical
+ * body (guardrails, cache) or pick targets (routing, retry), which an opaque call does not have.
+ */
+export const opaqueStages: ReadonlySet<StageName> = new Set<StageName>(['key-access', 'rate-limit', 'budget']);

@@ -40,6 +40,8 @@ export interface StreamChunk {
    * the chunk itself), so that consumers do not parse it again. Read-only: `data` stays the text relayed.
    */
   json?: Json;
+  /** The upstream's raw bytes, on an opaque relay's result (passthrough); `data` is then empty. */
+  bytes?: Uint8Array;
 }
 
 export interface StreamResult {
