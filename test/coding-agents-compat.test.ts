@@ -81,6 +81,21 @@ function claudeCodeLike(model: string): Anthropic.MessageCreateParamsNonStreamin
   } as Anthropic.MessageCreateParamsNonStreaming;
 }
 
+/** Betas Claude Code selects (context_management needs the first, tool search fields the second). */
+const contextBeta = 'context-management-2025-06-27';
+const toolBetas = 'advanced-tool-use-2025-11-20,structured-outputs-2025-11-13';
+
+/** A custom tool with the fields of Anthropic's tool-search and structured-output betas. */
+const betaTool = {
+  name: 'read_file',
+  description: 'Reads a file',
+  input_schema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
+  strict: true,
+  defer_loading: true,
+  input_examples: [{ path: 'README.md' }],
+  cache_control: { type: 'ephemeral' },
+};
+
 describe('system messages inside /v1/messages `messages`', () => {
   it('stay system messages, in place, for an OpenAI model', async () => {
     const message = await client.messages.create(claudeCodeLike('openai/gpt-4o-mini'));
@@ -96,7 +111,10 @@ describe('system messages inside /v1/messages `messages`', () => {
 
   it('are folded into `system` for an Anthropic model', async () => {
     // Claude Sonnet 4.5 takes thinking with a budget (adaptive thinking is for 4.6 and later).
-    await client.messages.create({ ...claudeCodeLike('anthropic/claude-sonnet-4-5'), thinking: { type: 'enabled', budget_tokens: 1024 } });
+    await client.messages.create(
+      { ...claudeCodeLike('anthropic/claude-sonnet-4-5'), thinking: { type: 'enabled', budget_tokens: 1024 } },
+      { headers: { 'anthropic-beta': contextBeta } },
+    );
     const body = last(anthropic);
     expect(body.system).toEqual([
       { type: 'text', text: 'You are Claude Code.' },
@@ -205,5 +223,60 @@ describe('message_start on the native Anthropic path', () => {
     const final = await stream.finalMessage();
     expect(startTokens).toBeGreaterThan(0);
     expect(startTokens).toBe(final.usage.input_tokens);
+  });
+});
+
+describe('anthropic-beta and beta tool fields', () => {
+  it('are forwarded to Anthropic with the tool fields as sent', async () => {
+    const response = await client.messages
+      .create(
+        {
+          model: 'anthropic/claude-sonnet-4-5',
+          max_tokens: 100,
+          messages: [{ role: 'user', content: 'read it' }],
+          tools: [betaTool as Anthropic.Tool],
+          context_management: { edits: [{ type: 'clear_tool_uses_20250919' }] },
+        } as Anthropic.MessageCreateParamsNonStreaming,
+        { headers: { 'anthropic-beta': `${contextBeta},${toolBetas}` } },
+      )
+      .withResponse();
+    expect(response.data.stop_reason).toBe('tool_use');
+    const recorded = anthropic.requests.at(-1);
+    expect(recorded?.headers['anthropic-beta']).toBe(`${contextBeta},${toolBetas}`);
+    expect(recorded?.headers['anthropic-version']).toBe('2023-06-01');
+    expect((recorded?.body?.tools as Json[])[0]).toEqual(betaTool);
+    expect(response.response.headers.get('x-modelgate-dropped-params')).toBeNull();
+  });
+
+  it('without the beta header the (simulated) API refuses the beta fields, as Anthropic does', async () => {
+    const error = await client.messages
+      .create({ model: 'anthropic/claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'x' }], tools: [betaTool as Anthropic.Tool] })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(String((error as Error).message)).toContain('Extra inputs are not permitted');
+  });
+
+  it('are reported for an OpenAI model; strict becomes function.strict', async () => {
+    const response = await client.messages
+      .create(
+        { model: 'openai/gpt-4o-mini', max_tokens: 100, messages: [{ role: 'user', content: 'read it' }], tools: [betaTool as Anthropic.Tool] },
+        { headers: { 'anthropic-beta': toolBetas } },
+      )
+      .withResponse();
+    expect(response.data.type).toBe('message');
+    expect(last(openai).tools).toEqual([
+      { type: 'function', function: { name: 'read_file', description: 'Reads a file', parameters: betaTool.input_schema, strict: true } },
+    ]);
+    expect(response.response.headers.get('x-modelgate-dropped-params')?.split(',').sort()).toEqual(
+      ['anthropic-beta', 'tools.cache_control', 'tools.defer_loading', 'tools.input_examples'].sort(),
+    );
+  });
+
+  it('are forwarded from an OpenAI client to an Anthropic model too', async () => {
+    await openaiClient.chat.completions.create(
+      { model: 'anthropic/claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] },
+      { headers: { 'anthropic-beta': contextBeta } },
+    );
+    expect(anthropic.requests.at(-1)?.headers['anthropic-beta']).toBe(contextBeta);
   });
 });

@@ -241,6 +241,9 @@ function translateMessages(messages: unknown, droppedParams: string[], options: 
   return chat;
 }
 
+/** Fields of an Anthropic custom tool that a chat function tool carries (strict as function.strict). */
+const chatToolFields = new Set(['type', 'name', 'description', 'input_schema', 'strict']);
+
 function translateTools(tools: unknown, droppedParams: string[], options: MessagesTranslationOptions): Json[] | undefined {
   if (tools === undefined || tools === null) return undefined;
   if (!Array.isArray(tools)) throw invalidRequest('tools: must be an array', 'tools', 'invalid_type');
@@ -254,14 +257,19 @@ function translateTools(tools: unknown, droppedParams: string[], options: Messag
       droppedParams.push(`tools.${String(tool.type)}`);
       return;
     }
-    const fn: Json = { name: tool.name, parameters: tool.input_schema ?? { type: 'object', properties: {} } };
-    if (typeof tool.description === 'string') fn.description = tool.description;
-    if (options.anthropicNative && tool.type !== undefined && tool.type !== 'custom') {
-      // A server tool for the native provider: the Anthropic provider passes it on.
+    if (options.anthropicNative) {
+      // The Anthropic provider passes tools in Anthropic's shape on as they are: server tools, and custom
+      // tools with every field (strict, defer_loading, input_examples, cache_control...).
       translated.push({ ...tool });
       return;
     }
-    translated.push(withCacheControl({ type: 'function', function: fn }, tool, options));
+    const fn: Json = { name: tool.name, parameters: tool.input_schema ?? { type: 'object', properties: {} } };
+    if (typeof tool.description === 'string') fn.description = tool.description;
+    for (const key in tool) {
+      if (key === 'strict' && typeof tool.strict === 'boolean') fn.strict = tool.strict;
+      else if (!chatToolFields.has(key)) droppedParams.push(`tools.${key}`);
+    }
+    translated.push({ type: 'function', function: fn });
   });
   return translated;
 }

@@ -12,6 +12,7 @@ import { anthropicErrorBody, anthropicStreamErrorBody } from '../messages/anthro
 import { createMessagesStreamTranslator, type MessagesEvent } from '../messages/chat-stream-to-messages-events.ts';
 import { chatCompletionToMessage } from '../messages/chat-to-message.ts';
 import { messagesToChatRequest } from '../messages/messages-to-chat.ts';
+import { anthropicFeatureHeaders } from '../providers/anthropic/anthropic-feature-headers.ts';
 import { adaptChatForProvider } from '../providers/fit-chat-request.ts';
 import type { Json } from '../providers/types.ts';
 import {
@@ -90,7 +91,10 @@ async function handleMessages(dependencies: RouteDependencies, request: GatewayR
       operations: messagesOperations,
       prepare: (target, _operation, current) => {
         const dropped = call.context.droppedParams;
-        const chatRequest = messagesToChatRequest(current, dropped, { anthropicNative: target.provider.type === 'anthropic' });
+        const anthropicNative = target.provider.type === 'anthropic';
+        // anthropic-beta and the like select Anthropic features: the Anthropic provider forwards them.
+        if (!anthropicNative) for (const name in anthropicFeatureHeaders(request.headers)) dropped.push(name);
+        const chatRequest = messagesToChatRequest(current, dropped, { anthropicNative });
         adaptChatForProvider(chatRequest, { providerType: target.provider.type, model: target.model }, dropped, messagesSources);
         return { ...chatRequest, model: target.model };
       },

@@ -106,6 +106,41 @@ const knownFields = new Set([
   'output_config',
 ]);
 
+/**
+ * Fields that exist only under a beta (the `anthropic-beta` header, comma-separated): without it the API
+ * answers 400 "Extra inputs are not permitted" as for any unknown field.
+ * context_management: https://docs.anthropic.com/en/docs/build-with-claude/context-editing;
+ * tool defer_loading / input_examples: https://docs.anthropic.com/en/docs/agents-and-tools/tool-use/tool-search-tool;
+ * tool strict: https://docs.anthropic.com/en/docs/build-with-claude/structured-outputs.
+ */
+const betaFields: [field: string, beta: string][] = [['context_management', 'context-management-2025-06-27']];
+const betaToolFields: [field: string, beta: string][] = [
+  ['defer_loading', 'advanced-tool-use-2025-11-20'],
+  ['input_examples', 'advanced-tool-use-2025-11-20'],
+  ['strict', 'structured-outputs-2025-11-13'],
+];
+const customToolFields = new Set(['type', 'name', 'description', 'input_schema', 'cache_control']);
+
+function betasOf(header: string | string[] | undefined): Set<string> {
+  const joined = Array.isArray(header) ? header.join(',') : (header ?? '');
+  return new Set(joined.split(',').map((beta) => beta.trim()).filter(Boolean));
+}
+
+function betaFieldError(body: Json, betas: Set<string>): string | null {
+  for (const [field, beta] of betaFields) if (body[field] !== undefined && !betas.has(beta)) return `${field}: Extra inputs are not permitted`;
+  const tools = Array.isArray(body.tools) ? (body.tools as Json[]) : [];
+  for (let index = 0; index < tools.length; index++) {
+    const tool = tools[index] as Json;
+    if (tool.type !== undefined && tool.type !== 'custom') continue;
+    for (const key of Object.keys(tool)) {
+      const beta = betaToolFields.find(([field]) => field === key)?.[1];
+      if (customToolFields.has(key) || (beta !== undefined && betas.has(beta))) continue;
+      return `tools.${index}.custom.${key}: Extra inputs are not permitted`;
+    }
+  }
+  return null;
+}
+
 /** Claude version from a model id (claude-opus-4-7 -> 4.7), or null for other names. */
 function claudeVersion(model: string): number | null {
   const match = /claude-[a-z]+-(\d{1,2})(?:-(\d{1,2}))?(?!\d)/.exec(model);
@@ -211,7 +246,7 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
     }
     if (url.pathname === '/v1/models' && request.method === 'GET') return listModels(url, response);
     if (url.pathname === '/v1/messages' && request.method === 'POST' && body)
-      return messages(body, String(request.headers['anthropic-version']), response);
+      return messages(body, String(request.headers['anthropic-version']), betasOf(request.headers['anthropic-beta']), response);
     anthropicError(response, 404, 'not_found_error', 'Not found');
   }
 
@@ -238,8 +273,10 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
     );
   }
 
-  function validate(body: Json, version: string): string | null {
+  function validate(body: Json, version: string, betas: Set<string>): string | null {
     for (const key of Object.keys(body)) if (!knownFields.has(key)) return `${key}: Extra inputs are not permitted`;
+    const betaError = betaFieldError(body, betas);
+    if (betaError) return betaError;
     if (version >= '2026-10-21') {
       for (const key of ['temperature', 'top_p', 'top_k']) {
         if (body[key] !== undefined) return `${key}: this parameter is not supported in API version ${version}`;
@@ -388,7 +425,7 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
     return total;
   }
 
-  async function messages(body: Json, version: string, response: ServerResponse): Promise<void> {
+  async function messages(body: Json, version: string, betas: Set<string>, response: ServerResponse): Promise<void> {
     const model = String(body.model ?? '');
     if (model === 'sim-rate-limited') {
       anthropicError(
@@ -407,7 +444,7 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
     }
     if (model === 'sim-overloaded') return anthropicError(response, 529, 'overloaded_error', 'Overloaded');
     if (model === 'sim-server-error') return anthropicError(response, 500, 'api_error', 'Internal server error');
-    const invalid = validate(body, version);
+    const invalid = validate(body, version, betas);
     if (invalid) return anthropicError(response, 400, 'invalid_request_error', invalid);
 
     messageCounter += 1;

@@ -28,6 +28,10 @@ export function translateTools(body: Json, dropped: string[]): Json[] | undefine
     } else if (typeof tool.type === 'string' && typeof tool.name === 'string' && tool.type !== 'custom') {
       // Anthropic-native tool (web_search_20250305, bash_20250124...): passed as it is.
       result.push(tool);
+    } else if (typeof tool.name === 'string' && isObject(tool.input_schema) && (tool.type === undefined || tool.type === 'custom')) {
+      // A custom tool already in Anthropic's shape (from /v1/messages): passed as it is, with strict,
+      // defer_loading, input_examples and cache_control.
+      result.push(tool);
     } else {
       dropped.push(`tools[].${String(tool.type)}`);
     }

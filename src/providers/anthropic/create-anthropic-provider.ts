@@ -9,6 +9,7 @@ import { parseEventObject, readEvents, readJson, rejectUnsuccessful, releaseBody
 import { type UpstreamClient, type UpstreamResponse, upstreamHttpError } from '../upstream-client.ts';
 import { toAnthropicRequest } from './anthropic-request.ts';
 import { applyReasoningEffort, type ThinkingStyle } from './anthropic-thinking.ts';
+import { anthropicFeatureHeaders } from './anthropic-feature-headers.ts';
 import { fromAnthropicMessage } from './anthropic-response.ts';
 import { anthropicStreamError, createAnthropicStreamTranslator } from './anthropic-stream.ts';
 
@@ -101,16 +102,30 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
   if (options.apiKey) baseHeaders['x-api-key'] = options.apiKey;
   const provider = options.name;
 
+  /** The upstream headers of a call: the client's feature headers (anthropic-beta) joined to configured ones. */
+  function callHeaders(stream: boolean, context: CallContext | undefined): Record<string, string> {
+    const features = context ? anthropicFeatureHeaders(context.clientHeaders) : null;
+    if (!stream && !features) return baseHeaders;
+    const headers = { ...baseHeaders };
+    if (stream) headers.accept = 'text/event-stream';
+    for (const [name, value] of Object.entries(features ?? {})) {
+      const configured = baseHeaders[name];
+      headers[name] = configured === undefined ? value : `${configured},${value}`;
+    }
+    return headers;
+  }
+
   async function send(
     url: string,
     init: { method: 'GET' | 'POST'; body?: string; stream?: boolean },
     signal?: AbortSignal,
+    context?: CallContext,
   ): Promise<UpstreamResponse> {
     const response = await options.client.send({
       provider,
       url,
       method: init.method,
-      headers: init.stream ? { ...baseHeaders, accept: 'text/event-stream' } : baseHeaders,
+      headers: callHeaders(init.stream === true, context),
       ...(init.body === undefined ? {} : { body: init.body }),
       ...(signal ? { signal } : {}),
     });
@@ -129,7 +144,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
     // most, so that switching models never breaks a client.
     for (let attempt = 0; response === undefined; attempt++) {
       try {
-        response = await send(`${origin}/v1/messages`, { method: 'POST', body: JSON.stringify(upstreamBody), stream }, context.signal);
+        response = await send(`${origin}/v1/messages`, { method: 'POST', body: JSON.stringify(upstreamBody), stream }, context.signal, context);
       } catch (error) {
         if (!(error instanceof GatewayError) || error.status !== 400 || attempt >= 4) throw error;
         const refused = refusedSamplingParam(error.message, upstreamBody);
