@@ -280,3 +280,40 @@ describe('anthropic-beta and beta tool fields', () => {
     expect(anthropic.requests.at(-1)?.headers['anthropic-beta']).toBe(contextBeta);
   });
 });
+
+/** The SDK refuses a large max_tokens without streaming unless the request has its own timeout. */
+const longRequest = { timeout: 60_000 };
+
+describe('max_tokens above the model\'s output limit (src/usage/model-limits.json)', () => {
+  it("clamps Claude Code's 32000 for gpt-4o-mini (16,384), reported", async () => {
+    const response = await client.messages
+      .create({ model: 'openai/gpt-4o-mini', max_tokens: 32000, messages: [{ role: 'user', content: 'long answer please' }] }, longRequest)
+      .withResponse();
+    expect(response.data.type).toBe('message');
+    expect(last(openai).max_completion_tokens).toBe(16384);
+    expect(response.response.headers.get('x-modelgate-dropped-params')).toBe('max_tokens (clamped to 16384)');
+  });
+
+  it('clamps on the chat API and for Responses over chat (max_output_tokens)', async () => {
+    const chat = await openaiClient.chat.completions
+      .create({ model: 'openai/gpt-4o', max_tokens: 50000, messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    expect(last(openai).max_tokens).toBe(16384);
+    expect(chat.response.headers.get('x-modelgate-dropped-params')).toBe('max_tokens (clamped to 16384)');
+    const responses = await openaiClient.responses
+      .create({ model: 'groq/llama-3.3-70b-versatile', input: 'hi', max_output_tokens: 100000 })
+      .withResponse();
+    expect(last(groq).max_tokens).toBe(32768);
+    expect(responses.response.headers.get('x-modelgate-dropped-params')).toBe('max_output_tokens (clamped to 32768)');
+  });
+
+  it('leaves a max_tokens within the limit, and models without a known limit, alone', async () => {
+    const response = await client.messages
+      .create({ model: 'openai/gpt-4o-mini', max_tokens: 16384, messages: [{ role: 'user', content: 'x' }] }, longRequest)
+      .withResponse();
+    expect(last(openai).max_completion_tokens).toBe(16384);
+    expect(response.response.headers.get('x-modelgate-dropped-params')).toBeNull();
+    await client.messages.create({ model: 'groq/openai/gpt-oss-20b', max_tokens: 200000, messages: [{ role: 'user', content: 'x' }] }, longRequest);
+    expect(last(groq).max_tokens).toBe(200000);
+  });
+});

@@ -1,8 +1,10 @@
 /**
  * Fits a translated chat request (from the Messages or Responses API) to the provider type and model
- * that serve it: parameter names, OpenAI-only parameters, and reasoning where the model cannot reason.
+ * that serve it: parameter names, OpenAI-only parameters, reasoning where the model cannot reason, and
+ * max_tokens above the model's known output limit (clamped).
  * What is removed is reported in X-Modelgate-Dropped-Params under the name the client sent.
  */
+import { clampMaxTokens } from '../usage/model-limits.ts';
 import type { Json } from './types.ts';
 
 /** Provider types that speak OpenAI's own chat API (OpenAI-only parameters, `max_completion_tokens`). */
@@ -56,6 +58,7 @@ export function adaptChatForProvider(chat: Json, target: FitTarget, droppedParam
     delete chat.user;
     droppedParams.push('user');
   }
+  clampMaxTokens(chat, target.model, droppedParams, sources);
   if (chat.reasoning_effort !== undefined && !takesReasoningEffort(providerType, target.model)) {
     delete chat.reasoning_effort;
     droppedParams.push(sources.reasoning_effort ?? 'reasoning_effort');

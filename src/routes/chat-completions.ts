@@ -4,6 +4,7 @@ import { invalidRequest } from '../core/errors.ts';
 import { sseDone, sseFrame } from '../core/sse.ts';
 import type { GatewayReply, GatewayRequest, Route } from '../http/types.ts';
 import type { Json } from '../providers/types.ts';
+import { clampMaxTokens } from '../usage/model-limits.ts';
 import {
   callHeaders,
   finishStream,
@@ -56,7 +57,12 @@ async function handleChat(dependencies: RouteDependencies, request: GatewayReque
       body,
       stream,
       operations: chatOperations,
-      prepare: (target, _operation, current) => ({ ...current, model: target.model }),
+      prepare: (target, _operation, current) => {
+        const prepared = { ...current, model: target.model };
+        // A client written for another model family may ask for more output than this model gives.
+        clampMaxTokens(prepared, target.model, call.context.droppedParams);
+        return prepared;
+      },
     });
     const result = await dependencies.pipeline.run(call);
     if (result.kind === 'json') {

@@ -133,7 +133,8 @@ function openAIError(response: ServerResponse, status: number, message: string, 
  * lists them; the message names the property) and to reasoning_effort on a model that does not reason
  * (https://console.groq.com/docs/reasoning: gpt-oss and Qwen 3). OpenAI answers 400 "Unsupported parameter:
  * 'reasoning_effort' is not supported with this model." on GPT-4o models
- * (https://platform.openai.com/docs/guides/reasoning). Returns true when it answered.
+ * (https://platform.openai.com/docs/guides/reasoning), and max_tokens above a model's output limit.
+ * Returns true when it answered.
  */
 function refusesParameters(flavor: SimulatorFlavor, model: string, body: Json, response: ServerResponse): boolean {
   if (flavor === 'groq') {
@@ -147,12 +148,22 @@ function refusesParameters(flavor: SimulatorFlavor, model: string, body: Json, r
       return true;
     }
   }
+  const requested = body.max_completion_tokens ?? body.max_tokens;
+  const limit = outputLimits[model];
+  if (flavor === 'openai' && typeof requested === 'number' && limit !== undefined && requested > limit) {
+    const param = body.max_completion_tokens === undefined ? 'max_tokens' : 'max_completion_tokens';
+    openAIError(response, 400, `${param} is too large: ${requested}. This model supports at most ${limit} completion tokens, whereas you provided ${requested}.`, 'invalid_request_error', 'invalid_value');
+    return true;
+  }
   if (flavor === 'openai' && body.reasoning_effort !== undefined && /^gpt-4/.test(model)) {
     openAIError(response, 400, "Unsupported parameter: 'reasoning_effort' is not supported with this model.", 'invalid_request_error', 'unsupported_parameter');
     return true;
   }
   return false;
 }
+
+/** Output limits OpenAI enforces with a 400 (https://platform.openai.com/docs/models/gpt-4o-mini: 16,384). */
+const outputLimits: Record<string, number> = { 'gpt-4o-mini': 16384, 'gpt-4o': 16384 };
 
 /** Groq's chat request fields, https://console.groq.com/docs/api-reference#chat-create. */
 const groqChatFields = new Set(['model', 'messages', 'citation_options', 'compound_custom', 'disable_tool_validation', 'documents', 'frequency_penalty', 'function_call', 'functions', 'include_reasoning', 'logit_bias', 'logprobs', 'max_completion_tokens', 'max_tokens', 'metadata', 'n', 'parallel_tool_calls', 'presence_penalty', 'reasoning_effort', 'reasoning_format', 'response_format', 'search_settings', 'seed', 'service_tier', 'stop', 'store', 'stream', 'stream_options', 'temperature', 'tool_choice', 'tools', 'top_logprobs', 'top_p', 'user']);
