@@ -244,7 +244,7 @@ describe('anthropic-beta and beta tool fields', () => {
     const recorded = anthropic.requests.at(-1);
     expect(recorded?.headers['anthropic-beta']).toBe(`${contextBeta},${toolBetas}`);
     expect(recorded?.headers['anthropic-version']).toBe('2023-06-01');
-    expect((recorded?.body?.tools as Json[])[0]).toEqual(betaTool);
+    expect((recorded?.body?.tools as Json[] | undefined)?.[0]).toEqual(betaTool);
     expect(response.response.headers.get('x-modelgate-dropped-params')).toBeNull();
   });
 
