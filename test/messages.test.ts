@@ -298,7 +298,7 @@ describe('Messages API over an OpenAI-compatible provider', () => {
   it('drops thinking for a model that cannot reason (gpt-4o-mini answers 400 to reasoning_effort) and reports top_k', async () => {
     const params: Anthropic.MessageCreateParamsNonStreaming & { top_k: number } = {
       model: 'gpt-4o-mini',
-      max_tokens: 20000,
+      max_tokens: 16000,
       messages: [{ role: 'user', content: 'think' }],
       thinking: { type: 'enabled', budget_tokens: 8000 },
       top_k: 5,
