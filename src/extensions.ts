@@ -1,6 +1,7 @@
 /** Features that plug into the gateway at start (storage, usage, audit, admin API). */
 import type { Logger } from 'pino';
 import { createRecordsExtensions } from './admin/records-extension.ts';
+import { createCacheExtension } from './cache/cache-extension.ts';
 import type { GatewayExtension } from './app.ts';
 import { createBatchesExtension } from './batches/batches-extension.ts';
 import { createFilesExtension } from './files/files-extension.ts';
@@ -23,6 +24,7 @@ export function defaultExtensions(logger: Logger, options: { resilience?: Resili
     createGuardrailsExtension(logger),
     createRoutingExtension(),
     createResilienceExtension(logger, options.resilience),
+    createCacheExtension(logger),
     createMetricsExtension(),
     createResponsesExtension(logger),
     createMessagesExtension(),

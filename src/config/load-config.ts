@@ -17,6 +17,7 @@ import {
 } from '../routing/resilience-config.ts';
 import { readStateConfig, type StateConfig } from '../state/state-config.ts';
 import { type HttpLimitsConfig, loadHttpLimitsConfig } from '../http/http-limits-config.ts';
+import { type CacheConfig, readCacheConfig } from '../cache/cache-config.ts';
 import { loadRoutingConfig, type RoutingConfig, routingYamlShape } from '../routing/routing-config.ts';
 import { ConfigError } from './config-error.ts';
 import { type GuardrailsConfig, guardrailsYamlSchema, loadGuardrailsConfig } from '../guardrails/guardrails-config.ts';
@@ -70,6 +71,8 @@ export interface GatewayConfig {
   usage: { enabled: boolean };
   /** Shared state of replicas: REDIS_URL, REDIS_KEY_PREFIX, STATE_SQLITE_PATH. */
   state: StateConfig;
+  /** Response cache (src/cache/cache-config.ts). */
+  cache: CacheConfig;
   logging: {
     enabled: boolean;
     logBodies: boolean;
@@ -476,6 +479,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     storage: { type: normalizedStorage, sqlitePath, postgresUrl, postgresSchema, spillDir },
     usage: { enabled: usageValue === undefined ? true : parseBoolean('USAGE_ENABLED', usageValue) },
     state: readStateConfig(env, sqlitePath),
+    cache: readCacheConfig(env, sqlitePath),
     logging: {
       enabled: boolSetting('LOGGING_ENABLED', logging.enabled, false),
       logBodies: boolSetting('LOGGING_LOG_BODIES', logging.log_bodies, false),

@@ -50,7 +50,10 @@ export interface CallOutcome {
   error: { code: string; message: string } | null;
   /** Identifies the gateway key used (never the key itself). */
   keyId: string | null;
-  cacheStatus: 'none' | 'hit' | 'miss';
+  /** Response cache: `none` when the cache is off for the call, `bypass` when the request skipped it. */
+  cacheStatus: 'none' | 'hit' | 'miss' | 'bypass';
+  /** How a cache hit was found. */
+  cacheType?: 'exact' | 'semantic';
   droppedParams: string[];
   /** Every upstream attempt of the call, in order (empty when it failed before reaching a provider). */
   attempts: Attempt[];

@@ -27,8 +27,15 @@ export interface CallTrace {
   policyVersion?: string;
   /** What guardrails decided (src/guardrails/), for the audit record. */
   guardrails?: GuardrailRecord[];
+  /** Set by the cache stage: whether the answer came from the response cache (recorded in the outcome). */
+  cache?: CacheTrace;
 }
 
+export interface CacheTrace {
+  status: 'hit' | 'miss' | 'bypass';
+  /** How a hit was found. */
+  type?: 'exact' | 'semantic';
+}
 
 export interface ModelCall {
   endpoint: Endpoint;

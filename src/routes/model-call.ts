@@ -107,7 +107,7 @@ export function trackCall(
         firstByteMs: result.firstByteMs ?? null,
         error: gatewayError ? { code: gatewayError.code, message: gatewayError.message } : null,
         keyId: request.keyId,
-        cacheStatus: 'none',
+        cacheStatus: tracker.call?.trace.cache?.status ?? 'none',
         droppedParams: tracker.call?.context.droppedParams ?? [],
         attempts: tracker.call?.trace.attempts ?? [],
         method: request.method,

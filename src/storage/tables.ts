@@ -31,6 +31,8 @@ export interface UsageTable {
   latency_ms: number;
   first_byte_ms: number | null;
   cache_status: string;
+  /** USD a cache hit saved (what the call would have cost); null otherwise. */
+  saved_cost_usd: number | null;
 }
 
 export interface AuditLogTable {
@@ -166,10 +168,15 @@ async function addGuardrails(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('audit_log').addColumn('policy_version', 'varchar(64)').execute();
 }
 
+async function addSavedCost(db: Kysely<unknown>, dialect: StorageDialect): Promise<void> {
+  await db.schema.alterTable('usage').addColumn('saved_cost_usd', real(dialect)).execute();
+}
+
 export const coreMigrations: StorageMigration[] = [
   { name: '20261125-01-usage', up: createUsage },
   { name: '20261125-02-audit-log', up: createAuditLog },
   { name: '20261125-03-audit-log-response-ids', up: addResponseIds },
   { name: '20261202-04-audit-log-attempts', up: addAttempts },
   { name: '20261202-20-audit-log-guardrails', up: addGuardrails },
+  { name: '20261202-21-usage-saved-cost', up: addSavedCost },
 ];

@@ -37,7 +37,10 @@ export function utcDay(date: Date): string {
 export function usageRow(outcome: CallOutcome, pricing: PricingTable): UsageTable {
   const usage = outcome.usage;
   const pricedModel = outcome.model ?? outcome.requestedModel;
-  const cost = pricing.costOf(usage, pricedModel, outcome.provider);
+  const priced = pricing.costOf(usage, pricedModel, outcome.provider);
+  // A cache hit costs nothing; what it would have cost is recorded as saved.
+  const hit = outcome.cacheStatus === 'hit';
+  const cost = hit && priced !== null ? 0 : priced;
   return {
     id: randomUUID(),
     request_id: outcome.requestId,
@@ -64,6 +67,7 @@ export function usageRow(outcome: CallOutcome, pricing: PricingTable): UsageTabl
     latency_ms: Math.round(outcome.latencyMs * 1000) / 1000,
     first_byte_ms: outcome.firstByteMs === null ? null : Math.round(outcome.firstByteMs * 1000) / 1000,
     cache_status: outcome.cacheStatus,
+    saved_cost_usd: hit ? priced : null,
   };
 }
 

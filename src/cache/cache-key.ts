@@ -1,0 +1,89 @@
+/**
+ * The exact-cache key: a SHA-256 over the endpoint, the model the call resolves to (provider and
+ * upstream model, or the virtual model's name), the canonical request, the tenant and the versions
+ * of everything that shapes an answer besides the request. The canonical request keeps every
+ * parameter (unknown ones too: a field the gateway does not know may still shape the output) with
+ * object keys sorted, drops only what never changes the answer's content (`model`, which the
+ * resolved target replaces; `stream` and `stream_options`, since entries are replayed in either
+ * form) and parameters equal to their documented default (so `n: 1` and no `n` share an entry).
+ */
+import { createHash } from 'node:crypto';
+import type { Endpoint } from '../core/outcome.ts';
+import type { Json } from '../providers/types.ts';
+
+/** Bumped when the entry format or the canonical form changes: old entries then simply never hit. */
+export const cacheSchemaVersion = 1;
+
+/**
+ * Documented defaults, per endpoint: a parameter sent with its default value is the same request as
+ * one without it. Chat: https://platform.openai.com/docs/api-reference/chat/create; Responses:
+ * https://platform.openai.com/docs/api-reference/responses/create; Messages:
+ * https://docs.anthropic.com/en/api/messages; embeddings:
+ * https://platform.openai.com/docs/api-reference/embeddings/create.
+ */
+const defaults: Record<Endpoint, Record<string, unknown>> = {
+  'chat.completions': {
+    n: 1,
+    temperature: 1,
+    top_p: 1,
+    presence_penalty: 0,
+    frequency_penalty: 0,
+    logprobs: false,
+    parallel_tool_calls: true,
+  },
+  responses: { temperature: 1, top_p: 1, parallel_tool_calls: true, truncation: 'disabled', store: true, background: false },
+  messages: {},
+  embeddings: { encoding_format: 'float' },
+  passthrough: {},
+};
+
+const ignored = new Set(['model', 'stream', 'stream_options']);
+
+/** JSON text with object keys sorted at every depth; `undefined` members are left out as JSON does. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
+  const keys = Object.keys(value as Json).sort();
+  const parts: string[] = [];
+  for (const key of keys) {
+    const member = (value as Json)[key];
+    if (member === undefined) continue;
+    parts.push(`${JSON.stringify(key)}:${canonicalJson(member)}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/** The request body without the fields that do not shape the answer and without defaults (top level). */
+export function canonicalRequest(endpoint: Endpoint, body: Json): Json {
+  const endpointDefaults = defaults[endpoint];
+  const canonical: Json = {};
+  for (const [name, value] of Object.entries(body)) {
+    if (ignored.has(name) || value === null || value === undefined) continue;
+    if (Object.hasOwn(endpointDefaults, name) && endpointDefaults[name] === value) continue;
+    canonical[name] = value;
+  }
+  return canonical;
+}
+
+export interface CacheKeyParts {
+  endpoint: Endpoint;
+  /** `provider/upstream-model`, or `virtual:<name>` for a virtual model (its pick is part of the answer). */
+  target: string;
+  /** The authenticated key id, or `*` in the shared scope. */
+  tenant: string;
+  body: Json;
+  /** Version of the guardrail/workflow configuration the answer passed through (null while none exists). */
+  policyVersion?: string | null;
+}
+
+export function exactCacheKey(parts: CacheKeyParts): string {
+  const text = canonicalJson({
+    v: cacheSchemaVersion,
+    endpoint: parts.endpoint,
+    target: parts.target,
+    tenant: parts.tenant,
+    policy: parts.policyVersion ?? null,
+    request: canonicalRequest(parts.endpoint, parts.body),
+  });
+  return createHash('sha256').update(text).digest('hex');
+}

@@ -1,0 +1,169 @@
+/**
+ * The `cache` pipeline stage (exact layer): looks the call up by its exact key and answers from the
+ * entry without calling the rest of the pipeline, or lets the call through and stores its answer once
+ * it is complete (a JSON 200, or a stream that ended properly). Errors, cut streams and abandoned
+ * streams are never stored. Store failures never fail a call: lookups then miss and stores are skipped.
+ * Response headers: `X-Cache` (`HIT (exact)`, `MISS`, `BYPASS`) and `Age` on hits.
+ */
+import type { Logger } from 'pino';
+import type { Operation } from '../core/outcome.ts';
+import type { ModelCall } from '../pipeline/model-call.ts';
+import type { Stage } from '../pipeline/stage.ts';
+import type { Json, Provider, ProviderResult, StreamChunk, StreamResult } from '../providers/types.ts';
+import type { CacheConfig } from './cache-config.ts';
+import { readCacheControls } from './cache-controls.ts';
+import { type CacheEntry, type CachedChunk, createChunkRecorder, entryResult } from './cache-entry.ts';
+import { exactCacheKey } from './cache-key.ts';
+import type { CacheStore } from './cache-store.ts';
+import type { CacheTargetResolver } from './cache-target.ts';
+
+export interface CacheCounters {
+  hits: number;
+  misses: number;
+  bypasses: number;
+  stored: number;
+  errors: number;
+}
+
+export interface CacheStageOptions {
+  config: CacheConfig;
+  store: CacheStore;
+  resolveTarget: CacheTargetResolver;
+  providers: readonly Provider[];
+  logger: Logger;
+  counters: CacheCounters;
+  now?: () => number;
+}
+
+const cachedEndpoints = new Set(['chat.completions', 'responses', 'messages', 'embeddings']);
+
+function includeUsage(body: Json): boolean {
+  const options = body.stream_options;
+  return options !== null && typeof options === 'object' && (options as Json).include_usage === true;
+}
+
+/** Calls `complete` with the recorded chunks when the stream ends properly; nothing when it fails or is left. */
+function recordStream(result: StreamResult, operation: Operation, maxBytes: number, complete: (chunks: CachedChunk[]) => void): StreamResult {
+  const recorder = createChunkRecorder(operation, maxBytes);
+  const source = result.chunks[Symbol.asyncIterator]();
+  let open = true;
+  const chunks: AsyncIterableIterator<StreamChunk> = {
+    [Symbol.asyncIterator]() {
+      return chunks;
+    },
+    async next() {
+      let step: IteratorResult<StreamChunk>;
+      try {
+        step = await source.next();
+      } catch (error) {
+        open = false;
+        throw error;
+      }
+      if (!open) return step;
+      if (step.done) {
+        open = false;
+        const kept = recorder.complete();
+        if (kept) complete(kept);
+      } else recorder.add(step.value);
+      return step;
+    },
+    async return(value?: unknown) {
+      open = false;
+      const step = await source.return?.(value);
+      return step ?? { done: true, value: undefined };
+    },
+  };
+  return { ...result, chunks };
+}
+
+export function createCacheStage(options: CacheStageOptions): Stage {
+  const { config, store, logger, counters } = options;
+  const now = options.now ?? Date.now;
+  const tenantOf = (call: ModelCall) => (config.scope === 'shared' ? '*' : (call.request.keyId ?? 'anonymous'));
+
+  const bypass = (call: ModelCall, next: (call: ModelCall) => Promise<ProviderResult>) => {
+    counters.bypasses++;
+    call.trace.headers['x-cache'] = 'BYPASS';
+    call.trace.cache = { status: 'bypass' };
+    return next(call);
+  };
+
+  function save(key: string, entry: CacheEntry): void {
+    const text = JSON.stringify(entry);
+    if (text.length > config.maxEntryBytes) return;
+    store.set(key, entry, text).then(
+      () => {
+        counters.stored++;
+      },
+      (error: unknown) => {
+        counters.errors++;
+        logger.warn({ err: error }, 'response cache: could not store an entry');
+      },
+    );
+  }
+
+  return {
+    name: 'cache',
+    async handle(call, next) {
+      if (!cachedEndpoints.has(call.endpoint)) return next(call);
+      const controls = readCacheControls(call.request.headers);
+      if (!controls.exact || (!controls.lookup && !controls.store)) return bypass(call, next);
+      const target = await options.resolveTarget(call.requestedModel);
+      if (target === null) return next(call);
+      const tenant = tenantOf(call);
+      const key = exactCacheKey({ endpoint: call.endpoint, target, tenant, body: call.body, policyVersion: call.trace.policyVersion ?? null });
+      if (controls.lookup) {
+        let entry: CacheEntry | undefined;
+        try {
+          entry = await store.get(key);
+        } catch (error) {
+          counters.errors++;
+          logger.warn({ err: error }, 'response cache: lookup failed; calling the provider');
+        }
+        const ageSeconds = entry ? Math.max(0, Math.floor((now() - entry.createdAt) / 1000)) : 0;
+        const provider = entry ? options.providers.find((candidate) => candidate.name === entry.provider) : undefined;
+        if (entry && provider && (controls.maxAgeSeconds === null || ageSeconds <= controls.maxAgeSeconds)) {
+          const result = entryResult(entry, call.stream, includeUsage(call.body));
+          if (result) {
+            counters.hits++;
+            call.trace.served = { target: { provider, model: entry.model }, operation: entry.operation };
+            call.trace.headers['x-cache'] = 'HIT (exact)';
+            call.trace.headers.age = String(ageSeconds);
+            call.trace.cache = { status: 'hit', type: 'exact' };
+            return result;
+          }
+        }
+      }
+      if (controls.lookup) {
+        counters.misses++;
+        call.trace.headers['x-cache'] = 'MISS';
+        call.trace.cache = { status: 'miss' };
+      } else {
+        counters.bypasses++;
+        call.trace.headers['x-cache'] = 'BYPASS';
+        call.trace.cache = { status: 'bypass' };
+      }
+      const result = await next(call);
+      const served = call.trace.served;
+      if (!controls.store || !served || result.status !== 200) return result;
+      const createdAt = now();
+      const entry: CacheEntry = {
+        v: 1,
+        endpoint: call.endpoint,
+        tenant,
+        requestedModel: call.requestedModel,
+        provider: served.target.provider.name,
+        model: served.target.model,
+        operation: served.operation,
+        createdAt,
+        expiresAt: createdAt + (controls.ttlSeconds ?? config.ttlSeconds) * 1000,
+        usage: null,
+      };
+      if (result.kind === 'json') {
+        save(key, { ...entry, usage: result.usage, json: result.body });
+        return result;
+      }
+      return recordStream(result, served.operation, config.maxEntryBytes, (chunks) => save(key, { ...entry, usage: result.usage(), chunks }));
+    },
+  };
+}
