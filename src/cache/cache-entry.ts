@@ -61,7 +61,7 @@ export function createChunkRecorder(operation: Operation, maxBytes: number) {
       }
       let parsed: Json;
       try {
-        parsed = JSON.parse(chunk.data) as Json;
+        parsed = chunk.json ?? (JSON.parse(chunk.data) as Json);
       } catch {
         valid = false;
         return;
