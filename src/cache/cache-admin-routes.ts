@@ -13,6 +13,7 @@ import type { JsonReply, Route } from '../http/types.ts';
 import type { Storage } from '../storage/database.ts';
 import type { CacheCounters } from './cache-stage.ts';
 import type { CacheStore } from './cache-store.ts';
+import type { SemanticLayer } from './semantic-layer.ts';
 
 const totalsSchema = z.object({
   hits: z.number(),
@@ -77,6 +78,7 @@ documentOperations(
 
 export interface CacheAdminOptions {
   store: CacheStore | null;
+  semantic: SemanticLayer | null;
   counters: CacheCounters;
   storage: () => Storage | undefined;
   settings: { exact: boolean; semantic: boolean; ttlSeconds: number; scope: 'key' | 'shared' };
@@ -136,7 +138,7 @@ function json(body: unknown): JsonReply {
 export function createCacheAdminRoutes(options: CacheAdminOptions): Route[] {
   const requireStore = (): CacheStore => {
     if (!options.store) {
-      throw new GatewayError('The response cache is off (RESPONSE_CACHE_SIMPLE_ENABLED)', { status: 400, code: 'cache_disabled', retryable: false });
+      throw new GatewayError('The response cache is off (RESPONSE_CACHE_SIMPLE_ENABLED, SEMANTIC_CACHE_ENABLED)', { status: 400, code: 'cache_disabled', retryable: false });
     }
     return options.store;
   };
@@ -172,7 +174,10 @@ export function createCacheAdminRoutes(options: CacheAdminOptions): Route[] {
         if (request.query.key_id) filter.tenant = request.query.key_id;
         if (request.query.model) filter.requestedModel = request.query.model;
         try {
-          return json({ purged: await store.purge(filter) });
+          const purged = await store.purge(filter);
+          // Vectors of purged entries find no answer any more; a full purge drops them too.
+          if (filter.tenant === undefined && filter.requestedModel === undefined) await options.semantic?.purge();
+          return json({ purged });
         } catch (error) {
           if (error instanceof GatewayError) throw error;
           throw invalidRequest(error instanceof Error ? error.message : String(error), null, 'cache_purge_unsupported');

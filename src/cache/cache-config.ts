@@ -3,6 +3,7 @@
  * RESPONSE_CACHE_SIMPLE_ENABLED is true; then every model call is looked up and stored.
  */
 import { ConfigError } from '../config/config-error.ts';
+import { readSemanticCacheConfig, type SemanticCacheConfig } from './semantic-config.ts';
 
 export type CacheScope = 'key' | 'shared';
 
@@ -21,6 +22,8 @@ export interface CacheConfig {
   scope: CacheScope;
   /** RESPONSE_CACHE_SQLITE_PATH: the embedded store's file (default next to SQLITE_PATH; `:memory:` keeps nothing). */
   sqlitePath: string;
+  /** The semantic layer (src/cache/semantic-config.ts). */
+  semantic: SemanticCacheConfig;
 }
 
 function positiveInteger(env: Record<string, string | undefined>, name: string, fallback: number): number {
@@ -51,5 +54,6 @@ export function readCacheConfig(env: Record<string, string | undefined>, storage
     scope,
     sqlitePath:
       env.RESPONSE_CACHE_SQLITE_PATH?.trim() || (storageSqlitePath === ':memory:' ? ':memory:' : `${directory}/modelgate-cache.db`),
+    semantic: readSemanticCacheConfig(env, (name) => flag(env, name)),
   };
 }

@@ -1,32 +1,50 @@
 /**
- * Plugs the response cache into the pipeline when RESPONSE_CACHE_SIMPLE_ENABLED is on (otherwise no
- * stage is registered and calls pay nothing), opens its store (Redis through the shared state when
- * REDIS_URL is set, else the embedded memory + SQLite store) and serves the cache admin API.
+ * Plugs the response cache into the pipeline when RESPONSE_CACHE_SIMPLE_ENABLED or
+ * SEMANTIC_CACHE_ENABLED is on (otherwise no stage is registered and calls pay nothing), opens its
+ * store (Redis through the shared state when REDIS_URL is set, else the embedded memory + SQLite
+ * store) and the semantic layer's vector store, and serves the cache admin API.
  */
 import type { Logger } from 'pino';
-import type { GatewayExtension } from '../app.ts';
+import type { Gateway, GatewayExtension } from '../app.ts';
+import { ConfigError } from '../config/config-error.ts';
 import { createCacheAdminRoutes } from './cache-admin-routes.ts';
 import { type CacheCounters, createCacheStage } from './cache-stage.ts';
 import type { CacheStore } from './cache-store.ts';
 import { createCacheTargetResolver } from './cache-target.ts';
 import { createEmbeddedCacheStore } from './embedded-cache-store.ts';
-import { createSharedCacheStore } from './shared-cache-store.ts';
+import type { SemanticLayer } from './semantic-layer.ts';
+import type { VectorStore } from './vector-store.ts';
+
+async function openVectorStore(gateway: Gateway): Promise<VectorStore> {
+  const { createSqliteVecStore } = await import('./sqlite-vec-store.ts');
+  return createSqliteVecStore(gateway.config.cache.sqlitePath);
+}
 
 export function createCacheExtension(logger: Logger): GatewayExtension {
   return async (gateway) => {
     const config = gateway.config.cache;
     const counters: CacheCounters = { hits: 0, misses: 0, bypasses: 0, stored: 0, errors: 0 };
     let store: CacheStore | null = null;
-    if (config.exactEnabled) {
+    let semantic: SemanticLayer | null = null;
+    if (config.exactEnabled || config.semantic.enabled) {
       const opened =
         gateway.state?.kind === 'redis'
-          ? await createSharedCacheStore(gateway.state)
+          ? await (await import('./shared-cache-store.ts')).createSharedCacheStore(gateway.state)
           : createEmbeddedCacheStore({ sqlitePath: config.sqlitePath, maxEntries: config.maxEntries, maxBytes: config.maxBytes });
       store = opened;
       gateway.onClose(() => opened.close());
+      if (config.semantic.enabled) {
+        const embedder = gateway.providers.find((provider) => provider.name === config.semantic.embedderProvider);
+        if (!embedder) throw new ConfigError('SEMANTIC_CACHE_EMBEDDER_PROVIDER', `no configured provider is named '${config.semantic.embedderProvider}'`);
+        const vectors = await openVectorStore(gateway);
+        gateway.onClose(() => vectors.close());
+        const { createSemanticLayer } = await import('./semantic-layer.ts');
+        semantic = createSemanticLayer({ config: config.semantic, embedder, vectors, logger, onError: () => counters.errors++ });
+      }
       gateway.pipeline.use(
         createCacheStage({
           config,
+          semantic,
           store: opened,
           resolveTarget: createCacheTargetResolver(gateway.registry, gateway.routing.catalog),
           providers: gateway.providers,
@@ -38,9 +56,10 @@ export function createCacheExtension(logger: Logger): GatewayExtension {
     gateway.addRoutes(
       createCacheAdminRoutes({
         store,
+        semantic,
         counters,
         storage: () => gateway.storage,
-        settings: { exact: config.exactEnabled, semantic: false, ttlSeconds: config.ttlSeconds, scope: config.scope },
+        settings: { exact: config.exactEnabled, semantic: config.semantic.enabled, ttlSeconds: config.ttlSeconds, scope: config.scope },
       }),
     );
   };

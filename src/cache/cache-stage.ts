@@ -1,9 +1,10 @@
 /**
- * The `cache` pipeline stage (exact layer): looks the call up by its exact key and answers from the
- * entry without calling the rest of the pipeline, or lets the call through and stores its answer once
- * it is complete (a JSON 200, or a stream that ended properly). Errors, cut streams and abandoned
- * streams are never stored. Store failures never fail a call: lookups then miss and stores are skipped.
- * Response headers: `X-Cache` (`HIT (exact)`, `MISS`, `BYPASS`) and `Age` on hits.
+ * The `cache` pipeline stage: looks the call up by its exact key, then (semantic layer on) by the
+ * meaning of its last user message, and answers from the entry without calling the rest of the
+ * pipeline; or lets the call through and stores its answer once it is complete (a JSON 200, or a
+ * stream that ended properly). Errors, cut streams and abandoned streams are never stored. Store
+ * failures never fail a call: lookups then miss and stores are skipped. Response headers: `X-Cache`
+ * (`HIT (exact)`, `HIT (semantic)`, `MISS`, `BYPASS`), `Age` and, on semantic hits, `X-Cache-Similarity`.
  */
 import type { Logger } from 'pino';
 import type { Operation } from '../core/outcome.ts';
@@ -16,6 +17,7 @@ import { type CacheEntry, type CachedChunk, createChunkRecorder, entryResult } f
 import { exactCacheKey } from './cache-key.ts';
 import type { CacheStore } from './cache-store.ts';
 import type { CacheTargetResolver } from './cache-target.ts';
+import type { SemanticLayer, SemanticProbe } from './semantic-layer.ts';
 
 export interface CacheCounters {
   hits: number;
@@ -27,6 +29,8 @@ export interface CacheCounters {
 
 export interface CacheStageOptions {
   config: CacheConfig;
+  /** The semantic layer, when SEMANTIC_CACHE_ENABLED. */
+  semantic: SemanticLayer | null;
   store: CacheStore;
   resolveTarget: CacheTargetResolver;
   providers: readonly Provider[];
@@ -77,23 +81,50 @@ function recordStream(result: StreamResult, operation: Operation, maxBytes: numb
 }
 
 export function createCacheStage(options: CacheStageOptions): Stage {
-  const { config, store, logger, counters } = options;
+  const { config, store, logger, counters, semantic } = options;
   const now = options.now ?? Date.now;
   const tenantOf = (call: ModelCall) => (config.scope === 'shared' ? '*' : (call.request.keyId ?? 'anonymous'));
 
-  const bypass = (call: ModelCall, next: (call: ModelCall) => Promise<ProviderResult>) => {
-    counters.bypasses++;
-    call.trace.headers['x-cache'] = 'BYPASS';
-    call.trace.cache = { status: 'bypass' };
-    return next(call);
+  const mark = (call: ModelCall, status: 'miss' | 'bypass') => {
+    if (status === 'miss') counters.misses++;
+    else counters.bypasses++;
+    call.trace.headers['x-cache'] = status === 'miss' ? 'MISS' : 'BYPASS';
+    call.trace.cache = { status };
   };
 
-  function save(key: string, entry: CacheEntry): void {
+  async function read(key: string): Promise<CacheEntry | undefined> {
+    try {
+      return await store.get(key);
+    } catch (error) {
+      counters.errors++;
+      logger.warn({ err: error }, 'response cache: lookup failed; calling the provider');
+      return undefined;
+    }
+  }
+
+  /** The entry as this call's answer, or null when it is too old or cannot serve it. */
+  function serve(call: ModelCall, entry: CacheEntry, maxAgeSeconds: number | null, type: 'exact' | 'semantic'): ProviderResult | null {
+    const ageSeconds = Math.max(0, Math.floor((now() - entry.createdAt) / 1000));
+    if (maxAgeSeconds !== null && ageSeconds > maxAgeSeconds) return null;
+    const provider = options.providers.find((candidate) => candidate.name === entry.provider);
+    if (!provider) return null;
+    const result = entryResult(entry, call.stream, includeUsage(call.body));
+    if (!result) return null;
+    counters.hits++;
+    call.trace.served = { target: { provider, model: entry.model }, operation: entry.operation };
+    call.trace.headers['x-cache'] = type === 'exact' ? 'HIT (exact)' : 'HIT (semantic)';
+    call.trace.headers.age = String(ageSeconds);
+    call.trace.cache = { status: 'hit', type };
+    return result;
+  }
+
+  function save(key: string, entry: CacheEntry, probe: SemanticProbe | null): void {
     const text = JSON.stringify(entry);
     if (text.length > config.maxEntryBytes) return;
     store.set(key, entry, text).then(
       () => {
         counters.stored++;
+        if (probe) semantic?.remember(probe, key, entry.expiresAt);
       },
       (error: unknown) => {
         counters.errors++;
@@ -107,42 +138,33 @@ export function createCacheStage(options: CacheStageOptions): Stage {
     async handle(call, next) {
       if (!cachedEndpoints.has(call.endpoint)) return next(call);
       const controls = readCacheControls(call.request.headers);
-      if (!controls.exact || (!controls.lookup && !controls.store)) return bypass(call, next);
+      const useExact = config.exactEnabled && controls.exact;
+      const useSemantic = semantic !== null && controls.semantic && call.endpoint !== 'embeddings';
+      if ((!useExact && !useSemantic) || (!controls.lookup && !controls.store)) {
+        mark(call, 'bypass');
+        return next(call);
+      }
       const target = await options.resolveTarget(call.requestedModel);
       if (target === null) return next(call);
       const tenant = tenantOf(call);
-      const key = exactCacheKey({ endpoint: call.endpoint, target, tenant, body: call.body, policyVersion: call.trace.policyVersion ?? null });
-      if (controls.lookup) {
-        let entry: CacheEntry | undefined;
-        try {
-          entry = await store.get(key);
-        } catch (error) {
-          counters.errors++;
-          logger.warn({ err: error }, 'response cache: lookup failed; calling the provider');
-        }
-        const ageSeconds = entry ? Math.max(0, Math.floor((now() - entry.createdAt) / 1000)) : 0;
-        const provider = entry ? options.providers.find((candidate) => candidate.name === entry.provider) : undefined;
-        if (entry && provider && (controls.maxAgeSeconds === null || ageSeconds <= controls.maxAgeSeconds)) {
-          const result = entryResult(entry, call.stream, includeUsage(call.body));
-          if (result) {
-            counters.hits++;
-            call.trace.served = { target: { provider, model: entry.model }, operation: entry.operation };
-            call.trace.headers['x-cache'] = 'HIT (exact)';
-            call.trace.headers.age = String(ageSeconds);
-            call.trace.cache = { status: 'hit', type: 'exact' };
-            return result;
-          }
+      const policyVersion = call.trace.policyVersion ?? null;
+      const key = exactCacheKey({ endpoint: call.endpoint, target, tenant, body: call.body, policyVersion });
+      if (controls.lookup && useExact) {
+        const entry = await read(key);
+        const result = entry && serve(call, entry, controls.maxAgeSeconds, 'exact');
+        if (result) return result;
+      }
+      const probe = useSemantic ? await semantic.probe(call, { target, tenant, policyVersion }) : null;
+      if (controls.lookup && probe) {
+        for (const match of await semantic?.matches(probe) ?? []) {
+          const entry = await read(match.entryKey);
+          const result = entry && serve(call, entry, controls.maxAgeSeconds, 'semantic');
+          if (!result) continue;
+          call.trace.headers['x-cache-similarity'] = match.similarity.toFixed(4);
+          return result;
         }
       }
-      if (controls.lookup) {
-        counters.misses++;
-        call.trace.headers['x-cache'] = 'MISS';
-        call.trace.cache = { status: 'miss' };
-      } else {
-        counters.bypasses++;
-        call.trace.headers['x-cache'] = 'BYPASS';
-        call.trace.cache = { status: 'bypass' };
-      }
+      mark(call, controls.lookup ? 'miss' : 'bypass');
       const result = await next(call);
       const served = call.trace.served;
       if (!controls.store || !served || result.status !== 200) return result;
@@ -160,10 +182,10 @@ export function createCacheStage(options: CacheStageOptions): Stage {
         usage: null,
       };
       if (result.kind === 'json') {
-        save(key, { ...entry, usage: result.usage, json: result.body });
+        save(key, { ...entry, usage: result.usage, json: result.body }, probe);
         return result;
       }
-      return recordStream(result, served.operation, config.maxEntryBytes, (chunks) => save(key, { ...entry, usage: result.usage(), chunks }));
+      return recordStream(result, served.operation, config.maxEntryBytes, (chunks) => save(key, { ...entry, usage: result.usage(), chunks }, probe));
     },
   };
 }

@@ -13,6 +13,8 @@ declare module 'better-sqlite3' {
     transaction<Arguments extends unknown[]>(fn: (...parameters: Arguments) => void): (...parameters: Arguments) => void;
     pragma(source: string, options?: { simple?: boolean }): unknown;
     exec(sql: string): Database;
+    /** Loads a SQLite extension (sqlite-vec for the semantic cache). */
+    loadExtension(path: string, entryPoint?: string): Database;
     close(): Database;
   }
   interface DatabaseConstructor {

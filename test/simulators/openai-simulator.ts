@@ -32,12 +32,15 @@
  * `sim-bad-request`, `sim-slow-<ms>` (delays headers), `sim-hang-stream` (one chunk, then nothing),
  * `sim-garbage` (non-JSON 200), `sim-verbatim` (answers with the last user message exactly, no prefix); any
  * other model answers by echoing the last user message.
+ * Embedding models named `sim-semantic...` answer with word-bag embeddings where similar texts are near
+ * (semantic-embeddings.ts).
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createSimulatorServer, listenSimulator, readRequestJson } from './simulator-server.ts';
 import busboy from 'busboy';
 import { createFilesSimulator, type FilesSimulator } from './openai-files-simulator.ts';
 import { simulateResponses } from './openai-responses-simulator.ts';
+import { semanticEmbedding } from './semantic-embeddings.ts';
 import { createFaultScript, type FaultStep, playFault } from './scripted-faults.ts';
 
 export type SimulatorFlavor = 'openai' | 'azure' | 'groq' | 'mistral' | 'zai' | 'ollama' | 'openrouter' | 'xai' | 'deepseek' | 'oracle';
@@ -453,7 +456,9 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
     const data = inputs.map((input, index) => {
       const text = typeof input === 'string' ? input : JSON.stringify(input);
       tokens += Math.max(1, countTokens(text));
-      const vector = Array.from({ length: dimensions }, (_unused, position) => Number(((text.length + position + 1) / 100).toFixed(6)));
+      const vector = model.startsWith('sim-semantic')
+        ? semanticEmbedding(text)
+        : Array.from({ length: dimensions }, (_unused, position) => Number(((text.length + position + 1) / 100).toFixed(6)));
       const embedding = body.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
       return { object: 'embedding', index, embedding };
     });
