@@ -138,6 +138,8 @@ export function entryResult(entry: CacheEntry, stream: boolean, includeUsage: bo
     chunks = rechunked(entry.json);
   }
   const replay = chunks;
+  // As from a provider, usage is known once the stream has been read (translators read it at the start too).
+  let ended = false;
   async function* replayed(): AsyncGenerator<StreamChunk> {
     for (const chunk of replay) {
       const out: StreamChunk = { data: chunk.d };
@@ -145,7 +147,8 @@ export function entryResult(entry: CacheEntry, stream: boolean, includeUsage: bo
       if (chunk.u && !includeUsage) out.usageOnly = true;
       yield out;
     }
+    ended = true;
   }
-  const result: StreamResult = { kind: 'stream', status: 200, headers: {}, chunks: replayed(), usage: () => usage };
+  const result: StreamResult = { kind: 'stream', status: 200, headers: {}, chunks: replayed(), usage: () => (ended ? usage : null) };
   return result;
 }
