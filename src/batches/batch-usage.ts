@@ -83,6 +83,7 @@ function usageRowOf(
     latency_ms: 0,
     first_byte_ms: null,
     cache_status: 'none',
+    saved_cost_usd: null,
   };
 }
 

@@ -35,6 +35,7 @@ const defaults: Record<Endpoint, Record<string, unknown>> = {
   messages: {},
   embeddings: { encoding_format: 'float' },
   passthrough: {},
+  gemini: {},
 };
 
 const ignored = new Set(['model', 'stream', 'stream_options']);

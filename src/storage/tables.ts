@@ -178,5 +178,5 @@ export const coreMigrations: StorageMigration[] = [
   { name: '20261125-03-audit-log-response-ids', up: addResponseIds },
   { name: '20261202-04-audit-log-attempts', up: addAttempts },
   { name: '20261202-20-audit-log-guardrails', up: addGuardrails },
-  { name: '20261202-21-usage-saved-cost', up: addSavedCost },
+  { name: '20261202-22-usage-saved-cost', up: addSavedCost },
 ];
