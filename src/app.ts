@@ -24,6 +24,7 @@ import { createModelsRoutes } from './routes/models.ts';
 import { ConfigError } from './config/config-error.ts';
 import { configuredSecrets, processScrubber } from './security/secret-scrubber.ts';
 import type { SharedState } from './state/shared-state.ts';
+import { createRecordFailures, type RecordFailures } from './storage/record-failures.ts';
 import type { Storage } from './storage/database.ts';
 import type { Metric } from 'prom-client';
 
@@ -51,6 +52,8 @@ export interface Gateway {
   state?: SharedState;
   /** Metrics features contribute (registered at /metrics by the metrics extension). */
   metrics: Metric[];
+  /** Records that could not be built whole (modelgate_record_failures_total). */
+  recordFailures: RecordFailures;
   /** Adds routes before `listen` (admin API, extra endpoints). */
   addRoutes(routes: Route[]): void;
   /**
@@ -88,7 +91,11 @@ export async function createGateway(
     onError: (provider, error) =>
       logger.warn({ provider, reason: processScrubber.scrub(error instanceof Error ? error.message : String(error)) }, 'could not list models'),
   });
-  const bus = createOutcomeBus((error) => logger.error({ err: error }, 'outcome listener failed'));
+  const recordFailures = createRecordFailures();
+  const bus = createOutcomeBus((error) => {
+    recordFailures.count('listener');
+    logger.error({ err: error }, 'outcome listener failed');
+  });
   const routes: Route[] = [];
   const closeSteps: (() => Promise<void>)[] = [];
   const dispatch = createDispatch();
@@ -126,7 +133,8 @@ export async function createGateway(
     providers,
     keyPools,
     client,
-    metrics: [],
+    metrics: [recordFailures.counter],
+    recordFailures,
     addRoutes(extra) {
       if (http) throw new Error('routes must be added before the HTTP server is created');
       routes.push(...extra);

@@ -60,7 +60,7 @@ function randomOutcome(index: number): CallOutcome {
   };
 }
 
-it('keeps /metrics small and memory bounded after 21,000 random model names', async () => {
+it('keeps /metrics small and memory bounded after 20,300 random model names', async () => {
   const call = async (index: number) => {
     const name = `${crypto.randomUUID()}-${index}`;
     const response = await fetch(`${running.url}/v1/chat/completions`, {
@@ -80,14 +80,14 @@ it('keeps /metrics small and memory bounded after 21,000 random model names', as
   const statuses = new Map<number, number>();
   await Promise.all(
     Array.from({ length: 16 }, async () => {
-      while (next < 1000) {
+      while (next < 300) {
         const status = await call(next++);
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
       }
     }),
   );
-  expect(statuses.get(404) ?? 0).toBeGreaterThan(400);
-  expect(statuses.get(200) ?? 0).toBeGreaterThan(400);
+  expect(statuses.get(404) ?? 0).toBeGreaterThan(120);
+  expect(statuses.get(200) ?? 0).toBeGreaterThan(120);
   for (let index = 0; index < 20_000; index++) running.gateway.bus.emit(randomOutcome(index));
   const after = await metrics();
   // The same label sets as before, with model="other": a few more series at most, not 21,000.

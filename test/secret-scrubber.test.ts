@@ -74,3 +74,47 @@ describe('secret scrubber', () => {
     expect(lines.join('')).toContain('[REDACTED]');
   });
 });
+
+describe('minimal records', () => {
+  it('stores a minimal audit row with the error when the full row cannot be built', async () => {
+    const { safeAuditRow } = await import('../src/audit/audit-recorder.ts');
+    const deep: Record<string, unknown> = {};
+    let cursor = deep;
+    for (let level = 0; level < 20_000; level++) {
+      const next: Record<string, unknown> = {};
+      cursor.a = next;
+      cursor = next;
+    }
+    const failures: unknown[] = [];
+    const row = safeAuditRow(
+      {
+        requestId: 'r1',
+        endpoint: 'responses',
+        provider: 'openai',
+        providerType: 'openai',
+        requestedModel: 'gpt-4o-mini',
+        model: 'gpt-4o-mini',
+        stream: false,
+        status: 200,
+        usage: null,
+        startedAt: new Date(),
+        latencyMs: 1,
+        firstByteMs: null,
+        error: null,
+        keyId: null,
+        cacheStatus: 'none',
+        droppedParams: [],
+        attempts: [],
+        method: 'POST',
+        path: '/v1/responses',
+        requestBody: { input: [deep] },
+      },
+      { logBodies: true, logHeaders: false, maxBodyBytes: 1000, retentionDays: 0 },
+      createSecretScrubber(),
+      (error) => failures.push(error),
+    );
+    expect(failures).toHaveLength(1);
+    expect(row).toMatchObject({ request_id: 'r1', status: 200, request_body: null, thread_key: null });
+    expect(row.error_message).toMatch(/^audit record incomplete \(RangeError/);
+  });
+});

@@ -47,6 +47,10 @@ export function createRecordsExtensions(logger: Logger, options: RecordsOptions 
     logger.warn({ file }, `${kind} write buffer is full: records spill to disk and are written when the database catches up`);
   const onError = (kind: string) => (error: unknown) =>
     logger.error({ err: error }, `${kind} records could not be written; they are kept and retried`);
+  const onRecordFailure = (gateway: Gateway, kind: 'usage' | 'audit') => (error: unknown) => {
+    gateway.recordFailures.count(kind);
+    logger.error({ err: error }, `a ${kind} record could not be built whole; it is stored in a minimal form`);
+  };
 
   const usage: GatewayExtension = (gateway) => {
     if (!gateway.config.usage.enabled) return;
@@ -57,6 +61,7 @@ export function createRecordsExtensions(logger: Logger, options: RecordsOptions 
       spillDir: gateway.config.storage.spillDir,
       onError: onError('usage'),
       onSpill: onSpill('usage'),
+      onRecordFailure: onRecordFailure(gateway, 'usage'),
       ...tuning,
     });
     writers(gateway).push(recorder.writer as BatchWriter<unknown>);
@@ -74,6 +79,7 @@ export function createRecordsExtensions(logger: Logger, options: RecordsOptions 
       spillDir: gateway.config.storage.spillDir,
       onError: onError('audit'),
       onSpill: onSpill('audit'),
+      onRecordFailure: onRecordFailure(gateway, 'audit'),
       ...tuning,
     });
     writers(gateway).push(recorder.writer as BatchWriter<unknown>);

@@ -31,6 +31,8 @@ export interface AuditRecorderOptions {
   sweepIntervalMs?: number;
   onError?: (error: unknown) => void;
   onSpill?: (file: string) => void;
+  /** A row could not be built whole and was stored in a minimal form (counted in a metric). */
+  onRecordFailure?: (error: unknown) => void;
 }
 
 export interface AuditRecorder {
@@ -138,6 +140,82 @@ export function auditRow(outcome: CallOutcome, settings: AuditSettings, scrubber
   };
 }
 
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * The row of an outcome, never lost: when the whole row cannot be built (a body nested too deep for
+ * JSON.stringify, for instance), the row without bodies, headers and attempts, its error message saying
+ * why; failing that too, only the call's identity and status.
+ */
+export function safeAuditRow(
+  outcome: CallOutcome,
+  settings: AuditSettings,
+  scrubber: SecretScrubber,
+  onFailure: (error: unknown) => void = () => {},
+): AuditLogTable {
+  try {
+    return auditRow(outcome, settings, scrubber);
+  } catch (error) {
+    onFailure(error);
+    const note = `audit record incomplete (${describeError(error)})`;
+    const withError = (row: AuditLogTable): AuditLogTable => ({
+      ...row,
+      error_code: row.error_code ?? 'record_incomplete',
+      error_message: scrubber.scrub(row.error_message ? `${row.error_message}; ${note}` : note),
+    });
+    try {
+      const bare: CallOutcome = { ...outcome, attempts: [], droppedParams: [] };
+      delete bare.guardrails;
+      delete bare.requestBody;
+      delete bare.responseBody;
+      delete bare.requestHeaders;
+      delete bare.responseHeaders;
+      return withError(auditRow(bare, settings, scrubber));
+    } catch {
+      return withError(minimalAuditRow(outcome, scrubber));
+    }
+  }
+}
+
+function minimalAuditRow(outcome: CallOutcome, scrubber: SecretScrubber): AuditLogTable {
+  const startedAt = outcome.startedAt instanceof Date && !Number.isNaN(outcome.startedAt.getTime()) ? outcome.startedAt : new Date();
+  const textOrNull = (value: unknown): string | null => (typeof value === 'string' ? scrubber.scrub(value) : null);
+  return {
+    id: randomUUID(),
+    request_id: String(outcome.requestId),
+    created_at: startedAt.getTime(),
+    day: startedAt.toISOString().slice(0, 10),
+    method: String(outcome.method),
+    path: scrubber.scrub(String(outcome.path)),
+    endpoint: String(outcome.endpoint),
+    provider: textOrNull(outcome.provider),
+    provider_type: textOrNull(outcome.providerType),
+    model: textOrNull(outcome.model),
+    requested_model: textOrNull(outcome.requestedModel),
+    stream: outcome.stream ? 1 : 0,
+    status: Number.isFinite(outcome.status) ? outcome.status : 0,
+    error_code: textOrNull(outcome.error?.code),
+    error_message: textOrNull(outcome.error?.message),
+    latency_ms: Number.isFinite(outcome.latencyMs) ? outcome.latencyMs : 0,
+    first_byte_ms: null,
+    key_id: textOrNull(outcome.keyId),
+    dropped_params: null,
+    request_headers: null,
+    response_headers: null,
+    request_body: null,
+    response_body: null,
+    body_truncated: 0,
+    thread_key: null,
+    response_id: null,
+    previous_response_id: null,
+    attempts: null,
+    guardrails: null,
+    policy_version: textOrNull(outcome.policyVersion),
+  };
+}
+
 export function createAuditRecorder(options: AuditRecorderOptions): AuditRecorder {
   const { storage, settings } = options;
   if (settings.logBodies) options.bus.captureBodies = true;
@@ -151,7 +229,7 @@ export function createAuditRecorder(options: AuditRecorderOptions): AuditRecorde
     ...pickTuning(options),
   });
   // Stays subscribed after close: a late outcome goes to the spill file and is written at the next start.
-  options.bus.subscribe((outcome) => writer.add(auditRow(outcome, settings, scrubber)));
+  options.bus.subscribe((outcome) => writer.add(safeAuditRow(outcome, settings, scrubber, options.onRecordFailure)));
 
   async function sweep(now = Date.now()): Promise<number> {
     if (settings.retentionDays <= 0) return 0;

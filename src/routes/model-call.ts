@@ -150,12 +150,21 @@ function clientGoneError(): GatewayError {
 export function finishStream(
   tracker: CallTracker,
   end: StreamEnd,
-  result: { usage: Usage | null; responseBody: unknown; firstByteMs: number | null; responseHeaders: Record<string, string> },
+  result: {
+    usage: Usage | null;
+    responseBody: unknown;
+    firstByteMs: number | null;
+    responseHeaders: Record<string, string>;
+    /** A failure the stream reported in its own events (a relayed `response.failed`): recorded as an error. */
+    failure?: unknown;
+  },
 ): void {
+  const { failure, ...rest } = result;
+  const error = end.error ?? failure ?? (end.clientGone ? clientGoneError() : undefined);
   tracker.finish({
-    status: end.error ? 502 : end.clientGone ? 499 : 200,
-    error: end.error ?? (end.clientGone ? clientGoneError() : undefined),
-    ...result,
+    status: end.error || failure ? 502 : end.clientGone ? 499 : 200,
+    error,
+    ...rest,
   });
 }
 

@@ -327,16 +327,20 @@ async function presentNative(
   let finalResponse: Json | undefined;
   let firstByteMs: number | null = null;
   let nextSequence = 0;
+  let failure: GatewayError | undefined;
+  const target = tracker.servedBy()?.provider ?? 'upstream';
   async function* frames(): AsyncGenerator<string> {
     for await (const chunk of streamResult.chunks) {
       firstByteMs ??= performance.now() - request.startedAt;
       const sequence = /"sequence_number":\s*(\d+)/.exec(chunk.data);
       if (sequence) nextSequence = Number(sequence[1]) + 1;
       const type = chunk.event ?? '';
+      if (type === 'error') failure = nativeStreamFailure(chunk.data, target);
       if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed') {
         try {
           const parsed = chunk.json ?? (JSON.parse(chunk.data) as Json);
           const response = parsed.response as Json | undefined;
+          if (type === 'response.failed') failure = nativeStreamFailure(JSON.stringify(response?.error ?? {}), target);
           if (response) {
             finalResponse = response;
             await save(response);
@@ -372,6 +376,26 @@ async function presentNative(
         responseBody: finalResponse,
         firstByteMs,
         responseHeaders: result.headers,
+        failure,
       }),
   };
+}
+
+/** A relayed `error` event or `response.failed` of a native Responses stream, as the call's recorded error. */
+function nativeStreamFailure(data: string, provider: string): GatewayError {
+  let error: Json = {};
+  try {
+    const parsed = JSON.parse(data) as Json;
+    error = (parsed && typeof parsed === 'object' ? ((parsed.error as Json | undefined) ?? parsed) : {}) as Json;
+  } catch {
+    // not JSON: a generic failure
+  }
+  const message = typeof error.message === 'string' ? error.message : 'the response failed';
+  return new GatewayError(`${provider}: ${message}`, {
+    status: 502,
+    code: typeof error.code === 'string' ? error.code : 'response_failed',
+    type: 'upstream_error',
+    retryable: false,
+    provider,
+  });
 }

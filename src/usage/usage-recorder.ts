@@ -16,6 +16,8 @@ export interface UsageRecorderOptions {
   flushIntervalMs?: number;
   onError?: (error: unknown) => void;
   onSpill?: (file: string) => void;
+  /** A row could not be built whole and was stored in a minimal form (counted in a metric). */
+  onRecordFailure?: (error: unknown) => void;
 }
 
 export interface UsageRecorder {
@@ -71,6 +73,46 @@ export function usageRow(outcome: CallOutcome, pricing: PricingTable): UsageTabl
   };
 }
 
+/**
+ * The usage row of an outcome, never lost: when the whole row cannot be built (pricing fails on odd
+ * usage, for instance), the row without tokens and cost (unpriced), so the call still counts.
+ */
+export function safeUsageRow(outcome: CallOutcome, pricing: PricingTable, onFailure: (error: unknown) => void = () => {}): UsageTable {
+  try {
+    return usageRow(outcome, pricing);
+  } catch (error) {
+    onFailure(error);
+    const startedAt = outcome.startedAt instanceof Date && !Number.isNaN(outcome.startedAt.getTime()) ? outcome.startedAt : new Date();
+    const textOrNull = (value: unknown): string | null => (typeof value === 'string' ? processScrubber.scrub(value) : null);
+    return {
+      id: randomUUID(),
+      request_id: String(outcome.requestId),
+      created_at: startedAt.getTime(),
+      day: utcDay(startedAt),
+      endpoint: String(outcome.endpoint),
+      provider: textOrNull(outcome.provider),
+      provider_type: textOrNull(outcome.providerType),
+      model: textOrNull(outcome.model),
+      requested_model: textOrNull(outcome.requestedModel),
+      stream: outcome.stream ? 1 : 0,
+      status: Number.isFinite(outcome.status) ? outcome.status : 0,
+      error_code: textOrNull(outcome.error?.code) ?? 'record_incomplete',
+      input_tokens: 0,
+      output_tokens: 0,
+      total_tokens: 0,
+      cached_tokens: 0,
+      reasoning_tokens: 0,
+      cache_write_tokens: 0,
+      cost_usd: null,
+      priced: 0,
+      key_id: textOrNull(outcome.keyId),
+      latency_ms: Number.isFinite(outcome.latencyMs) ? outcome.latencyMs : 0,
+      first_byte_ms: null,
+      cache_status: outcome.cacheStatus,
+    };
+  }
+}
+
 export function createUsageRecorder(options: UsageRecorderOptions): UsageRecorder {
   const { storage } = options;
   const writer = createBatchWriter<UsageTable>({
@@ -80,6 +122,6 @@ export function createUsageRecorder(options: UsageRecorderOptions): UsageRecorde
     ...pickTuning(options),
   });
   // Stays subscribed after close: a late outcome goes to the spill file and is written at the next start.
-  options.bus.subscribe((outcome) => writer.add(usageRow(outcome, options.pricing)));
+  options.bus.subscribe((outcome) => writer.add(safeUsageRow(outcome, options.pricing, options.onRecordFailure)));
   return { writer, close: () => writer.close() };
 }

@@ -10,7 +10,9 @@
  * `function_call_output`, calls the first tool with `{"location":"Paris"}`; after a
  * `function_call_output` it answers `Tool said: <output>`. Stateless: `previous_response_id` is only
  * recorded (tests read it from the recorded request). Model `sim-broken-stream` sends
- * `response.created` and then drops the connection. (A server without the Responses API is the
+ * `response.created` and then drops the connection; model `sim-failed-stream` sends `response.created`
+ * and then `response.failed` with `response.error` {code: "server_error", message} (as OpenAI ends a
+ * stream whose generation failed). (A server without the Responses API is the
  * simulator option `responsesApi: false`.)
  */
 import type { ServerResponse } from 'node:http';
@@ -116,6 +118,12 @@ export function simulateResponses(flavor: string, model: string, body: Json, res
   if (model === 'sim-broken-stream') {
     // Let the first event reach the client before the connection drops.
     setTimeout(() => response.destroy(), 50);
+    return;
+  }
+  if (model === 'sim-failed-stream') {
+    const error = { code: 'server_error', message: 'The model failed to generate a response.' };
+    send('response.failed', { response: { ...base, status: 'failed', error } });
+    response.end();
     return;
   }
   send('response.in_progress', { response: base });
