@@ -109,6 +109,7 @@ export function safeUsageRow(outcome: CallOutcome, pricing: PricingTable, onFail
       latency_ms: Number.isFinite(outcome.latencyMs) ? outcome.latencyMs : 0,
       first_byte_ms: null,
       cache_status: outcome.cacheStatus,
+      saved_cost_usd: null,
     };
   }
 }
