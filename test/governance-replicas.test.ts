@@ -1,6 +1,8 @@
 /**
  * Two gateway processes (`node src/main.ts`) sharing one Redis and one PostgreSQL enforce one rate limit
- * together, not one per replica: 200 concurrent calls spread over both admit exactly the key's limit.
+ * and one budget together, not one per replica: 200 concurrent calls spread over both admit exactly the
+ * key's limit; 200 concurrent calls against a tiny budget created on one replica never spend past it (the
+ * recorded costs in PostgreSQL sum to at most the budget, and the shared counter equals that sum).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatewayProcess, startGatewayProcess } from './helpers/gateway-process.ts';
@@ -21,7 +23,7 @@ describe('governance across two replicas sharing Redis and PostgreSQL', { timeou
     fetch(`${url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello' }] }),
+      body: JSON.stringify({ model, max_tokens: 20, messages: [{ role: 'user', content: 'hello' }] }),
     }).then(async (response) => ({ status: response.status, body: (await response.json()) as { error?: { code: string } } }));
   const admin = async (url: string, method: string, path: string, body?: unknown) => {
     const response = await fetch(`${url}/admin/api/v1${path}`, {
@@ -83,5 +85,38 @@ describe('governance across two replicas sharing Redis and PostgreSQL', { timeou
     const perReplica = [0, 1].map((replica) => results.filter((result, index) => index % 2 === replica && result.status === 200).length);
     expect(perReplica[0]! + perReplica[1]!).toBe(limit);
     expect(simulator.requests.length - upstreamBefore).toBe(limit);
+  });
+
+  it('a budget created on one replica holds on both: 200 concurrent calls never spend past it', async () => {
+    const created = await admin(urls[0] as string, 'POST', '/keys', { name: 'shared budget' });
+    const secret = created.body.key as string;
+    const keyId = created.body.id as string;
+    await knownEverywhere(secret);
+    const limit = 0.0002;
+    const budget = await admin(urls[1] as string, 'POST', '/budgets', { scope: 'key', subject: keyId, limit_usd: limit, period: 'daily' });
+    expect(budget.status).toBe(201);
+    const budgetId = budget.body.id as string;
+    await expect.poll(async () => (await admin(urls[0] as string, 'GET', `/budgets/${budgetId}`)).status, { timeout: 10_000, interval: 100 }).toBe(200);
+    const results = await Promise.all(Array.from({ length: 200 }, (_unused, index) => chat(urls[index % 2] as string, secret)));
+    const admitted = results.filter((result) => result.status === 200).length;
+    const refused = results.filter((result) => result.status === 429);
+    expect(admitted).toBeGreaterThan(0);
+    expect(admitted + refused.length).toBe(200);
+    expect(new Set(refused.map((result) => result.body.error?.code))).toEqual(new Set(['budget_exceeded']));
+    let summary: { requests: number; cost_usd: number } = { requests: 0, cost_usd: 0 };
+    await expect
+      .poll(
+        async () => {
+          const response = await fetch(`${urls[0]}/admin/api/v1/usage/summary?key_id=${keyId}&status=200`, { headers: { authorization: `Bearer ${masterKey}` } });
+          summary = (await response.json()) as typeof summary;
+          return summary.requests;
+        },
+        { timeout: 20_000, interval: 200 },
+      )
+      .toBe(admitted);
+    expect(summary.cost_usd).toBeGreaterThan(0);
+    expect(summary.cost_usd).toBeLessThanOrEqual(limit);
+    const spent = (await admin(urls[1] as string, 'GET', `/budgets/${budgetId}`)).body.spent_usd as number;
+    expect(spent).toBeCloseTo(summary.cost_usd, 8);
   });
 });

@@ -23,6 +23,7 @@ import { ConfigError } from './config-error.ts';
 import { type GuardrailsConfig, guardrailsYamlSchema, loadGuardrailsConfig } from '../guardrails/guardrails-config.ts';
 import { type FilesConfig, loadFilesConfig } from '../files/files-config.ts';
 import { loadRateLimitConfig, type RateLimitConfig, rateLimitYamlShape } from '../governance/limits/rate-limit-config.ts';
+import { type BudgetConfig, budgetYamlShape, loadBudgetConfig } from '../governance/budgets/budget-config.ts';
 import { defaultPassthroughProviders, type PassthroughConfig, passthroughYamlSchema } from '../passthrough/passthrough-config.ts';
 
 export { ConfigError };
@@ -93,6 +94,8 @@ export interface GatewayConfig {
   rateLimits: RateLimitConfig;
   /** Files and Batches APIs (src/files/files-config.ts). */
   files: FilesConfig;
+  /** Budgets (src/governance/budgets/budget-config.ts). */
+  budgets: BudgetConfig;
   configFile: string | undefined;
 }
 
@@ -235,6 +238,7 @@ const yamlSchema = z
     ...routingYamlShape,
     ...resilienceYamlShape,
     ...rateLimitYamlShape,
+    ...budgetYamlShape,
     passthrough: passthroughYamlSchema,
     guardrails: guardrailsYamlSchema,
   })
@@ -498,6 +502,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     guardrails: loadGuardrailsConfig(env, yaml),
     rateLimits: loadRateLimitConfig(env, yaml),
     files: loadFilesConfig(env),
+    budgets: loadBudgetConfig(env, yaml),
     configFile,
   };
 }

@@ -1,9 +1,10 @@
 /**
- * Governance: managed keys (admin API, authentication, scopes, model lists) and rate limits, on the
+ * Governance: managed keys (admin API, authentication, scopes, model lists), rate limits and budgets, on the
  * storage database and the shared state. Runs after the storage and state extensions.
  */
 import type { Logger } from 'pino';
 import type { GatewayExtension } from '../app.ts';
+import { setUpBudgets } from './budgets/budget-setup.ts';
 import { createGovernanceMetrics } from './governance-metrics.ts';
 import { createKeyAccessStage } from './keys/key-access-stage.ts';
 import { createManagedKeyAuthenticator } from './keys/key-authenticator.ts';
@@ -57,5 +58,7 @@ export function createGovernanceExtension(logger: Logger): GatewayExtension {
     gateway.pipeline.use(rateLimitStage);
     // Virtual models skip targets whose own model or provider limits are full.
     if (Object.keys(rateLimits.models).length > 0 || Object.keys(rateLimits.providers).length > 0) gateway.routing.health.add(rateLimitStage);
+
+    await setUpBudgets(gateway, { storage, state, keys: store, metrics, logger });
   };
 }
