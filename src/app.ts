@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/load-config.ts';
 import { createModelRegistry, type ModelRegistry } from './core/model-registry.ts';
-import { createOutcomeBus, type OutcomeBus } from './core/outcome.ts';
+import { createOutcomeBus, type KeyOwnerLookup, type OutcomeBus } from './core/outcome.ts';
 import { type Authenticator, createAuthenticator } from './http/auth.ts';
 import { createHttpServer } from './http/server.ts';
 import type { Route } from './http/types.ts';
@@ -50,6 +50,8 @@ export interface Gateway {
   storage?: Storage;
   /** Counters, windows, values and messages shared by replicas, set by the state extension when it starts. */
   state?: SharedState;
+  /** Owner fields (user, team, tags) of a managed key, for usage and audit records; set by governance. */
+  keyOwner?: KeyOwnerLookup;
   /** Metrics features contribute (registered at /metrics by the metrics extension). */
   metrics: Metric[];
   /** Records that could not be built whole (modelgate_record_failures_total). */

@@ -3,7 +3,7 @@ import { GatewayError } from '../core/errors.ts';
 import type { ModelRegistry } from '../core/model-registry.ts';
 import type { GatewayRequest, JsonReply, Route } from '../http/types.ts';
 import { publicModelIds } from '../routes/models.ts';
-import { type AdminQueries, foldPeriods, parseAuditFilters, parsePage, parseUsageFilters } from './queries.ts';
+import { type AdminQueries, foldPeriods, parseAuditFilters, parsePage, parseUsageFilters, type UsageGroup, usageGroups } from './queries.ts';
 
 export const adminPrefix = '/admin/api/v1';
 
@@ -75,6 +75,14 @@ export function createAdminRoutes(queries: AdminQueries, registry: ModelRegistry
     get('/usage/providers', async (_request, query) => {
       const filters = parseUsageFilters(query);
       return json({ ...rangeOf(filters), data: await queries.byProvider(filters) });
+    }),
+    get('/usage/groups', async (_request, query) => {
+      const filters = parseUsageFilters(query);
+      const by = query.by ?? '';
+      if (!(usageGroups as readonly string[]).includes(by)) {
+        throw new GatewayError(`'by' must be one of ${usageGroups.join(', ')}`, { status: 400, code: 'invalid_value', param: 'by' });
+      }
+      return json({ ...rangeOf(filters), by, data: await queries.byGroup(filters, by as UsageGroup) });
     }),
     get('/usage/log', async (_request, query) => {
       const filters = parseUsageFilters(query);

@@ -170,6 +170,10 @@ export const componentSchemas: Record<string, Schema> = {
     type: 'object',
     properties: { provider: { type: ['string', 'null'] }, provider_type: { type: ['string', 'null'] }, ...totalsProperties },
   },
+  UsageByGroup: {
+    type: 'object',
+    properties: { group: { type: ['string', 'null'], description: 'Key id, user, team or tag; null: calls without one' }, ...totalsProperties },
+  },
   UsageRecord: {
     type: 'object',
     properties: {
@@ -193,6 +197,9 @@ export const componentSchemas: Record<string, Schema> = {
       cost_usd: { type: ['number', 'null'], description: 'null when the model has no price' },
       priced: { type: 'boolean' },
       key_id: { type: ['string', 'null'] },
+      user: { type: ['string', 'null'], description: "Owner user of the managed key" },
+      team: { type: ['string', 'null'], description: "Owner team of the managed key" },
+      tags: { type: 'array', items: { type: 'string' }, description: "Tags of the managed key" },
       latency_ms: { type: 'number' },
       first_byte_ms: { type: ['number', 'null'] },
       cache_status: { type: 'string' },
@@ -217,6 +224,9 @@ export const componentSchemas: Record<string, Schema> = {
       latency_ms: { type: 'number' },
       first_byte_ms: { type: ['number', 'null'] },
       key_id: { type: ['string', 'null'] },
+      user: { type: ['string', 'null'], description: "Owner user of the managed key" },
+      team: { type: ['string', 'null'], description: "Owner team of the managed key" },
+      tags: { type: 'array', items: { type: 'string' }, description: "Tags of the managed key" },
       dropped_params: { type: 'array', items: { type: 'string' } },
       request_headers: { type: ['object', 'null'], description: 'Redacted; present with LOGGING_LOG_HEADERS' },
       response_headers: { type: ['object', 'null'] },

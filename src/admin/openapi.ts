@@ -65,6 +65,9 @@ const filterParameters = [
   },
   { name: 'status', in: 'query', schema: { type: 'integer' } },
   { name: 'key_id', in: 'query', schema: { type: 'string' } },
+  { name: 'user', in: 'query', schema: { type: 'string' }, description: "Managed key's owner user" },
+  { name: 'team', in: 'query', schema: { type: 'string' }, description: "Managed key's owner team" },
+  { name: 'tag', in: 'query', schema: { type: 'string' }, description: 'One of the managed key\'s tags' },
   { name: 'request_id', in: 'query', schema: { type: 'string' } },
 ];
 const pageParameters = [
@@ -277,6 +280,11 @@ function createCoreDocument(): Schema {
       ),
       [`${adminPrefix}/usage/models`]: adminGet('Usage by model', filterParameters, periodList('UsageByModel')),
       [`${adminPrefix}/usage/providers`]: adminGet('Usage by provider', filterParameters, periodList('UsageByProvider')),
+      [`${adminPrefix}/usage/groups`]: adminGet(
+        'Usage by managed key, owner user, team or tag (a call with several tags counts in each)',
+        [...filterParameters, { name: 'by', in: 'query', required: true, schema: { type: 'string', enum: ['key', 'user', 'team', 'tag'] } }],
+        periodList('UsageByGroup'),
+      ),
       [`${adminPrefix}/usage/log`]: adminGet('Usage records, newest first', [...filterParameters, ...pageParameters], paged('UsageRecord')),
       [`${adminPrefix}/audit/log`]: adminGet(
         'Audit log entries, newest first',

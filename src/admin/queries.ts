@@ -3,6 +3,7 @@
  * days are `YYYY-MM-DD` text, weeks and months are folded from days here; numbers go through Number()
  * because PostgreSQL returns bigint and SUM() as strings.
  */
+import { sql } from 'kysely';
 import { invalidRequest } from '../core/errors.ts';
 import type { AuditLogTable, Storage, UsageTable } from '../storage/database.ts';
 
@@ -17,6 +18,10 @@ export interface UsageFilters {
   provider?: string;
   endpoint?: string;
   keyId?: string;
+  /** Owner fields of the managed key the calls were made with. */
+  user?: string;
+  team?: string;
+  tag?: string;
   status?: number;
   requestId?: string;
 }
@@ -108,6 +113,10 @@ export function parseUsageFilters(query: Record<string, string>): UsageFilters {
   if (provider) filters.provider = provider;
   if (endpoint) filters.endpoint = endpoint;
   if (keyId) filters.keyId = keyId;
+  for (const name of ['user', 'team', 'tag'] as const) {
+    const value = optional(query, name);
+    if (value) filters[name] = value;
+  }
   if (requestId) filters.requestId = requestId;
   if (optional(query, 'status')) filters.status = integerParameter(query, 'status', 0, 100, 599);
   return filters;
@@ -157,6 +166,9 @@ export function createAdminQueries(storage: Storage) {
     if (filters.provider) query = query.where('provider', '=', filters.provider);
     if (filters.endpoint) query = query.where('endpoint', '=', filters.endpoint);
     if (filters.keyId) query = query.where('key_id', '=', filters.keyId);
+    if (filters.user) query = query.where('key_user', '=', filters.user);
+    if (filters.team) query = query.where('key_team', '=', filters.team);
+    if (filters.tag) query = query.where(sql<boolean>`key_tags like ${tagPattern(filters.tag)} escape '!'`);
     if (filters.status !== undefined) query = query.where('status', '=', filters.status);
     if (filters.requestId) query = query.where('request_id', '=', filters.requestId);
     return query;
@@ -208,6 +220,27 @@ export function createAdminQueries(storage: Storage) {
       .sort((left, right) => right.total_tokens - left.total_tokens || right.requests - left.requests);
   }
 
+  /**
+   * Totals per key, user, team or tag. A call made with several tags counts in each of its tags' groups;
+   * calls without the field (the master key, a key without a team...) form the `null` group.
+   */
+  async function byGroup(filters: UsageFilters, by: UsageGroup) {
+    const column = groupColumns[by];
+    const rows = (await totalsSelect(usageQuery(filters)).select(column).groupBy(column).execute()) as Row[];
+    if (by !== 'tag') {
+      return rows.map((row) => ({ group: (row[column] as string | null) ?? null, ...totalsFrom(row) })).sort(byCost);
+    }
+    const folded = new Map<string | null, Row>();
+    for (const row of rows) {
+      for (const tag of tagsOf(row.key_tags)) {
+        const into = folded.get(tag) ?? {};
+        for (const [name, value] of Object.entries(row)) if (name !== 'key_tags') into[name] = number(into[name]) + number(value);
+        folded.set(tag, into);
+      }
+    }
+    return [...folded].map(([group, row]) => ({ group, ...totalsFrom(row) })).sort(byCost);
+  }
+
   async function usageLog(filters: UsageFilters, page: Page) {
     const base = usageQuery(filters);
     const [rows, count] = await Promise.all([
@@ -224,6 +257,9 @@ export function createAdminQueries(storage: Storage) {
     if (filters.provider) query = query.where('provider', '=', filters.provider);
     if (filters.endpoint) query = query.where('endpoint', '=', filters.endpoint);
     if (filters.keyId) query = query.where('key_id', '=', filters.keyId);
+    if (filters.user) query = query.where('key_user', '=', filters.user);
+    if (filters.team) query = query.where('key_team', '=', filters.team);
+    if (filters.tag) query = query.where(sql<boolean>`key_tags like ${tagPattern(filters.tag)} escape '!'`);
     if (filters.status !== undefined) query = query.where('status', '=', filters.status);
     if (filters.requestId) query = query.where('request_id', '=', filters.requestId);
     if (filters.method) query = query.where('method', '=', filters.method);
@@ -297,10 +333,33 @@ export function createAdminQueries(storage: Storage) {
     return { id, thread_key: threadKey, entries: entries.map(auditEntry) };
   }
 
-  return { summary, daily, byModel, byProvider, usageLog, auditLog, auditEntryById, thread };
+  return { summary, daily, byModel, byProvider, byGroup, usageLog, auditLog, auditEntryById, thread };
 }
 
 export type AdminQueries = ReturnType<typeof createAdminQueries>;
+
+export const usageGroups = ['key', 'user', 'team', 'tag'] as const;
+export type UsageGroup = (typeof usageGroups)[number];
+
+const groupColumns = { key: 'key_id', user: 'key_user', team: 'key_team', tag: 'key_tags' } as const;
+
+const byCost = (left: UsageTotals, right: UsageTotals) => right.cost_usd - left.cost_usd || right.requests - left.requests;
+
+/** LIKE pattern matching one tag inside the stored JSON array (`!` escapes LIKE's wildcards). */
+function tagPattern(tag: string): string {
+  return `%${JSON.stringify(tag).replace(/[!%_]/g, (character) => `!${character}`)}%`;
+}
+
+function tagsOf(value: unknown): (string | null)[] {
+  if (typeof value !== 'string') return [null];
+  try {
+    const tags = JSON.parse(value) as unknown;
+    const list = Array.isArray(tags) ? tags.filter((tag): tag is string => typeof tag === 'string') : [];
+    return list.length === 0 ? [null] : list;
+  } catch {
+    return [null];
+  }
+}
 
 /** The columns usage records and audit entries share, as the admin API shows them. */
 function callEntry(row: UsageTable | AuditLogTable) {
@@ -318,6 +377,9 @@ function callEntry(row: UsageTable | AuditLogTable) {
     latency_ms: Number(row.latency_ms),
     first_byte_ms: row.first_byte_ms === null ? null : Number(row.first_byte_ms),
     key_id: row.key_id,
+    user: row.key_user ?? null,
+    team: row.key_team ?? null,
+    tags: tagsOf(row.key_tags).filter((tag): tag is string => tag !== null),
   };
 }
 

@@ -4,7 +4,8 @@
  * Rows older than the retention period are deleted by a periodic sweep.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { CallOutcome, OutcomeBus } from '../core/outcome.ts';
+import type { CallOutcome, KeyOwner, KeyOwnerLookup, OutcomeBus } from '../core/outcome.ts';
+import { ownerColumns } from '../storage/tables.ts';
 import { type BatchWriter, createBatchWriter, pickTuning } from '../storage/batch-writer.ts';
 import type { AuditLogTable, Storage } from '../storage/database.ts';
 import { processScrubber, type SecretScrubber } from '../security/secret-scrubber.ts';
@@ -21,6 +22,8 @@ export interface AuditRecorderOptions {
   bus: OutcomeBus;
   storage: Storage;
   settings: AuditSettings;
+  /** Owner fields of managed keys, copied onto the rows. */
+  owner?: KeyOwnerLookup;
   /** Secrets that must never be stored (provider keys, master key). */
   secrets: (string | undefined)[];
   spillDir: string;
@@ -94,7 +97,7 @@ function attemptsText(attempts: CallOutcome['attempts']): string | null {
   );
 }
 
-export function auditRow(outcome: CallOutcome, settings: AuditSettings, scrubber: SecretScrubber): AuditLogTable {
+export function auditRow(outcome: CallOutcome, settings: AuditSettings, scrubber: SecretScrubber, owner?: KeyOwner): AuditLogTable {
   const scrub = scrubber.scrubNullable;
   let truncated = false;
   const body = (value: unknown): string | null => {
@@ -125,6 +128,7 @@ export function auditRow(outcome: CallOutcome, settings: AuditSettings, scrubber
     latency_ms: Math.round(outcome.latencyMs * 1000) / 1000,
     first_byte_ms: outcome.firstByteMs === null ? null : Math.round(outcome.firstByteMs * 1000) / 1000,
     key_id: outcome.keyId,
+    ...ownerColumns(owner),
     dropped_params: outcome.droppedParams.length > 0 ? [...new Set(outcome.droppedParams)].join(',') : null,
     request_headers: headers(outcome.requestHeaders),
     response_headers: headers(outcome.responseHeaders),
@@ -154,9 +158,10 @@ export function safeAuditRow(
   settings: AuditSettings,
   scrubber: SecretScrubber,
   onFailure: (error: unknown) => void = () => {},
+  owner?: KeyOwner,
 ): AuditLogTable {
   try {
-    return auditRow(outcome, settings, scrubber);
+    return auditRow(outcome, settings, scrubber, owner);
   } catch (error) {
     onFailure(error);
     const note = `audit record incomplete (${describeError(error)})`;
@@ -172,14 +177,14 @@ export function safeAuditRow(
       delete bare.responseBody;
       delete bare.requestHeaders;
       delete bare.responseHeaders;
-      return withError(auditRow(bare, settings, scrubber));
+      return withError(auditRow(bare, settings, scrubber, owner));
     } catch {
-      return withError(minimalAuditRow(outcome, scrubber));
+      return withError(minimalAuditRow(outcome, scrubber, owner));
     }
   }
 }
 
-function minimalAuditRow(outcome: CallOutcome, scrubber: SecretScrubber): AuditLogTable {
+function minimalAuditRow(outcome: CallOutcome, scrubber: SecretScrubber, owner?: KeyOwner): AuditLogTable {
   const startedAt = outcome.startedAt instanceof Date && !Number.isNaN(outcome.startedAt.getTime()) ? outcome.startedAt : new Date();
   const textOrNull = (value: unknown): string | null => (typeof value === 'string' ? scrubber.scrub(value) : null);
   return {
@@ -213,6 +218,7 @@ function minimalAuditRow(outcome: CallOutcome, scrubber: SecretScrubber): AuditL
     attempts: null,
     guardrails: null,
     policy_version: textOrNull(outcome.policyVersion),
+    ...ownerColumns(owner),
   };
 }
 
@@ -229,7 +235,10 @@ export function createAuditRecorder(options: AuditRecorderOptions): AuditRecorde
     ...pickTuning(options),
   });
   // Stays subscribed after close: a late outcome goes to the spill file and is written at the next start.
-  options.bus.subscribe((outcome) => writer.add(safeAuditRow(outcome, settings, scrubber, options.onRecordFailure)));
+  const owner = options.owner;
+  options.bus.subscribe((outcome) =>
+    writer.add(safeAuditRow(outcome, settings, scrubber, options.onRecordFailure, owner && outcome.keyId !== null ? owner(outcome.keyId) : undefined)),
+  );
 
   async function sweep(now = Date.now()): Promise<number> {
     if (settings.retentionDays <= 0) return 0;

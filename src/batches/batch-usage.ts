@@ -15,6 +15,7 @@ import type { FileTarget } from '../files/file-targets.ts';
 import { callProvider } from '../files/provider-call.ts';
 import type { UpstreamClient } from '../providers/upstream-client.ts';
 import type { Storage, UsageTable } from '../storage/database.ts';
+import { ownerColumns } from '../storage/tables.ts';
 import type { PricingTable } from '../usage/pricing.ts';
 import { utcDay } from '../usage/usage-recorder.ts';
 import type { BatchStore, StoredBatch } from './batch-store.ts';
@@ -80,6 +81,8 @@ function usageRowOf(
     cost_usd: cost,
     priced: cost === null ? 0 : 1,
     key_id: batch.owner === '' ? null : batch.owner,
+    // The key's owner fields are not known here (the batch stores only the key id).
+    ...ownerColumns(undefined),
     latency_ms: 0,
     first_byte_ms: null,
     cache_status: 'none',

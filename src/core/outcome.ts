@@ -30,6 +30,16 @@ export interface GuardrailRecord {
   reason?: string;
 }
 
+/** The owner fields of the managed key a call was made with, copied onto its usage and audit records. */
+export interface KeyOwner {
+  user: string | null;
+  team: string | null;
+  tags: string[];
+}
+
+/** Finds the owner of a key id (undefined for the master key and unknown keys). */
+export type KeyOwnerLookup = (keyId: string) => KeyOwner | undefined;
+
 export interface CallOutcome {
   requestId: string;
   endpoint: Endpoint;

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { GatewayExtension } from '../app.ts';
 import { setUpBudgets } from './budgets/budget-setup.ts';
 import { createGovernanceMetrics } from './governance-metrics.ts';
-import { createKeyAccessStage } from './keys/key-access-stage.ts';
+import { createKeyAccessStage, createKeyTargetAccessStage } from './keys/key-access-stage.ts';
 import { createManagedKeyAuthenticator } from './keys/key-authenticator.ts';
 // Documents the key routes in /openapi.json (at module load).
 import './keys/key-openapi.ts';
@@ -33,6 +33,8 @@ export function createGovernanceExtension(logger: Logger): GatewayExtension {
       route: (route) => withScopeCheck(route, store),
     });
     gateway.pipeline.use(createKeyAccessStage(store));
+    gateway.pipeline.use(createKeyTargetAccessStage(store));
+    gateway.keyOwner = (keyId) => store.byId(keyId);
 
     const metrics = createGovernanceMetrics();
     gateway.metrics.push(...metrics.all());

@@ -12,6 +12,9 @@
  * - virtual-model: picks one target among several (weighted, priority, latency, cost, least busy)
  * - resolve: finds the provider serving `provider/model` or a bare model id
  * - model-access: refuses models switched off for a provider
+ * - key-target-access: applies a managed key's model allow and deny lists to the target an alias, a
+ *   virtual model or a fallback resolved to (key-access, first, can only see the name the client asked
+ *   for); after resolution for that reason, before admission so a refused target counts against nothing
  * - rate-limit, budget: admission control per key, user, team, tag, model, provider and global. They sit
  *   after routing resolution because model and provider limits, and a budget's worst-case cost (the
  *   target model's price), need the target; being inside fallback and virtual-model, each target tried
@@ -32,6 +35,7 @@ export const stageOrder = [
   'virtual-model',
   'resolve',
   'model-access',
+  'key-target-access',
   'rate-limit',
   'budget',
   'circuit-breaker',

@@ -1,5 +1,6 @@
 /** Row types and migrations of the core tables: usage records and the audit log. */
 import type { Kysely } from 'kysely';
+import type { KeyOwner } from '../core/outcome.ts';
 import type { StorageDialect, StorageMigration } from './database.ts';
 
 /** One row per model call. Numbers may come back as strings from PostgreSQL (bigint): use Number(). */
@@ -28,6 +29,10 @@ export interface UsageTable {
   cost_usd: number | null;
   priced: number;
   key_id: string | null;
+  /** Owner fields of the managed key (null for the master key); tags as a JSON array. */
+  key_user: string | null;
+  key_team: string | null;
+  key_tags: string | null;
   latency_ms: number;
   first_byte_ms: number | null;
   cache_status: string;
@@ -54,6 +59,10 @@ export interface AuditLogTable {
   latency_ms: number;
   first_byte_ms: number | null;
   key_id: string | null;
+  /** Owner fields of the managed key (null for the master key); tags as a JSON array. */
+  key_user: string | null;
+  key_team: string | null;
+  key_tags: string | null;
   dropped_params: string | null;
   /** Redacted JSON text, present when LOGGING_LOG_HEADERS is on. */
   request_headers: string | null;
@@ -73,6 +82,12 @@ export interface AuditLogTable {
   guardrails: string | null;
   /** Version of the guardrails and workflow applied (null when guardrails are off). */
   policy_version: string | null;
+}
+
+/** The owner columns of a record (all null for the master key or no key). */
+export function ownerColumns(owner: KeyOwner | undefined): { key_user: string | null; key_team: string | null; key_tags: string | null } {
+  if (!owner) return { key_user: null, key_team: null, key_tags: null };
+  return { key_user: owner.user, key_team: owner.team, key_tags: owner.tags.length === 0 ? null : JSON.stringify(owner.tags) };
 }
 
 function bigint(dialect: StorageDialect): 'bigint' | 'integer' {
@@ -172,6 +187,17 @@ async function addSavedCost(db: Kysely<unknown>, dialect: StorageDialect): Promi
   await db.schema.alterTable('usage').addColumn('saved_cost_usd', real(dialect)).execute();
 }
 
+/** Attribution of records to a managed key's owner (user, team, tags). */
+async function addKeyOwners(db: Kysely<unknown>): Promise<void> {
+  for (const table of ['usage', 'audit_log']) {
+    await db.schema.alterTable(table).addColumn('key_user', 'varchar(255)').execute();
+    await db.schema.alterTable(table).addColumn('key_team', 'varchar(255)').execute();
+    await db.schema.alterTable(table).addColumn('key_tags', 'text').execute();
+  }
+  await db.schema.createIndex('usage_key_user').ifNotExists().on('usage').column('key_user').execute();
+  await db.schema.createIndex('usage_key_team').ifNotExists().on('usage').column('key_team').execute();
+}
+
 export const coreMigrations: StorageMigration[] = [
   { name: '20261125-01-usage', up: createUsage },
   { name: '20261125-02-audit-log', up: createAuditLog },
@@ -179,4 +205,5 @@ export const coreMigrations: StorageMigration[] = [
   { name: '20261202-04-audit-log-attempts', up: addAttempts },
   { name: '20261202-20-audit-log-guardrails', up: addGuardrails },
   { name: '20261202-22-usage-saved-cost', up: addSavedCost },
+  { name: '20261202-32-key-owners', up: addKeyOwners },
 ];

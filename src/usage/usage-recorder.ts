@@ -1,6 +1,7 @@
 /** Turns every CallOutcome into one usage row (tokens, cost, latency, status) written in batches. */
 import { randomUUID } from 'node:crypto';
-import type { CallOutcome, OutcomeBus } from '../core/outcome.ts';
+import type { CallOutcome, KeyOwner, KeyOwnerLookup, OutcomeBus } from '../core/outcome.ts';
+import { ownerColumns } from '../storage/tables.ts';
 import { type BatchWriter, createBatchWriter, pickTuning } from '../storage/batch-writer.ts';
 import type { Storage, UsageTable } from '../storage/database.ts';
 import { processScrubber } from '../security/secret-scrubber.ts';
@@ -11,6 +12,8 @@ export interface UsageRecorderOptions {
   storage: Storage;
   pricing: PricingTable;
   spillDir: string;
+  /** Owner fields of managed keys, copied onto the rows. */
+  owner?: KeyOwnerLookup;
   maxBatch?: number;
   maxQueue?: number;
   flushIntervalMs?: number;
@@ -36,7 +39,7 @@ export function utcDay(date: Date): string {
   return cachedDay.text;
 }
 
-export function usageRow(outcome: CallOutcome, pricing: PricingTable): UsageTable {
+export function usageRow(outcome: CallOutcome, pricing: PricingTable, owner?: KeyOwner): UsageTable {
   const usage = outcome.usage;
   const pricedModel = outcome.model ?? outcome.requestedModel;
   const priced = pricing.costOf(usage, pricedModel, outcome.provider);
@@ -66,6 +69,7 @@ export function usageRow(outcome: CallOutcome, pricing: PricingTable): UsageTabl
     cost_usd: cost,
     priced: cost === null ? 0 : 1,
     key_id: outcome.keyId,
+    ...ownerColumns(owner),
     latency_ms: Math.round(outcome.latencyMs * 1000) / 1000,
     first_byte_ms: outcome.firstByteMs === null ? null : Math.round(outcome.firstByteMs * 1000) / 1000,
     cache_status: outcome.cacheStatus,
@@ -77,9 +81,14 @@ export function usageRow(outcome: CallOutcome, pricing: PricingTable): UsageTabl
  * The usage row of an outcome, never lost: when the whole row cannot be built (pricing fails on odd
  * usage, for instance), the row without tokens and cost (unpriced), so the call still counts.
  */
-export function safeUsageRow(outcome: CallOutcome, pricing: PricingTable, onFailure: (error: unknown) => void = () => {}): UsageTable {
+export function safeUsageRow(
+  outcome: CallOutcome,
+  pricing: PricingTable,
+  onFailure: (error: unknown) => void = () => {},
+  owner?: KeyOwner,
+): UsageTable {
   try {
-    return usageRow(outcome, pricing);
+    return usageRow(outcome, pricing, owner);
   } catch (error) {
     onFailure(error);
     const startedAt = outcome.startedAt instanceof Date && !Number.isNaN(outcome.startedAt.getTime()) ? outcome.startedAt : new Date();
@@ -110,6 +119,7 @@ export function safeUsageRow(outcome: CallOutcome, pricing: PricingTable, onFail
       first_byte_ms: null,
       cache_status: outcome.cacheStatus,
       saved_cost_usd: null,
+      ...ownerColumns(owner),
     };
   }
 }
@@ -123,6 +133,9 @@ export function createUsageRecorder(options: UsageRecorderOptions): UsageRecorde
     ...pickTuning(options),
   });
   // Stays subscribed after close: a late outcome goes to the spill file and is written at the next start.
-  options.bus.subscribe((outcome) => writer.add(safeUsageRow(outcome, options.pricing, options.onRecordFailure)));
+  const owner = options.owner;
+  options.bus.subscribe((outcome) =>
+    writer.add(safeUsageRow(outcome, options.pricing, options.onRecordFailure, owner && outcome.keyId !== null ? owner(outcome.keyId) : undefined)),
+  );
   return { writer, close: () => writer.close() };
 }

@@ -1,21 +1,44 @@
 /**
- * Pipeline stage `key-access`: a managed key may call only the models its lists allow. Both the model as
- * requested and its name without a `provider/` prefix are checked, so a denied model cannot be reached
- * by naming its provider; deny wins over allow.
+ * Pipeline stages of a managed key's model lists. Deny wins over allow; names are checked as requested
+ * and without a `provider/` prefix, so a denied model cannot be reached by naming its provider.
+ * - `key-access` (first): the name the client asked for must be allowed and not denied (before the cache
+ *   or routing see the call).
+ * - `key-target-access` (after routing resolution): each target an alias, a virtual model or a fallback
+ *   resolves to is checked too: the call is refused when the target (`provider/model` or the upstream
+ *   model) is denied, or when the key has an allow list that names neither the requested model nor the
+ *   target (on the first attempt also the model the client named). So an alias cannot lead a key to a model
+ *   it is denied, allowing an alias allows its target, and a fallback needs an allowed name or target.
  */
 import { GatewayError } from '../../core/errors.ts';
 import type { Stage } from '../../pipeline/stage.ts';
 import type { KeyStore } from './key-store.ts';
 import { keyAllowsModel, type ManagedKey } from './managed-key.ts';
 
-function allowed(key: ManagedKey, model: string): boolean {
+function forms(model: string): string[] {
   const slash = model.indexOf('/');
-  const bare = slash === -1 ? null : model.slice(slash + 1);
-  const forms = bare === null ? [model] : [model, bare];
-  const denied = forms.some((form) => !keyAllowsModel({ ...key, allowedModels: [] }, form));
-  if (denied) return false;
-  return forms.some((form) => keyAllowsModel(key, form));
+  return slash === -1 ? [model] : [model, model.slice(slash + 1)];
 }
+
+function denies(key: ManagedKey, names: string[]): boolean {
+  const denyOnly = { ...key, allowedModels: [] };
+  return names.some((name) => !keyAllowsModel(denyOnly, name));
+}
+
+function allows(key: ManagedKey, names: string[]): boolean {
+  return key.allowedModels.length === 0 || names.some((name) => keyAllowsModel({ ...key, deniedModels: [] }, name));
+}
+
+function refused(model: string): GatewayError {
+  return new GatewayError(`This API key may not use the model '${model}'`, {
+    status: 403,
+    code: 'model_not_allowed',
+    param: 'model',
+    retryable: false,
+  });
+}
+
+const hasLists = (key: ManagedKey | undefined): key is ManagedKey =>
+  key !== undefined && (key.allowedModels.length > 0 || key.deniedModels.length > 0);
 
 export function createKeyAccessStage(store: KeyStore): Stage {
   return {
@@ -23,14 +46,28 @@ export function createKeyAccessStage(store: KeyStore): Stage {
     async handle(call, next) {
       const keyId = call.request.keyId;
       const key = keyId === null ? undefined : store.byId(keyId);
-      if (key && !allowed(key, call.requestedModel)) {
-        throw new GatewayError(`This API key may not use the model '${call.requestedModel}'`, {
-          status: 403,
-          code: 'model_not_allowed',
-          param: 'model',
-          retryable: false,
-        });
-      }
+      const names = forms(call.requestedModel);
+      if (hasLists(key) && (denies(key, names) || !allows(key, names))) throw refused(call.requestedModel);
+      return next(call);
+    },
+  };
+}
+
+export function createKeyTargetAccessStage(store: KeyStore): Stage {
+  return {
+    name: 'key-target-access',
+    async handle(call, next) {
+      const keyId = call.request.keyId;
+      const key = keyId === null ? undefined : store.byId(keyId);
+      if (!hasLists(key) || !call.target) return next(call);
+      const target = [`${call.target.provider.name}/${call.target.model}`, call.target.model];
+      const requested = forms(call.requestedModel);
+      if (denies(key, target) || denies(key, requested)) throw refused(call.requestedModel);
+      // The body's model is what the client named; on the first attempt the target comes from it through the
+      // gateway's own aliases and virtual models, so allowing that name allows its target. A later attempt is a
+      // fallback (possibly named by the client in a header): it must be allowed by its own name or target.
+      const named = call.trace.attempts.length === 0 && typeof call.body.model === 'string' ? forms(call.body.model) : [];
+      if (!allows(key, [...named, ...requested, ...target])) throw refused(call.requestedModel);
       return next(call);
     },
   };
