@@ -3,7 +3,8 @@
  * Clients written for one model family send what suits it: Claude Code asks for 32,000-128,000 output
  * tokens, which gpt-4o-mini (16,384) refuses with 400. A request above a known limit is clamped to it.
  */
-import { readFileSync } from 'node:fs';
+// Imported, not read from disk, so that the production bundle (scripts/build.ts) carries it inside.
+import limitsData from './model-limits.json' with { type: 'json' };
 import { candidateNames } from './pricing.ts';
 
 interface LimitsFile {
@@ -15,7 +16,7 @@ const resolved = new Map<string, number | null>();
 
 function shippedLimits(): Map<string, number> {
   if (shipped) return shipped;
-  const file = JSON.parse(readFileSync(new URL('./model-limits.json', import.meta.url), 'utf8')) as LimitsFile;
+  const file = limitsData as unknown as LimitsFile;
   shipped = new Map(Object.entries(file.models).map(([model, entry]) => [model, entry.max_output_tokens]));
   return shipped;
 }
