@@ -4,37 +4,17 @@
  * never a 500, a crash or a hang. Inputs come from a seeded generator, so a failure replays exactly.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningGateway, startGateway } from './helpers/start-gateway.ts';
-import { type AnthropicSimulator, startAnthropicSimulator } from './simulators/anthropic-simulator.ts';
-import { type GeminiSimulator, startGeminiSimulator } from './simulators/gemini-simulator.ts';
-import { type Simulator, startOpenAISimulator } from './simulators/openai-simulator.ts';
 import { createRandom } from './helpers/seeded-random.ts';
+import { startThreeProviderGateway, type ThreeProviderGateway } from './helpers/three-provider-gateway.ts';
 
-let openai: Simulator;
-let anthropic: AnthropicSimulator;
-let gemini: GeminiSimulator;
-let running: RunningGateway;
+let gateway: ThreeProviderGateway;
 
 beforeAll(async () => {
-  openai = await startOpenAISimulator({ apiKey: 'sk-fuzz' });
-  anthropic = await startAnthropicSimulator({ apiKey: 'sk-ant-fuzz' });
-  gemini = await startGeminiSimulator({ apiKey: 'gem-fuzz' });
-  running = await startGateway({
-    OPENAI_API_KEY: 'sk-fuzz',
-    OPENAI_BASE_URL: openai.baseUrl,
-    ANTHROPIC_API_KEY: 'sk-ant-fuzz',
-    ANTHROPIC_BASE_URL: anthropic.baseUrl,
-    GEMINI_API_KEY: 'gem-fuzz',
-    GEMINI_BASE_URL: gemini.baseUrl,
-    SQLITE_PATH: ':memory:',
-  });
+  gateway = await startThreeProviderGateway();
 });
 
 afterAll(async () => {
-  await running?.close();
-  await openai?.close();
-  await anthropic?.close();
-  await gemini?.close();
+  await gateway?.close();
 });
 
 const odd: unknown[] = [null, true, 0, -1, 1.5, 1e308, '', 'x', '{}', [], [null], {}, { a: 1 }, [[]], { type: 42 }, { text: null }];
@@ -114,7 +94,7 @@ describe('seeded malformed requests', () => {
         // Half the time the conversation is well-formed at the top (roles, arrays), so the malformed parts
         // inside reach the translators rather than the first validation.
         if (random() < 0.5) plausibleConversation(endpoint, body, random);
-        const response = await fetch(`${running.url}${endpoint}`, {
+        const response = await fetch(`${gateway.running.url}${endpoint}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(body),

@@ -5,33 +5,32 @@
 import OpenAI, { toFile } from 'openai';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type GatewayProcess, startGatewayProcess } from './helpers/gateway-process.ts';
+import { type ReplicaSet, startReplicaSet } from './helpers/replica-set.ts';
 import { createBackend, postgresUrl, type StorageBackend } from './helpers/storage-backends.ts';
 import { type Simulator, startOpenAISimulator } from './simulators/openai-simulator.ts';
 
 const masterKey = 'batches-replicas-master-key';
 let backend: StorageBackend;
 let simulator: Simulator;
-let replicas: GatewayProcess[] = [];
+let replicas: ReplicaSet | undefined;
 let urls: string[] = [];
 
 beforeAll(async () => {
   backend = createBackend('postgresql');
   simulator = await startOpenAISimulator({ apiKey: 'sk-replicas-upstream' });
-  const env = {
+  replicas = await startReplicaSet({
     ...backend.env,
     MODELGATE_MASTER_KEY: masterKey,
     OPENAI_API_KEY: 'sk-replicas-upstream',
     OPENAI_BASE_URL: simulator.baseUrl,
     BATCH_POLL_INTERVAL: '1s',
     LOG_LEVEL: 'info',
-  };
-  replicas = [startGatewayProcess(env), startGatewayProcess(env)];
-  urls = await Promise.all(replicas.map((replica) => replica.ready(120_000)));
+  });
+  urls = replicas.urls;
 }, 150_000);
 
 afterAll(async () => {
-  await Promise.all(replicas.map((replica) => replica.stop()));
+  await replicas?.stop();
   await simulator?.close();
   await backend?.cleanup();
 });

@@ -5,36 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRandom } from './helpers/seeded-random.ts';
-import { type RunningGateway, startGateway } from './helpers/start-gateway.ts';
-import { type AnthropicSimulator, startAnthropicSimulator } from './simulators/anthropic-simulator.ts';
-import { type GeminiSimulator, startGeminiSimulator } from './simulators/gemini-simulator.ts';
-import { type Simulator, startOpenAISimulator } from './simulators/openai-simulator.ts';
+import { startThreeProviderGateway, type ThreeProviderGateway } from './helpers/three-provider-gateway.ts';
 
-let openai: Simulator;
-let anthropic: AnthropicSimulator;
-let gemini: GeminiSimulator;
-let running: RunningGateway;
+let gateway: ThreeProviderGateway;
 
 beforeAll(async () => {
-  openai = await startOpenAISimulator({ apiKey: 'sk-fuzz' });
-  anthropic = await startAnthropicSimulator({ apiKey: 'sk-ant-fuzz' });
-  gemini = await startGeminiSimulator({ apiKey: 'gem-fuzz' });
-  running = await startGateway({
-    OPENAI_API_KEY: 'sk-fuzz',
-    OPENAI_BASE_URL: openai.baseUrl,
-    ANTHROPIC_API_KEY: 'sk-ant-fuzz',
-    ANTHROPIC_BASE_URL: anthropic.baseUrl,
-    GEMINI_API_KEY: 'gem-fuzz',
-    GEMINI_BASE_URL: gemini.baseUrl,
-    SQLITE_PATH: ':memory:',
-  });
+  gateway = await startThreeProviderGateway();
 });
 
 afterAll(async () => {
-  await running?.close();
-  await openai?.close();
-  await anthropic?.close();
-  await gemini?.close();
+  await gateway?.close();
 });
 
 const odd: unknown[] = [null, true, 0, -1, 1.5, '', 'x', 'OBJECT', [], [null], {}, { a: 1 }, [[]], { text: null }, { parts: [] }];
@@ -94,7 +74,7 @@ describe('seeded malformed Gemini API requests', () => {
       const embed = action.includes('mbed');
       const model = embed ? pick(random, ['text-embedding-3-small', 'gemini-embedding-001']) : (models[index % models.length] as string);
       const payload = body(random, embed);
-      const response = await fetch(`${running.url}/v1beta/models/${model}:${action}`, { method: 'POST', body: JSON.stringify(payload), signal: AbortSignal.timeout(10_000) });
+      const response = await fetch(`${gateway.running.url}/v1beta/models/${model}:${action}`, { method: 'POST', body: JSON.stringify(payload), signal: AbortSignal.timeout(10_000) });
       const text = await response.text();
       statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
       const context = `${model}:${action} #${index} ${JSON.stringify(payload)} -> ${response.status} ${text.slice(0, 300)}`;

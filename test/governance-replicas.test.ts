@@ -5,7 +5,7 @@
  * recorded costs in PostgreSQL sum to at most the budget, and the shared counter equals that sum).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayProcess, startGatewayProcess } from './helpers/gateway-process.ts';
+import { chatOnReplica, createAdminCaller, type ReplicaSet, startReplicaSet } from './helpers/replica-set.ts';
 import { createStateBackend, type StateBackend } from './helpers/state-backends.ts';
 import { createBackend, type StorageBackend } from './helpers/storage-backends.ts';
 import { type Simulator, startOpenAISimulator } from './simulators/openai-simulator.ts';
@@ -16,23 +16,11 @@ describe('governance across two replicas sharing Redis and PostgreSQL', { timeou
   let storage: StorageBackend;
   let state: StateBackend;
   let simulator: Simulator;
-  let replicas: GatewayProcess[] = [];
+  let replicas: ReplicaSet | undefined;
   let urls: string[] = [];
 
-  const chat = (url: string, key: string, model = 'gpt-4o-mini') =>
-    fetch(`${url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model, max_tokens: 20, messages: [{ role: 'user', content: 'hello' }] }),
-    }).then(async (response) => ({ status: response.status, body: (await response.json()) as { error?: { code: string } } }));
-  const admin = async (url: string, method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${url}/admin/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${masterKey}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  };
+  const chat = (url: string, key: string, model = 'gpt-4o-mini') => chatOnReplica(url, key, model, 'hello', { max_tokens: 20 });
+  const admin = createAdminCaller(masterKey);
   /** Waits until every replica knows a key (GET /v1/models authenticates without going through the limits). */
   const knownEverywhere = async (secret: string) => {
     for (const url of urls) {
@@ -46,23 +34,19 @@ describe('governance across two replicas sharing Redis and PostgreSQL', { timeou
     storage = createBackend('postgresql');
     state = createStateBackend('redis');
     simulator = await startOpenAISimulator({ apiKey: 'sk-governance-upstream' });
-    const env = {
+    replicas = await startReplicaSet({
       ...storage.env,
       ...state.env,
       OPENAI_API_KEY: 'sk-governance-upstream',
       OPENAI_BASE_URL: simulator.baseUrl,
       MODELGATE_MASTER_KEY: masterKey,
       RETRY_MAX_RETRIES: '0',
-    };
-    // The first replica runs the migrations; the second starts on the migrated schema.
-    replicas = [startGatewayProcess(env)];
-    urls = [await replicas[0]!.ready()];
-    replicas.push(startGatewayProcess(env));
-    urls.push(await replicas[1]!.ready());
+    });
+    urls = replicas.urls;
   }, 150_000);
 
   afterAll(async () => {
-    await Promise.all(replicas.map((replica) => replica.stop()));
+    await replicas?.stop();
     await simulator?.close();
     await state?.cleanup();
     await storage?.cleanup();

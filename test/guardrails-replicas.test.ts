@@ -3,53 +3,41 @@
  * admin API blocks on the other within seconds, a replacement (new version) and a deletion too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayProcess, startGatewayProcess } from './helpers/gateway-process.ts';
+import { chatOnReplica, createAdminCaller, type ReplicaSet, startReplicaSet } from './helpers/replica-set.ts';
 import { createBackend, type StorageBackend } from './helpers/storage-backends.ts';
 import { type Simulator, startOpenAISimulator } from './simulators/openai-simulator.ts';
 
+const masterKey = 'mg-guard-replicas';
 let openai: Simulator;
 let backend: StorageBackend;
-let replicas: GatewayProcess[] = [];
+let replicas: ReplicaSet | undefined;
 let urls: string[] = [];
 
 beforeAll(async () => {
   openai = await startOpenAISimulator({ apiKey: 'sk-openai' });
   backend = createBackend('postgresql');
-  const env = {
+  replicas = await startReplicaSet({
     ...backend.env,
     OPENAI_API_KEY: 'sk-openai',
     OPENAI_BASE_URL: openai.baseUrl,
-    MODELGATE_MASTER_KEY: 'mg-guard-replicas',
+    MODELGATE_MASTER_KEY: masterKey,
     GUARDRAILS_ENABLED: 'true',
     GUARDRAILS_REFRESH_SECONDS: '1',
-  };
-  // The first replica runs the migrations; the second starts on the migrated schema.
-  replicas = [startGatewayProcess(env)];
-  urls = [await replicas[0]!.ready()];
-  replicas.push(startGatewayProcess(env));
-  urls.push(await replicas[1]!.ready());
+  });
+  urls = replicas.urls;
 }, 150_000);
 
 afterAll(async () => {
-  await Promise.all(replicas.map((replica) => replica.stop()));
+  await replicas?.stop();
   await openai?.close();
   await backend?.cleanup();
 });
 
-const headers = { authorization: 'Bearer mg-guard-replicas', 'content-type': 'application/json' };
+const admin = createAdminCaller(masterKey);
 
 async function chat(url: string, content: string): Promise<{ status: number; code: string | null; flagged: string | null }> {
-  const response = await fetch(`${url}/v1/chat/completions`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content }] }),
-  });
-  const body = (await response.json()) as { error?: { code: string } };
-  return { status: response.status, code: body.error?.code ?? null, flagged: response.headers.get('x-modelgate-guardrails') };
-}
-
-function admin(url: string, method: string, path: string, body?: unknown): Promise<Response> {
-  return fetch(`${url}/admin/api/v1${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const answer = await chatOnReplica(url, masterKey, 'openai/gpt-4o-mini', content);
+  return { status: answer.status, code: answer.body.error?.code ?? null, flagged: answer.headers.get('x-modelgate-guardrails') };
 }
 
 describe('guardrails across two gateway processes', { timeout: 90_000 }, () => {
@@ -61,12 +49,12 @@ describe('guardrails across two gateway processes', { timeout: 90_000 }, () => {
     await expect.poll(async () => (await chat(second, 'about zulu')).code, { timeout: 15_000, interval: 250 }).toBe('guardrail_blocked');
 
     const replaced = await admin(second, 'PUT', '/guardrails/no-zulu', { type: 'denylist', words: ['zulu'], action: 'flag' });
-    expect(((await replaced.json()) as { version: number }).version).toBe(2);
+    expect(replaced.body.version).toBe(2);
     await expect.poll(async () => (await chat(first, 'about zulu')).flagged, { timeout: 15_000, interval: 250 }).toBe('no-zulu:flag');
 
     expect((await admin(first, 'DELETE', '/guardrails/no-zulu')).status).toBe(200);
     await expect.poll(async () => (await chat(second, 'about zulu')).flagged, { timeout: 15_000, interval: 250 }).toBeNull();
-    const versions = (await (await admin(second, 'GET', '/guardrails/no-zulu/versions')).json()) as { data: { version: number }[] };
+    const versions = (await admin<{ data: { version: number }[] }>(second, 'GET', '/guardrails/no-zulu/versions')).body;
     expect(versions.data.map((entry) => entry.version)).toEqual([1, 2, 3]);
   });
 });

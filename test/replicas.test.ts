@@ -3,7 +3,7 @@
  * gateway: a key created on one works on the other, and a key revoked on one is refused by the other.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayProcess, startGatewayProcess } from './helpers/gateway-process.ts';
+import { chatOnReplica, createAdminCaller, type ReplicaSet, startReplicaSet } from './helpers/replica-set.ts';
 import { createStateBackend, type StateBackend } from './helpers/state-backends.ts';
 import { createBackend, type StorageBackend } from './helpers/storage-backends.ts';
 import { type Simulator, startOpenAISimulator } from './simulators/openai-simulator.ts';
@@ -14,45 +14,28 @@ describe('two replicas sharing Redis and PostgreSQL', () => {
   let storage: StorageBackend;
   let state: StateBackend;
   let simulator: Simulator;
-  let replicas: GatewayProcess[] = [];
+  let replicas: ReplicaSet | undefined;
   let urls: string[] = [];
 
-  const chat = (url: string, key: string) =>
-    fetch(`${url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }),
-    }).then(async (response) => {
-      await response.arrayBuffer();
-      return response.status;
-    });
-  const admin = async (url: string, method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${url}/admin/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${masterKey}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  };
+  const chat = (url: string, key: string) => chatOnReplica(url, key, 'gpt-4o-mini').then((answer) => answer.status);
+  const admin = createAdminCaller(masterKey);
 
   beforeAll(async () => {
     storage = createBackend('postgresql');
     state = createStateBackend('redis');
     simulator = await startOpenAISimulator({ apiKey: 'sk-replicas-upstream' });
-    const env = {
+    replicas = await startReplicaSet({
       ...storage.env,
       ...state.env,
       OPENAI_API_KEY: 'sk-replicas-upstream',
       OPENAI_BASE_URL: simulator.baseUrl,
       MODELGATE_MASTER_KEY: masterKey,
-    };
-    const started = [startGatewayProcess(env), startGatewayProcess(env)];
-    urls = await Promise.all(started.map((replica) => replica.ready()));
-    replicas = started;
-  });
+    });
+    urls = replicas.urls;
+  }, 150_000);
 
   afterAll(async () => {
-    await Promise.all(replicas.map((replica) => replica.stop()));
+    await replicas?.stop();
     await simulator?.close();
     await state?.cleanup();
     await storage?.cleanup();

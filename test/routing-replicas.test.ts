@@ -3,57 +3,45 @@
  * override written through one replica's admin API are in force on the other within seconds.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayProcess, startGatewayProcess } from './helpers/gateway-process.ts';
+import { chatOnReplica, createAdminCaller, type ReplicaSet, startReplicaSet } from './helpers/replica-set.ts';
 import { createBackend, type StorageBackend } from './helpers/storage-backends.ts';
 import { type Simulator, startOpenAISimulator } from './simulators/openai-simulator.ts';
 
+const masterKey = 'mg-replicas';
 let openai: Simulator;
 let groq: Simulator;
 let backend: StorageBackend;
-let replicas: GatewayProcess[] = [];
+let replicas: ReplicaSet | undefined;
 let urls: string[] = [];
 
 beforeAll(async () => {
   openai = await startOpenAISimulator({ apiKey: 'sk-openai' });
   groq = await startOpenAISimulator({ flavor: 'groq', apiKey: 'gsk-groq', models: ['llama-3.3-70b-versatile'] });
   backend = createBackend('postgresql');
-  const env = {
+  replicas = await startReplicaSet({
     ...backend.env,
     OPENAI_API_KEY: 'sk-openai',
     OPENAI_BASE_URL: openai.baseUrl,
     GROQ_API_KEY: 'gsk-groq',
     GROQ_BASE_URL: groq.baseUrl,
-    MODELGATE_MASTER_KEY: 'mg-replicas',
+    MODELGATE_MASTER_KEY: masterKey,
     ROUTING_REFRESH_SECONDS: '1',
-  };
-  // The first replica runs the migrations; the second starts on the migrated schema.
-  replicas = [startGatewayProcess(env)];
-  urls = [await replicas[0]!.ready()];
-  replicas.push(startGatewayProcess(env));
-  urls.push(await replicas[1]!.ready());
+  });
+  urls = replicas.urls;
 }, 150_000);
 
 afterAll(async () => {
-  await Promise.all(replicas.map((replica) => replica.stop()));
+  await replicas?.stop();
   await openai?.close();
   await groq?.close();
   await backend?.cleanup();
 });
 
-const headers = { authorization: 'Bearer mg-replicas', 'content-type': 'application/json' };
+const admin = createAdminCaller(masterKey);
 
 async function chat(url: string, model: string): Promise<{ status: number; text: string }> {
-  const response = await fetch(`${url}/v1/chat/completions`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'who?' }] }),
-  });
-  const body = (await response.json()) as { choices?: { message: { content: string } }[] };
-  return { status: response.status, text: body.choices?.[0]?.message.content ?? '' };
-}
-
-function admin(url: string, method: string, path: string, body?: unknown): Promise<Response> {
-  return fetch(`${url}/admin/api/v1${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const answer = await chatOnReplica(url, masterKey, model, 'who?');
+  return { status: answer.status, text: answer.body.choices?.[0]?.message.content ?? '' };
 }
 
 describe('routing entries across two gateway processes', { timeout: 60_000 }, () => {
