@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { GatewayExtension } from '../app.ts';
+import { createSessionRoute } from '../admin/session-route.ts';
 import { setUpBudgets } from './budgets/budget-setup.ts';
 import { createGovernanceMetrics } from './governance-metrics.ts';
 import { createKeyAccessStage, createKeyTargetAccessStage } from './keys/key-access-stage.ts';
@@ -27,7 +28,7 @@ export function createGovernanceExtension(logger: Logger): GatewayExtension {
       onError: (error) => logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'managed keys: sync failed'),
     });
     gateway.onClose(() => store.close());
-    gateway.addRoutes(createKeyRoutes(store));
+    gateway.addRoutes([...createKeyRoutes(store), createSessionRoute((keyId) => store.byId(keyId))]);
     gateway.useAccess({
       authenticator: (master) => createManagedKeyAuthenticator(master, store),
       route: (route) => withScopeCheck(route, store),
