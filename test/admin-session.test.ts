@@ -11,7 +11,12 @@ const masterKey = 'session-master-key';
 const get = async (url: string, key?: string) => {
   const response = await fetch(`${url}/admin/api/v1/session`, { headers: key === undefined ? {} : { authorization: `Bearer ${key}` } });
   const text = await response.text();
-  return { status: response.status, text, body: JSON.parse(text) as Record<string, unknown>, cacheControl: response.headers.get('cache-control') };
+  return {
+    status: response.status,
+    text,
+    body: JSON.parse(text) as Record<string, unknown>,
+    cacheControl: response.headers.get('cache-control'),
+  };
 };
 
 describe.each(['sqlite', 'postgresql'] as const)('admin session on %s', (backendName) => {
@@ -42,7 +47,13 @@ describe.each(['sqlite', 'postgresql'] as const)('admin session on %s', (backend
   it('describes the master key', async () => {
     const session = await get(running.url, masterKey);
     expect(session.status).toBe(200);
-    expect(session.body).toEqual({ kind: 'master', key_id: null, name: null, scopes: ['inference', 'admin', 'admin:read'], read_only: false });
+    expect(session.body).toEqual({
+      kind: 'master',
+      key_id: null,
+      name: null,
+      scopes: ['inference', 'admin', 'admin:read'],
+      read_only: false,
+    });
     expect(session.text).not.toContain(masterKey);
     expect(session.cacheControl).toBe('no-store');
   });
@@ -54,7 +65,13 @@ describe.each(['sqlite', 'postgresql'] as const)('admin session on %s', (backend
     expect(written.status).toBe(200);
     expect(written.body).toEqual({ kind: 'managed_key', key_id: writer.id, name: 'ops', scopes: ['admin'], read_only: false });
     const read = await get(running.url, reader.secret);
-    expect(read.body).toEqual({ kind: 'managed_key', key_id: reader.id, name: 'viewer', scopes: ['admin:read', 'inference'], read_only: true });
+    expect(read.body).toEqual({
+      kind: 'managed_key',
+      key_id: reader.id,
+      name: 'viewer',
+      scopes: ['admin:read', 'inference'],
+      read_only: true,
+    });
     for (const answer of [written, read]) {
       expect(answer.text).not.toContain(writer.secret);
       expect(answer.text).not.toContain(reader.secret);
@@ -86,7 +103,9 @@ describe.each(['sqlite', 'postgresql'] as const)('admin session on %s', (backend
   });
 
   it('is documented in /openapi.json', async () => {
-    const document = (await (await fetch(`${running.url}/openapi.json`)).json()) as { paths: Record<string, { get?: { responses: Record<string, unknown> } }> };
+    const document = (await (await fetch(`${running.url}/openapi.json`)).json()) as {
+      paths: Record<string, { get?: { responses: Record<string, unknown> } }>;
+    };
     const operation = document.paths['/admin/api/v1/session']?.get;
     expect(JSON.stringify(operation?.responses['200'])).toContain('read_only');
   });
@@ -109,6 +128,12 @@ describe('admin session without a master key', () => {
   it('is open access with every scope', async () => {
     const session = await get(running.url);
     expect(session.status).toBe(200);
-    expect(session.body).toEqual({ kind: 'open', key_id: null, name: null, scopes: ['inference', 'admin', 'admin:read'], read_only: false });
+    expect(session.body).toEqual({
+      kind: 'open',
+      key_id: null,
+      name: null,
+      scopes: ['inference', 'admin', 'admin:read'],
+      read_only: false,
+    });
   });
 });

@@ -14,8 +14,8 @@ const allScopes = ['inference', 'admin', 'admin:read'] as const;
 
 export const sessionSchema = z.object({
   kind: z.enum(['master', 'managed_key', 'open']).describe('open: no MODELGATE_MASTER_KEY is set and no key was presented'),
-  key_id: z.string().nullable().describe('The managed key\'s id; null for the master key and open access'),
-  name: z.string().nullable().describe('The managed key\'s name'),
+  key_id: z.string().nullable().describe("The managed key's id; null for the master key and open access"),
+  name: z.string().nullable().describe("The managed key's name"),
   scopes: z.array(z.enum(allScopes)).describe('The master key and open access have every scope'),
   read_only: z.boolean().describe('true for a managed key with admin:read but not admin: only GETs of the admin API are allowed'),
 });
