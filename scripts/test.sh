@@ -3,6 +3,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 bash scripts/services.sh
+# The real coding-agent CLIs (test/coding-agent-clis*.test.ts) in their own package, installed when absent.
+bash scripts/agents.sh
 echo "== type check (tsc --noEmit)"
 npx tsc --noEmit -p .
 echo "== tests (vitest)"

@@ -46,11 +46,13 @@
  * (200 stream whose first event is an `error`), `sim-hang-stream` (message_start and one text delta, then nothing
  * until the client goes away). Otherwise the reply echoes the last user text; with tools
  * (and tool_choice not none) it answers with a short text block and a tool_use block (every tool when the
- * user text contains "all tools" and parallel use is allowed); after a tool_result it says what the tool said;
+ * user text contains "all tools" and parallel use is allowed; the tool and input a `[[sim-tool NAME {...}]]`
+ * directive in the user text names, see scripted-tool-call.ts); after a tool_result it says what the tool said;
  * with thinking enabled it first emits a signed thinking block.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { scriptedToolCall } from './scripted-tool-call.ts';
 import { createSimulatorServer, listenSimulator, readRequestJson } from './simulator-server.ts';
 
 type Json = Record<string, unknown>;
@@ -468,11 +470,13 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
       blocks.push({ type: 'text', text: `Tool said: ${textOf(toolResult.content)}` });
     } else if (tools.length > 0 && toolChoice.type !== 'none') {
       const forced = toolChoice.type === 'tool' ? tools.find((tool) => tool.name === toolChoice.name) : undefined;
+      const scripted = forced ? undefined : scriptedToolCall(lastUserText, tools.map((tool) => String(tool.name)));
       const parallel = toolChoice.disable_parallel_tool_use !== true && lastUserText.includes('all tools');
-      const chosen = forced ? [forced] : parallel ? tools : [tools[0] as Json];
+      const chosen = forced ? [forced] : scripted ? [{ name: scripted.name }] : parallel ? tools : [tools[0] as Json];
       if (toolChoice.type === 'auto') blocks.push({ type: 'text', text: 'Let me check that.' });
       chosen.forEach((tool, index) => {
-        blocks.push({ type: 'tool_use', id: `toolu_sim${messageCounter}_${index}`, name: String(tool.name), input: { location: 'Paris' } });
+        const input = scripted?.input ?? { location: 'Paris' };
+        blocks.push({ type: 'tool_use', id: `toolu_sim${messageCounter}_${index}`, name: String(tool.name), input });
       });
       stopReason = 'tool_use';
     } else {

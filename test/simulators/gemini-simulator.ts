@@ -32,9 +32,12 @@
  * `gemini-sim-prompt-blocked` (promptFeedback.blockReason, no candidates), `gemini-sim-thinking` (reports
  * thoughtsTokenCount and, with includeThoughts, a thought part), `gemini-sim-stream-error` (an error event
  * mid-stream), `gemini-sim-hang-stream` (one event, then nothing until the client goes away). Any other model answers by echoing the last user text; when function declarations are offered and
- * the last turn is not a function response, it calls the first function, with a thoughtSignature.
+ * the last turn is not a function response, it calls the first function with {"location":"Paris"} (the function
+ * and arguments a `[[sim-tool NAME {...}]]` directive in the last user text names, see scripted-tool-call.ts),
+ * with a thoughtSignature.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { scriptedToolCall } from './scripted-tool-call.ts';
 import { createSimulatorServer, listenSimulator, readRequestJson } from './simulator-server.ts';
 
 export interface GeminiRecordedRequest {
@@ -345,7 +348,8 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
     }
     const candidateCount = typeof generationConfig.candidateCount === 'number' ? generationConfig.candidateCount : 1;
     const signature = Buffer.from(`sim-signature-${responseCounter}`).toString('base64');
-    const callArgs = { location: 'Paris' };
+    const scripted = scriptedToolCall(textOfParts(partsOf(lastUser)), callable.map((declaration) => String(declaration.name)));
+    const callArgs = scripted?.input ?? { location: 'Paris' };
     const candidatesTokenCount = (wantsCall ? 7 : pieces.length) * candidateCount;
     const usageMetadata: Json = {
       promptTokenCount,
@@ -358,7 +362,7 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
       thinking && thinkingConfig.includeThoughts === true ? { text: '**Planning** I should answer politely.', thought: true } : null;
     const callPart = (): Json => {
       issuedSignatures.push(signature);
-      return { functionCall: { name: String(callable[0]?.name ?? ''), args: callArgs }, thoughtSignature: signature };
+      return { functionCall: { name: scripted?.name ?? String(callable[0]?.name ?? ''), args: callArgs }, thoughtSignature: signature };
     };
     const base = { modelVersion: model, responseId };
 

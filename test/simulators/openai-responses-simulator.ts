@@ -7,7 +7,8 @@
  *
  * Behaviour: echoes the last user input text as `Hello from <flavor>: <text>`; when function tools
  * are given (and tool_choice is not `none`) and the input does not end with a
- * `function_call_output`, calls the first tool with `{"location":"Paris"}`; after a
+ * `function_call_output`, calls the first tool with `{"location":"Paris"}` (the tool and arguments a
+ * `[[sim-tool NAME {...}]]` directive in the last user input names, see scripted-tool-call.ts); after a
  * `function_call_output` it answers `Tool said: <output>`. Stateless: `previous_response_id` is only
  * recorded (tests read it from the recorded request). Model `sim-broken-stream` sends
  * `response.created` and then drops the connection; model `sim-failed-stream` sends `response.created`
@@ -16,6 +17,7 @@
  * simulator option `responsesApi: false`.)
  */
 import type { ServerResponse } from 'node:http';
+import { scriptedToolCall } from './scripted-tool-call.ts';
 
 type Json = Record<string, unknown>;
 
@@ -90,9 +92,11 @@ export function simulateResponses(flavor: string, model: string, body: Json, res
   const messageId = `msg_sim${suffix}`;
   const callId = `call_sim${suffix}`;
   const functionId = `fc_sim${suffix}`;
-  const toolName = String(tools[0]?.name ?? '');
+  const scripted = wantsTool && lastUser ? scriptedToolCall(itemText(lastUser), tools.map((tool) => String(tool.name))) : undefined;
+  const toolName = scripted?.name ?? String(tools[0]?.name ?? '');
+  const toolArguments = scripted ? JSON.stringify(scripted.input) : '{"location":"Paris"}';
   const finalItem: Json = wantsTool
-    ? { id: functionId, type: 'function_call', status: 'completed', arguments: '{"location":"Paris"}', call_id: callId, name: toolName }
+    ? { id: functionId, type: 'function_call', status: 'completed', arguments: toolArguments, call_id: callId, name: toolName }
     : {
         id: messageId,
         type: 'message',
@@ -129,13 +133,13 @@ export function simulateResponses(flavor: string, model: string, body: Json, res
   send('response.in_progress', { response: base });
   if (wantsTool) {
     send('response.output_item.added', { output_index: 0, item: { ...finalItem, status: 'in_progress', arguments: '' } });
-    for (const piece of ['{"location"', ':"Paris"}'])
+    for (const piece of [toolArguments.slice(0, 11), toolArguments.slice(11)])
       send('response.function_call_arguments.delta', { item_id: functionId, output_index: 0, delta: piece });
     send('response.function_call_arguments.done', {
       item_id: functionId,
       output_index: 0,
       name: toolName,
-      arguments: '{"location":"Paris"}',
+      arguments: toolArguments,
     });
   } else {
     send('response.output_item.added', {

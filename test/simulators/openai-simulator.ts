@@ -31,11 +31,14 @@
  * Behaviour is chosen by the model name: `sim-rate-limited`, `sim-server-error`, `sim-overloaded`,
  * `sim-bad-request`, `sim-slow-<ms>` (delays headers), `sim-hang-stream` (one chunk, then nothing),
  * `sim-garbage` (non-JSON 200), `sim-verbatim` (answers with the last user message exactly, no prefix); any
- * other model answers by echoing the last user message.
+ * other model answers by echoing the last user message, or with tools calls the first one with
+ * `{"location":"Paris"}` (the tool and arguments a `[[sim-tool NAME {...}]]` directive in the last user message
+ * names, see scripted-tool-call.ts), and after a tool message says what the tool said.
  * Embedding models named `sim-semantic...` answer with word-bag embeddings where similar texts are near
  * (semantic-embeddings.ts).
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { scriptedToolCall } from './scripted-tool-call.ts';
 import { createSimulatorServer, listenSimulator, readRequestJson } from './simulator-server.ts';
 import busboy from 'busboy';
 import { createFilesSimulator, type FilesSimulator } from './openai-files-simulator.ts';
@@ -327,7 +330,9 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
     const lastUser = [...messages].reverse().find((message) => message.role === 'user');
     const tools = Array.isArray(body.tools) ? (body.tools as Json[]) : [];
     const lastIsTool = messages.at(-1)?.role === 'tool';
-    const firstTool = tools[0]?.function as Json | undefined;
+    const toolNames = tools.map((tool) => String((tool.function as Json | undefined)?.name ?? ''));
+    const scripted = scriptedToolCall(messageText(lastUser?.content), toolNames);
+    const firstTool = scripted ? { name: scripted.name } : (tools[0]?.function as Json | undefined);
     const wantsTool = firstTool !== undefined && body.tool_choice !== 'none' && !lastIsTool;
     const reply = lastIsTool
       ? `Tool said: ${messageText(messages.at(-1)?.content)}`
@@ -335,7 +340,8 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
         ? messageText(lastUser?.content)
         : `Hello from ${flavor}: ${messageText(lastUser?.content)}`;
     const pieces = reply.split(/(?<= )/);
-    const toolArguments = ['{"location"', ':"Paris"}'];
+    const argumentsText = scripted ? JSON.stringify(scripted.input) : '{"location":"Paris"}';
+    const toolArguments = [argumentsText.slice(0, 11), argumentsText.slice(11)];
     const usage = {
       prompt_tokens: promptTokens(messages),
       completion_tokens: wantsTool ? 7 : pieces.length,
