@@ -3,9 +3,9 @@
  * days are `YYYY-MM-DD` text, weeks and months are folded from days here; numbers go through Number()
  * because PostgreSQL returns bigint and SUM() as strings.
  */
-import { sql } from 'kysely';
+import { type SelectQueryBuilder, sql } from 'kysely';
 import { invalidRequest } from '../core/errors.ts';
-import type { AuditLogTable, Storage, UsageTable } from '../storage/database.ts';
+import type { AuditLogTable, Storage, StorageTables, UsageTable } from '../storage/database.ts';
 
 export interface DateRange {
   startDay: string;
@@ -102,8 +102,9 @@ function optional(query: Record<string, string>, name: string): string | undefin
   return value === undefined || value === '' ? undefined : value;
 }
 
-export function parseUsageFilters(query: Record<string, string>): UsageFilters {
-  const filters: UsageFilters = { range: parseRange(query) };
+/** The usage filters other than the date range (`model`, `provider`, `endpoint`, `key_id`, `user`, `team`, `tag`, `request_id`, `status`). */
+export function parseCallFilters(query: Record<string, string>): Omit<UsageFilters, 'range'> {
+  const filters: Omit<UsageFilters, 'range'> = {};
   const model = optional(query, 'model');
   const provider = optional(query, 'provider');
   const endpoint = optional(query, 'endpoint');
@@ -120,6 +121,10 @@ export function parseUsageFilters(query: Record<string, string>): UsageFilters {
   if (requestId) filters.requestId = requestId;
   if (optional(query, 'status')) filters.status = integerParameter(query, 'status', 0, 100, 599);
   return filters;
+}
+
+export function parseUsageFilters(query: Record<string, string>): UsageFilters {
+  return { range: parseRange(query), ...parseCallFilters(query) };
 }
 
 export function parseAuditFilters(query: Record<string, string>): AuditFilters {
@@ -160,18 +165,7 @@ export function createAdminQueries(storage: Storage) {
   const db = storage.db;
 
   function usageQuery(filters: UsageFilters) {
-    let query = db.selectFrom('usage').where('day', '>=', filters.range.startDay).where('day', '<=', filters.range.endDay);
-    if (filters.model)
-      query = query.where((eb) => eb.or([eb('model', '=', filters.model ?? ''), eb('requested_model', '=', filters.model ?? '')]));
-    if (filters.provider) query = query.where('provider', '=', filters.provider);
-    if (filters.endpoint) query = query.where('endpoint', '=', filters.endpoint);
-    if (filters.keyId) query = query.where('key_id', '=', filters.keyId);
-    if (filters.user) query = query.where('key_user', '=', filters.user);
-    if (filters.team) query = query.where('key_team', '=', filters.team);
-    if (filters.tag) query = query.where(sql<boolean>`key_tags like ${tagPattern(filters.tag)} escape '!'`);
-    if (filters.status !== undefined) query = query.where('status', '=', filters.status);
-    if (filters.requestId) query = query.where('request_id', '=', filters.requestId);
-    return query;
+    return filterUsage(db.selectFrom('usage').where('day', '>=', filters.range.startDay).where('day', '<=', filters.range.endDay), filters);
   }
 
   function totalsSelect<Q extends ReturnType<typeof usageQuery>>(query: Q) {
@@ -337,6 +331,25 @@ export function createAdminQueries(storage: Storage) {
 }
 
 export type AdminQueries = ReturnType<typeof createAdminQueries>;
+
+/** Applies the filters other than the date range to a query of the usage table. */
+export function filterUsage<O>(
+  query: SelectQueryBuilder<StorageTables, 'usage', O>,
+  filters: Omit<UsageFilters, 'range'>,
+): SelectQueryBuilder<StorageTables, 'usage', O> {
+  let filtered = query;
+  if (filters.model)
+    filtered = filtered.where((eb) => eb.or([eb('model', '=', filters.model ?? ''), eb('requested_model', '=', filters.model ?? '')]));
+  if (filters.provider) filtered = filtered.where('provider', '=', filters.provider);
+  if (filters.endpoint) filtered = filtered.where('endpoint', '=', filters.endpoint);
+  if (filters.keyId) filtered = filtered.where('key_id', '=', filters.keyId);
+  if (filters.user) filtered = filtered.where('key_user', '=', filters.user);
+  if (filters.team) filtered = filtered.where('key_team', '=', filters.team);
+  if (filters.tag) filtered = filtered.where(sql<boolean>`key_tags like ${tagPattern(filters.tag)} escape '!'`);
+  if (filters.status !== undefined) filtered = filtered.where('status', '=', filters.status);
+  if (filters.requestId) filtered = filtered.where('request_id', '=', filters.requestId);
+  return filtered;
+}
 
 export const usageGroups = ['key', 'user', 'team', 'tag'] as const;
 export type UsageGroup = (typeof usageGroups)[number];

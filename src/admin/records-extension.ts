@@ -14,6 +14,8 @@ import { createUsageRecorder } from '../usage/usage-recorder.ts';
 import { createAdminRoutes } from './admin-routes.ts';
 import { createOpenApiRoutes } from './openapi.ts';
 import { createAdminQueries } from './queries.ts';
+import { createUsageTimeseries } from './usage-timeseries.ts';
+import { createUsageTimeseriesRoute } from './usage-timeseries-route.ts';
 
 export interface RecordsOptions {
   /** Batch writer tuning (tests use small values). */
@@ -102,7 +104,15 @@ export function createRecordsExtensions(logger: Logger, options: RecordsOptions 
         },
       ]),
     ) as typeof queries;
-    gateway.addRoutes([...createAdminRoutes(flushed, gateway.registry), ...createOpenApiRoutes()]);
+    const timeseries = createUsageTimeseries(requireStorage(gateway));
+    gateway.addRoutes([
+      ...createAdminRoutes(flushed, gateway.registry),
+      createUsageTimeseriesRoute(async (request) => {
+        await flush();
+        return timeseries(request);
+      }),
+      ...createOpenApiRoutes(),
+    ]);
   };
 
   return [createStorageExtension(), usage, audit, admin];
