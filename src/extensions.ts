@@ -15,12 +15,14 @@ import { createResponsesExtension } from './responses/responses-extension.ts';
 import { createResilienceExtension, type ResilienceExtensionOptions } from './routing/resilience-extension.ts';
 import { createRoutingExtension } from './routing/routing-extension.ts';
 import { createStateExtension } from './state/state-extension.ts';
+import { createWorkflowsExtension } from './workflows/workflows-extension.ts';
 
 export function defaultExtensions(logger: Logger, options: { resilience?: ResilienceExtensionOptions } = {}): GatewayExtension[] {
   return [
     createStateExtension(logger),
     ...createRecordsExtensions(logger),
     createGovernanceExtension(logger),
+    createWorkflowsExtension(logger),
     createGuardrailsExtension(logger),
     createRoutingExtension(),
     createResilienceExtension(logger, options.resilience),

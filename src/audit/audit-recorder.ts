@@ -236,9 +236,11 @@ export function createAuditRecorder(options: AuditRecorderOptions): AuditRecorde
   });
   // Stays subscribed after close: a late outcome goes to the spill file and is written at the next start.
   const owner = options.owner;
-  options.bus.subscribe((outcome) =>
-    writer.add(safeAuditRow(outcome, settings, scrubber, options.onRecordFailure, owner && outcome.keyId !== null ? owner(outcome.keyId) : undefined)),
-  );
+  options.bus.subscribe((outcome) => {
+    // A workflow switched the audit log off for this call.
+    if (outcome.workflow?.audit === false) return;
+    writer.add(safeAuditRow(outcome, settings, scrubber, options.onRecordFailure, owner && outcome.keyId !== null ? owner(outcome.keyId) : undefined));
+  });
 
   async function sweep(now = Date.now()): Promise<number> {
     if (settings.retentionDays <= 0) return 0;

@@ -137,6 +137,11 @@ export function createCacheStage(options: CacheStageOptions): Stage {
     name: 'cache',
     async handle(call, next) {
       if (!cachedEndpoints.has(call.endpoint)) return next(call);
+      // A workflow switched the cache off for this call.
+      if (call.trace.policy?.cache === false) {
+        mark(call, 'bypass');
+        return next(call);
+      }
       const controls = readCacheControls(call.request.headers);
       const useExact = config.exactEnabled && controls.exact;
       const useSemantic = semantic !== null && controls.semantic && call.endpoint !== 'embeddings';

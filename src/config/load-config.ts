@@ -21,6 +21,7 @@ import { type CacheConfig, readCacheConfig } from '../cache/cache-config.ts';
 import { loadRoutingConfig, type RoutingConfig, routingYamlShape } from '../routing/routing-config.ts';
 import { ConfigError } from './config-error.ts';
 import { type GuardrailsConfig, guardrailsYamlSchema, loadGuardrailsConfig } from '../guardrails/guardrails-config.ts';
+import { loadWorkflowsConfig, type WorkflowsConfig, workflowsYamlSchema } from '../workflows/workflow-config.ts';
 import { type FilesConfig, loadFilesConfig } from '../files/files-config.ts';
 import { loadRateLimitConfig, type RateLimitConfig, rateLimitYamlShape } from '../governance/limits/rate-limit-config.ts';
 import { type BudgetConfig, budgetYamlShape, loadBudgetConfig } from '../governance/budgets/budget-config.ts';
@@ -90,6 +91,8 @@ export interface GatewayConfig {
   passthrough: PassthroughConfig;
   /** GUARDRAILS_ENABLED and the `guardrails:` rules (src/guardrails/guardrails-config.ts). */
   guardrails: GuardrailsConfig;
+  /** The `workflows:` section and WORKFLOWS_REFRESH_SECONDS (src/workflows/workflow-config.ts). */
+  workflows: WorkflowsConfig;
   /** Rate limits (src/governance/limits/rate-limit-config.ts). */
   rateLimits: RateLimitConfig;
   /** Files and Batches APIs (src/files/files-config.ts). */
@@ -241,6 +244,7 @@ const yamlSchema = z
     ...budgetYamlShape,
     passthrough: passthroughYamlSchema,
     guardrails: guardrailsYamlSchema,
+    workflows: workflowsYamlSchema,
   })
   .strict();
 
@@ -500,6 +504,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
       allowV1Alias: boolSetting('ALLOW_PASSTHROUGH_V1_ALIAS', yaml.passthrough?.allow_v1_alias, true),
     },
     guardrails: loadGuardrailsConfig(env, yaml),
+    workflows: loadWorkflowsConfig(env, yaml),
     rateLimits: loadRateLimitConfig(env, yaml),
     files: loadFilesConfig(env),
     budgets: loadBudgetConfig(env, yaml),

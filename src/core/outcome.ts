@@ -69,8 +69,10 @@ export interface CallOutcome {
   attempts: Attempt[];
   /** What guardrails decided (absent when none acted). */
   guardrails?: GuardrailRecord[];
-  /** Version of the guardrails and workflow applied (absent when guardrails are off). */
+  /** Version of the guardrails and workflow applied (absent when neither applies). */
   policyVersion?: string;
+  /** The workflow that applied to the call (src/workflows/) and its record switches; absent when none did. */
+  workflow?: { name: string; version: string; audit: boolean; usage: boolean };
   /** HTTP method and path as the client called them. */
   method: string;
   path: string;

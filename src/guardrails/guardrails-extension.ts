@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { GatewayExtension } from '../app.ts';
+import type { ModelCall } from '../pipeline/model-call.ts';
 import { createGuardrailsAdminRoutes } from './guardrails-admin-routes.ts';
 import { createGuardrailsEngine } from './guardrails-engine.ts';
 import { createKyselyGuardrailsStore } from './guardrails-store.ts';
@@ -20,7 +21,12 @@ export function createGuardrailsExtension(logger?: Logger): GatewayExtension {
     engine.onError = (name, error) =>
       logger?.warn({ guardrail: name, reason: error instanceof Error ? error.message : String(error) }, 'guardrails reload failed');
     if (config.enabled) {
-      const select = () => engine.selector().all;
+      // A workflow may name the guardrails that run for a call (trace.policy.guardrails); otherwise all do.
+      const select = (call: ModelCall) => {
+        const selector = engine.selector();
+        const names = call.trace.policy?.guardrails;
+        return names ? selector.named(names, selector.all.version) : selector.all;
+      };
       gateway.pipeline.use(createGuardrailsInputStage(select));
       gateway.pipeline.use(createGuardrailsOutputStage(select));
     }

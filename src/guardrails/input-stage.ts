@@ -5,6 +5,7 @@
  * are reported in `x-modelgate-guardrails` and the audit record. Reversible PII placeholders are
  * restored in the answer on its way back (after the cache, which stores the answer as the upstream gave it).
  */
+import { policyVersionOf } from '../pipeline/call-policy.ts';
 import type { ModelCall } from '../pipeline/model-call.ts';
 import type { Stage } from '../pipeline/stage.ts';
 import { guardrailBlocked } from './guardrail-error.ts';
@@ -22,7 +23,7 @@ export function createGuardrailsInputStage(select: (call: ModelCall) => Guardrai
       const selection = select(call);
       const shape = requestShape(call.endpoint);
       if (!selection || selection.empty || !shape) return next(call);
-      call.trace.policyVersion = selection.version;
+      call.trace.policyVersion = policyVersionOf(selection.version, call.trace.policy);
       const placeholders = new Map<string, string>();
       const context = { call, phase: 'input' as const, placeholders, signal: call.context.signal };
       let body = call.body;

@@ -54,3 +54,17 @@ export function createMetricLabels(gateway: Pick<Gateway, 'providers' | 'registr
     status: (status) => (Number.isInteger(status) && status >= 100 && status <= 599 ? String(status) : otherLabel),
   };
 }
+
+/**
+ * Labels for names an operator defines (guardrails, workflows: config.yaml or the admin API, never client
+ * text): each name is its own label until `max` distinct names were seen, later ones are `other`.
+ */
+export function createBoundedNameLabels(max: number): (name: string) => string {
+  const used = new Set<string>();
+  return (name) => {
+    if (used.has(name)) return name;
+    if (used.size >= max) return otherLabel;
+    used.add(name);
+    return name;
+  };
+}

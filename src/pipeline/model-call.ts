@@ -8,6 +8,7 @@ import type { ResolvedModel } from '../core/model-registry.ts';
 import type { Attempt, Endpoint, GuardrailRecord, Operation } from '../core/outcome.ts';
 import type { GatewayRequest } from '../http/types.ts';
 import type { CallContext, Json, ProviderResult } from '../providers/types.ts';
+import type { CallPolicy } from './call-policy.ts';
 
 export type { Attempt, GuardrailRecord, Operation };
 
@@ -21,10 +22,12 @@ export interface CallTrace {
   /** Response headers stages add (routing, cache, limits), merged into the reply. */
   headers: Record<string, string>;
   /**
-   * Version of the guardrails and workflow applied to the call (set by the guardrails-input stage,
-   * absent when guardrails are off): a response cache keys on it, so a policy change is a new key.
+   * Version of the guardrails and workflow applied to the call (set by the workflow and guardrails-input
+   * stages, absent when neither applies): a response cache keys on it, so a policy change is a new key.
    */
   policyVersion?: string;
+  /** What the workflow that applies to the call switched (src/pipeline/call-policy.ts); absent: none applies. */
+  policy?: CallPolicy;
   /** What guardrails decided (src/guardrails/), for the audit record. */
   guardrails?: GuardrailRecord[];
   /** Set by the cache stage: whether the answer came from the response cache (recorded in the outcome). */

@@ -4,6 +4,9 @@
  * disabled feature costs nothing per call. `dispatch` is always last and calls the provider.
  *
  * Order, left to right (a call passes through each registered stage in this order):
+ * - workflow: finds the workflow (scoped policy) that applies to the call and sets `trace.policy`, which
+ *   the later stages and the recorders read (guardrails, cache, fallback, budget, usage, audit); first, so
+ *   that every stage after it, and the records of a call refused early, follow it
  * - key-access: refuses models a managed key may not use (its allow and deny lists)
  * - guardrails-input: checks and rewrites the request before anything else sees it
  * - cache: answers from the response cache (exact, then semantic) or stores what passes
@@ -27,6 +30,7 @@
  * - dispatch (terminal): calls the provider with the body prepared for the target
  */
 export const stageOrder = [
+  'workflow',
   'key-access',
   'guardrails-input',
   'cache',
@@ -51,7 +55,7 @@ export function isStageName(name: string): name is StageName {
 
 /**
  * The stages an opaque call (passthrough: the provider's own API, relayed as it is) runs, in the order above:
- * key access (model allow/deny lists), rate limits and budgets. The others read or rewrite the canonical
+ * key access (model allow/deny lists), rate limits and budgets (workflows do not apply to them yet). The others read or rewrite the canonical
  * body (guardrails, cache) or pick targets (routing, retry), which an opaque call does not have.
  */
 export const opaqueStages: ReadonlySet<StageName> = new Set<StageName>(['key-access', 'rate-limit', 'budget']);

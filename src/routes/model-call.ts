@@ -116,6 +116,8 @@ export function trackCall(
       const trace = tracker.call?.trace;
       if (trace?.guardrails) outcome.guardrails = trace.guardrails;
       if (trace?.policyVersion) outcome.policyVersion = trace.policyVersion;
+      const policy = trace?.policy;
+      if (policy) outcome.workflow = { name: policy.workflow, version: policy.version, audit: policy.audit, usage: policy.usage };
       if (dependencies.bus.captureHeaders) {
         outcome.requestHeaders = flatHeaders(request.headers);
         if (result.responseHeaders) outcome.responseHeaders = result.responseHeaders;

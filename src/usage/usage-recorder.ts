@@ -134,8 +134,10 @@ export function createUsageRecorder(options: UsageRecorderOptions): UsageRecorde
   });
   // Stays subscribed after close: a late outcome goes to the spill file and is written at the next start.
   const owner = options.owner;
-  options.bus.subscribe((outcome) =>
-    writer.add(safeUsageRow(outcome, options.pricing, options.onRecordFailure, owner && outcome.keyId !== null ? owner(outcome.keyId) : undefined)),
-  );
+  options.bus.subscribe((outcome) => {
+    // A workflow switched usage records off for this call (budget counters are kept by the budget stage).
+    if (outcome.workflow?.usage === false) return;
+    writer.add(safeUsageRow(outcome, options.pricing, options.onRecordFailure, owner && outcome.keyId !== null ? owner(outcome.keyId) : undefined));
+  });
   return { writer, close: () => writer.close() };
 }

@@ -151,7 +151,8 @@ export function createBudgetStage(options: BudgetStageOptions): Stage {
     name: 'budget',
     async handle(call, next) {
       const budgets = options.budgets();
-      if (budgets.length === 0 || !call.target) return next(call);
+      // A workflow switched budgets off for this call.
+      if (budgets.length === 0 || !call.target || call.trace.policy?.budget === false) return next(call);
       const key = options.keyOf(call.request.keyId);
       const counters = applicableCounters(budgets, key, call.target.provider.name, windowOf);
       if (counters.length === 0) return next(call);

@@ -101,6 +101,8 @@ export function createFallbackStage(options: FallbackStageOptions): Stage {
   return {
     name: 'fallback',
     handle(call, next) {
+      // A workflow switched fallback off for this call: the requested model only.
+      if (call.trace.policy?.fallback === false) return next(call);
       const fallbacks = chainFor(call);
       if (fallbacks === undefined || fallbacks.length === 0) return next(call);
       return withFallbacks(call, next, fallbacks);
