@@ -39,12 +39,18 @@ export interface VersionedResource<T extends { name: string }> {
 const list = <T extends z.ZodType>(item: T) => z.object({ object: z.literal('list'), data: z.array(item) });
 
 /** Registers the resource's operations in /openapi.json. */
-export function documentVersionedResource(resource: Pick<VersionedResource<{ name: string }>, 'plural' | 'tag' | 'noun'>, schema: z.ZodType): void {
+export function documentVersionedResource(
+  resource: Pick<VersionedResource<{ name: string }>, 'plural' | 'tag' | 'noun'>,
+  schema: z.ZodType,
+): void {
   const { plural, tag, noun } = resource;
   const lower = noun.toLowerCase();
   const entrySchema = z.intersection(
     schema,
-    z.object({ source: z.enum(['config', 'admin']), version: z.number().int().nullable().describe('Stored version; null for config.yaml') }),
+    z.object({
+      source: z.enum(['config', 'admin']),
+      version: z.number().int().nullable().describe('Stored version; null for config.yaml'),
+    }),
   );
   const versionSchema = z.object({
     name: z.string(),

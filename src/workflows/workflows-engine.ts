@@ -53,7 +53,9 @@ export function createWorkflowsEngine(configured: readonly WorkflowDefinition[])
     const names = new Set(next.map((entry) => entry.name));
     entries = [
       ...configuredEntries.filter((entry) => !names.has(entry.definition.name)),
-      ...next.map((entry): WorkflowEntry => ({ definition: entry.definition as WorkflowDefinition, version: String(entry.version), source: 'admin' })),
+      ...next.map(
+        (entry): WorkflowEntry => ({ definition: entry.definition as WorkflowDefinition, version: String(entry.version), source: 'admin' }),
+      ),
     ];
     stored = next;
     resolver = createWorkflowResolver(entries);
@@ -86,7 +88,10 @@ export function createWorkflowsEngine(configured: readonly WorkflowDefinition[])
       const next = await attached.current();
       // Only the latest reload started is applied (a slow periodic one never undoes an admin write's).
       if (generation !== reloads) return;
-      if (next.length === stored.length && next.every((entry, index) => entry.name === stored[index]?.name && entry.version === stored[index]?.version))
+      if (
+        next.length === stored.length &&
+        next.every((entry, index) => entry.name === stored[index]?.name && entry.version === stored[index]?.version)
+      )
         return;
       replace(next);
     },
