@@ -150,7 +150,8 @@ export async function createGateway(
       closeSteps.push(step);
     },
     async listen() {
-      await registry.refresh();
+      // Listening does not wait for the model lists: calls and listing endpoints wait for them instead.
+      void registry.refresh();
       registry.start(config.modelsRefreshSeconds);
       return gateway.http.listen({ port: config.port, host: config.host });
     },

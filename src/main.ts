@@ -32,10 +32,15 @@ async function main(): Promise<void> {
     {
       address,
       providers: config.providers.map((provider) => `${provider.name} (${provider.type})`),
-      models: gateway.registry.list().length,
       startupMs: Math.round(performance.now() - startedAt),
     },
     'modelgate listening',
+  );
+  void gateway.registry.ready().then(() =>
+    logger.info(
+      { models: gateway.registry.list().length, providersWithoutModels: Object.keys(gateway.registry.failures()), listedMs: Math.round(performance.now() - startedAt) },
+      'models listed',
+    ),
   );
   let closing = false;
   const shutdown = (signal: string) => {

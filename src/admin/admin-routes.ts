@@ -115,6 +115,7 @@ export function createAdminRoutes(queries: AdminQueries, registry: ModelRegistry
       return json(thread);
     }),
     get('/models', async () => {
+      await registry.ready();
       const types = new Map(registry.list().map((entry) => [`${entry.provider}/${entry.id}`, entry.providerType]));
       return json({
         object: 'list',

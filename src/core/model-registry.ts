@@ -1,7 +1,9 @@
 /**
  * Knows which provider serves which model. `provider/model` picks the provider by name; a bare
  * name goes to the first configured provider that lists it. Lists are fetched at start and
- * refreshed periodically; a miss triggers one early refresh (at most every 30 s).
+ * refreshed periodically; a miss triggers one early refresh (at most every 30 s). The gateway listens
+ * before the first lists arrive (a slow or unreachable provider must not hold the start): a lookup
+ * during the first fetch waits for it, and so do the listing endpoints (`ready()`).
  */
 import type { Provider } from '../providers/types.ts';
 
@@ -22,6 +24,12 @@ export interface ModelRegistry {
   refresh(): Promise<void>;
   resolve(model: string): Promise<ResolvedModel | null>;
   list(): ModelEntry[];
+  /** Resolves once the first fetch of every provider's list has ended (listed or failed). */
+  ready(): Promise<void>;
+  /** Whether that first fetch has ended. */
+  readonly listed: boolean;
+  /** Grows by one each time the lists change, for caches built from list(). */
+  readonly version: number;
   /** Providers whose last model list fetch failed, with the reason. */
   failures(): Record<string, string>;
   start(refreshSeconds: number): void;
@@ -40,6 +48,9 @@ export function createModelRegistry(providers: Provider[], options: ModelRegistr
   let bareIndex = new Map<string, Provider>();
   let lastRefresh = 0;
   let inFlight: Promise<void> | null = null;
+  let first: Promise<void> | null = null;
+  let listed = false;
+  let version = 0;
   let timer: NodeJS.Timeout | undefined;
 
   function rebuildIndex(): void {
@@ -48,6 +59,7 @@ export function createModelRegistry(providers: Provider[], options: ModelRegistr
       for (const id of lists.get(provider.name) ?? []) if (!index.has(id)) index.set(id, provider);
     }
     bareIndex = index;
+    version += 1;
   }
 
   async function refreshOne(provider: Provider): Promise<void> {
@@ -66,8 +78,10 @@ export function createModelRegistry(providers: Provider[], options: ModelRegistr
     inFlight ??= Promise.all(providers.map(refreshOne)).then(() => {
       lastRefresh = Date.now();
       rebuildIndex();
+      listed = true;
       inFlight = null;
     });
+    first ??= inFlight;
     return inFlight;
   }
 
@@ -99,6 +113,15 @@ export function createModelRegistry(providers: Provider[], options: ModelRegistr
         }
       }
       return entries;
+    },
+    ready() {
+      return first ?? refresh();
+    },
+    get listed() {
+      return listed;
+    },
+    get version() {
+      return version;
     },
     failures() {
       return Object.fromEntries(errors);

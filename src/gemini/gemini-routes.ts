@@ -87,8 +87,14 @@ export function createGeminiRoutes(dependencies: GeminiRouteDependencies): Route
   return [
     { ...common, method: 'POST', path: '/v1beta/models/*', handler: (request) => handleModelAction(dependencies, request) },
     { ...common, method: 'POST', path: '/v1/models/*', handler: (request) => handleModelAction(dependencies, request) },
-    { ...common, method: 'GET', path: '/v1beta/models', handler: async (request) => listModels(models, request) },
-    { ...common, method: 'GET', path: '/v1beta/models/*', handler: async (request) => getModel(models, request) },
+    { ...common, method: 'GET', path: '/v1beta/models', handler: async (request) => {
+      await models.registry.ready();
+      return listModels(models, request);
+    } },
+    { ...common, method: 'GET', path: '/v1beta/models/*', handler: async (request) => {
+      await models.registry.ready();
+      return getModel(models, request);
+    } },
     // Anything else under /v1beta answers in Google's shape too (the SDK reads that body).
     {
       ...common,

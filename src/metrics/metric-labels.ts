@@ -25,11 +25,12 @@ export function createMetricLabels(gateway: Pick<Gateway, 'providers' | 'registr
   const providers = new Set(gateway.providers.map((provider) => provider.name));
   let known = new Set<string>();
   let builtAt = Number.NEGATIVE_INFINITY;
+  let builtFrom = -1;
   const used = new Set<string>();
 
   function knownModels(): Set<string> {
     const now = performance.now();
-    if (now - builtAt < knownNamesTtlMs) return known;
+    if (now - builtAt < knownNamesTtlMs && builtFrom === gateway.registry.version) return known;
     const names = new Set<string>();
     for (const entry of gateway.registry.list()) {
       names.add(entry.id);
@@ -39,6 +40,7 @@ export function createMetricLabels(gateway: Pick<Gateway, 'providers' | 'registr
     for (const virtual of gateway.routing.catalog.virtualModels()) names.add(virtual.name);
     known = names;
     builtAt = now;
+    builtFrom = gateway.registry.version;
     return known;
   }
 

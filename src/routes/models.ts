@@ -58,14 +58,17 @@ export function createModelsRoutes(registry: ModelRegistry, catalog?: RoutingCat
       method: 'GET',
       path: '/v1/models',
       authenticated: true,
-      handler: async () => ({
+      handler: async () => {
+        await registry.ready();
+        return {
         kind: 'json',
         status: 200,
         body: {
           object: 'list',
           data: listedModels(registry, catalog).map(({ id, owned_by }) => ({ id, object: 'model', created: startedAtSeconds, owned_by })),
         },
-      }),
+        };
+      },
     },
     {
       method: 'GET',
@@ -73,6 +76,7 @@ export function createModelsRoutes(registry: ModelRegistry, catalog?: RoutingCat
       authenticated: true,
       handler: async (request) => {
         const id = request.params['*'] ?? '';
+        await registry.ready();
         const listed = listedModels(registry, catalog);
         const qualified = publicModelIds(registry).find((model) => model.qualifiedId === id);
         const entry = listed.find((model) => model.id === id) ?? (qualified && listed.find((model) => model.id === qualified.id));
@@ -93,6 +97,8 @@ export function createModelsRoutes(registry: ModelRegistry, catalog?: RoutingCat
           status: 'ok',
           providers: registry.providers.length,
           models: registry.list().length,
+          // False until the first fetch of the providers' model lists has ended (the gateway listens before).
+          models_listed: registry.listed,
           // Names only: this endpoint needs no key, so reasons (upstream messages) stay in the logs.
           providers_without_models: Object.keys(registry.failures()),
         },

@@ -17,11 +17,14 @@ export interface RunningGateway {
 
 export async function startGateway(
   env: Record<string, string | undefined>,
-  options: { extensions?: GatewayExtension[]; cwd?: string } = {},
+  options: { extensions?: GatewayExtension[]; cwd?: string; awaitModels?: boolean } = {},
 ): Promise<RunningGateway> {
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', RETRY_MAX_RETRIES: '0', CIRCUIT_BREAKER_FAILURE_THRESHOLD: '0', ...env }, options.cwd ?? '/nonexistent-config-dir');
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const gateway = await createGateway(config, logger, options.extensions ?? defaultExtensions(logger));
   const url = await gateway.listen();
+  // The gateway listens before the providers' model lists arrive; tests start from a listed state
+  // (test/start-before-models.test.ts covers the window before).
+  if (options.awaitModels !== false) await gateway.registry.ready();
   return { url, gateway, close: () => gateway.close() };
 }

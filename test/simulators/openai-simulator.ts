@@ -69,6 +69,8 @@ export interface SimulatorOptions {
   chunkDelayMs?: number;
   /** Milliseconds before answering a model call (a slow or queued upstream). */
   answerDelayMs?: number;
+  /** Milliseconds before answering GET /models (a provider slow to list its models). */
+  modelsDelayMs?: number;
   /** Where uploaded files are kept (default the system temp directory). */
   filesDir?: string;
   /** False: the server has no Responses API (vLLM, LM Studio): POST /v1/responses answers 404 for every model. */
@@ -257,6 +259,7 @@ export async function startOpenAISimulator(options: SimulatorOptions = {}): Prom
       return;
     }
     if (target.endpoint === 'models' && request.method === 'GET') {
+      if (options.modelsDelayMs) await new Promise((resolve) => setTimeout(resolve, options.modelsDelayMs));
       sendJson(response, 200, { object: 'list', data: models.map((id) => ({ id, object: 'model', created: 1715367049, owned_by: 'system' })) });
       return;
     }
