@@ -441,7 +441,8 @@ if (import.meta.main && readArguments(process.argv.slice(2)).has('render')) {
   const envArgument = (name: string) =>
     Object.fromEntries(
       (args.get(name) ?? '')
-        .split(',')
+        // A comma starts a new pair only before `NAME=`, so values may hold commas (VIRTUAL_MODELS JSON).
+        .split(/,(?=[A-Z][A-Z0-9_]*=)/)
         .filter(Boolean)
         .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
     );
