@@ -11,7 +11,9 @@
  * --baseline=<checkout> (adds target `baseline`: Modelgate from another checkout, e.g. a worktree of an earlier
  * commit, measured in the same run for before/after figures), --modelgate-env=K=V,K=V (extra environment for
  * the Modelgate target, e.g. RETRY_MAX_RETRIES=0, to measure what one feature costs), --baseline-env=K=V,K=V (the same
- * for the baseline; `--baseline=. --modelgate-env=...` compares one checkout with and without a setting).
+ * for the baseline; `--baseline=. --modelgate-env=...` compares one checkout with and without a setting),
+ * --modelgate-managed-key (the Modelgate target is called with a managed key that has one rate limit and one
+ * budget; with `--baseline=.` the baseline keeps the master key: what governance costs per call).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,6 +71,11 @@ export interface BenchSettings {
   modelgateEnv?: Record<string, string>;
   /** Extra environment for the baseline target. */
   baselineEnv?: Record<string, string>;
+  /**
+   * The Modelgate target is called with a managed key (created through its admin API once it is ready)
+   * that has one rate limit and one budget, instead of the master key: what governance costs per call.
+   */
+  modelgateManagedKey?: boolean;
 }
 
 export const fullSettings: BenchSettings = {
@@ -112,6 +119,26 @@ function chatBody(stream: boolean): string {
     max_tokens: 64,
     ...(stream ? { stream: true } : {}),
   });
+}
+
+/**
+ * Creates a managed key with a rate limit and a daily budget, both far above what a bench run spends (so
+ * every call is checked, reserved and settled, none refused), and returns its secret.
+ */
+async function createManagedBenchKey(url: string): Promise<string> {
+  const admin = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
+    const response = await fetch(`${url}/admin/api/v1${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${benchMasterKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const answer = (await response.json()) as Record<string, unknown>;
+    if (response.status !== 201) throw new Error(`bench: POST ${path} answered ${response.status}: ${JSON.stringify(answer)}`);
+    return answer;
+  };
+  const key = await admin('/keys', { name: 'bench managed key', rate_limits: { requests_per_minute: 100_000_000 } });
+  await admin('/budgets', { scope: 'key', subject: key.id, limit_usd: 1_000_000, period: 'daily' });
+  return key.key as string;
 }
 
 /** How each target is started and addressed, for an upstream on `upstreamPort`. */
@@ -322,6 +349,10 @@ export async function runBench(settings: BenchSettings, options: BenchRunOptions
   try {
     for (const id of settings.targets) {
       const target = id === 'direct' ? upstream : await startTarget(definitionsById[id] as TargetDefinition, startOptions);
+      if (id === 'modelgate' && settings.modelgateManagedKey) {
+        target.definition.headers = { authorization: `Bearer ${await createManagedBenchKey(target.url)}` };
+        log('modelgate: called with a managed key (one rate limit, one budget)');
+      }
       running.set(id, target);
       log(`${target.definition.label}: ready in ${target.coldStartMs.toFixed(0)} ms, idle RSS ${target.idleRssMb.toFixed(1)} MB`);
       results.set(id, {
@@ -448,6 +479,7 @@ if (import.meta.main && readArguments(process.argv.slice(2)).has('render')) {
     );
   if (args.has('modelgate-env')) settings.modelgateEnv = envArgument('modelgate-env');
   if (args.has('baseline-env')) settings.baselineEnv = envArgument('baseline-env');
+  if (args.has('modelgate-managed-key')) settings.modelgateManagedKey = true;
   const resultsDirectory = join(benchDirectory, 'results');
   if (args.has('cpu-prof')) {
     settings.cpuProfileDirectory = join(resultsDirectory, 'profiles');
