@@ -26,6 +26,7 @@ const totalsSchema = z.object({
 
 export const cacheOverviewSchema = z.object({
   enabled: z.object({ exact: z.boolean(), semantic: z.boolean() }),
+  vector_store: z.enum(['sqlite-vec', 'pgvector']).nullable().describe('Where the semantic layer keeps its vectors; null when it is off'),
   ttl_seconds: z.number(),
   scope: z.enum(['key', 'shared']),
   store: z.object({
@@ -40,7 +41,9 @@ export const cacheOverviewSchema = z.object({
   daily: z.array(totalsSchema.extend({ day: z.string() })),
 });
 
-export const cachePurgeSchema = z.object({ purged: z.number().nullable().describe('Entries removed; null when the store drops all at once (Redis)') });
+export const cachePurgeSchema = z.object({
+  purged: z.number().nullable().describe('Entries removed; null when the store drops all at once (Redis)'),
+});
 
 const tag = 'Admin: cache';
 documentOperations(
@@ -138,7 +141,11 @@ function json(body: unknown): JsonReply {
 export function createCacheAdminRoutes(options: CacheAdminOptions): Route[] {
   const requireStore = (): CacheStore => {
     if (!options.store) {
-      throw new GatewayError('The response cache is off (RESPONSE_CACHE_SIMPLE_ENABLED, SEMANTIC_CACHE_ENABLED)', { status: 400, code: 'cache_disabled', retryable: false });
+      throw new GatewayError('The response cache is off (RESPONSE_CACHE_SIMPLE_ENABLED, SEMANTIC_CACHE_ENABLED)', {
+        status: 400,
+        code: 'cache_disabled',
+        retryable: false,
+      });
     }
     return options.store;
   };
@@ -149,12 +156,14 @@ export function createCacheAdminRoutes(options: CacheAdminOptions): Route[] {
       authenticated: true,
       handler: async (request) => {
         const days = request.query.days === undefined ? 30 : Number(request.query.days);
-        if (!Number.isSafeInteger(days) || days < 1 || days > 366) throw invalidRequest('days must be a whole number from 1 to 366', 'days', 'invalid_value');
+        if (!Number.isSafeInteger(days) || days < 1 || days > 366)
+          throw invalidRequest('days must be a whole number from 1 to 366', 'days', 'invalid_value');
         const stats = options.store?.stats() ?? { kind: 'embedded' as const, entries: 0, bytes: 0, maxEntries: null, maxBytes: null };
         const storage = options.storage();
         const usage = storage ? await usageTotals(storage, days) : null;
         return json({
           enabled: { exact: options.settings.exact, semantic: options.settings.semantic },
+          vector_store: options.semantic?.vectorStore ?? null,
           ttl_seconds: options.settings.ttlSeconds,
           scope: options.settings.scope,
           store: { kind: stats.kind, entries: stats.entries, bytes: stats.bytes, max_entries: stats.maxEntries, max_bytes: stats.maxBytes },
@@ -192,7 +201,8 @@ export function createCacheAdminRoutes(options: CacheAdminOptions): Route[] {
         const store = requireStore();
         const key = request.params.key ?? '';
         if (!/^[0-9a-f]{64}$/.test(key)) throw invalidRequest('key must be the 64 hex digits of a cache key', 'key', 'invalid_value');
-        if (!(await store.delete(key))) throw new GatewayError('Cache entry not found', { status: 404, code: 'not_found', retryable: false });
+        if (!(await store.delete(key)))
+          throw new GatewayError('Cache entry not found', { status: 404, code: 'not_found', retryable: false });
         return json({ key, deleted: true });
       },
     },

@@ -45,7 +45,11 @@ export function readCacheControls(headers: GatewayRequest['headers']): CacheCont
   if (ttl !== undefined) {
     const seconds = Number(ttl.trim());
     if (!Number.isSafeInteger(seconds) || seconds <= 0 || seconds > maxTtlSeconds) {
-      throw invalidRequest(`X-Cache-TTL must be a whole number of seconds between 1 and ${maxTtlSeconds}`, 'x-cache-ttl', 'invalid_cache_ttl');
+      throw invalidRequest(
+        `X-Cache-TTL must be a whole number of seconds between 1 and ${maxTtlSeconds}`,
+        'x-cache-ttl',
+        'invalid_cache_ttl',
+      );
     }
     controls.ttlSeconds = seconds;
   }

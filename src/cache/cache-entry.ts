@@ -113,7 +113,11 @@ function rechunked(body: Json): CachedChunk[] {
     if (Array.isArray(message.tool_calls)) {
       delta.tool_calls = (message.tool_calls as Json[]).map((call, index) => ({ index, ...call }));
     }
-    const data = { ...shell, ...fingerprint, choices: [{ index: choice.index ?? 0, delta, logprobs: choice.logprobs ?? null, finish_reason: choice.finish_reason ?? 'stop' }] };
+    const data = {
+      ...shell,
+      ...fingerprint,
+      choices: [{ index: choice.index ?? 0, delta, logprobs: choice.logprobs ?? null, finish_reason: choice.finish_reason ?? 'stop' }],
+    };
     chunks.push({ d: JSON.stringify(data) });
   }
   if (body.usage) chunks.push({ d: JSON.stringify({ ...shell, ...fingerprint, choices: [], usage: body.usage }), u: 1 });

@@ -47,7 +47,12 @@ function includeUsage(body: Json): boolean {
 }
 
 /** Calls `complete` with the recorded chunks when the stream ends properly; nothing when it fails or is left. */
-function recordStream(result: StreamResult, operation: Operation, maxBytes: number, complete: (chunks: CachedChunk[]) => void): StreamResult {
+function recordStream(
+  result: StreamResult,
+  operation: Operation,
+  maxBytes: number,
+  complete: (chunks: CachedChunk[]) => void,
+): StreamResult {
   const recorder = createChunkRecorder(operation, maxBytes);
   const source = result.chunks[Symbol.asyncIterator]();
   let open = true;
@@ -161,7 +166,7 @@ export function createCacheStage(options: CacheStageOptions): Stage {
       }
       const probe = useSemantic ? await semantic.probe(call, { target, tenant, policyVersion }) : null;
       if (controls.lookup && probe) {
-        for (const match of await semantic?.matches(probe) ?? []) {
+        for (const match of (await semantic?.matches(probe)) ?? []) {
           const entry = await read(match.entryKey);
           const result = entry && serve(call, entry, controls.maxAgeSeconds, 'semantic');
           if (!result) continue;
@@ -190,7 +195,9 @@ export function createCacheStage(options: CacheStageOptions): Stage {
         save(key, { ...entry, usage: result.usage, json: result.body }, probe);
         return result;
       }
-      return recordStream(result, served.operation, config.maxEntryBytes, (chunks) => save(key, { ...entry, usage: result.usage(), chunks }, probe));
+      return recordStream(result, served.operation, config.maxEntryBytes, (chunks) =>
+        save(key, { ...entry, usage: result.usage(), chunks }, probe),
+      );
     },
   };
 }

@@ -65,7 +65,13 @@ export function createEmbeddedCacheStore(options: EmbeddedCacheStoreOptions): Ca
       remove.run(row.key);
       continue;
     }
-    memory.set(row.key, { text: row.value, size: Number(row.size), tenant: row.tenant, requestedModel: row.requested_model, expiresAt: Number(row.expires_at) });
+    memory.set(row.key, {
+      text: row.value,
+      size: Number(row.size),
+      tenant: row.tenant,
+      requestedModel: row.requested_model,
+      expiresAt: Number(row.expires_at),
+    });
   }
 
   const matches = (held: Held, filter: CachePurgeFilter) =>
@@ -112,7 +118,13 @@ export function createEmbeddedCacheStore(options: EmbeddedCacheStoreOptions): Ca
       return count;
     },
     stats() {
-      return { kind: 'embedded', entries: memory.size, bytes: memory.calculatedSize, maxEntries: options.maxEntries, maxBytes: options.maxBytes };
+      return {
+        kind: 'embedded',
+        entries: memory.size,
+        bytes: memory.calculatedSize,
+        maxEntries: options.maxEntries,
+        maxBytes: options.maxBytes,
+      };
     },
     async close() {
       database.close();

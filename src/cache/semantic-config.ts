@@ -4,7 +4,8 @@
  */
 import { ConfigError } from '../config/config-error.ts';
 
-export type VectorStoreKind = 'sqlite-vec';
+/** `auto`: pgvector when storage is PostgreSQL and the server has the extension, else sqlite-vec. */
+export type VectorStoreKind = 'auto' | 'sqlite-vec' | 'pgvector';
 
 export interface SemanticCacheConfig {
   /** SEMANTIC_CACHE_ENABLED (default false). */
@@ -20,7 +21,10 @@ export interface SemanticCacheConfig {
    * counted) are not looked up semantically; the earlier ones are part of the scope through a fingerprint.
    */
   maxConversationMessages: number;
-  /** SEMANTIC_CACHE_VECTOR_STORE: `sqlite-vec` (the default and, for now, the only one; pgvector is to come). */
+  /**
+   * SEMANTIC_CACHE_VECTOR_STORE: `auto` (default: pgvector when STORAGE_TYPE=postgresql and the extension
+   * can be created, otherwise sqlite-vec with a warning), `sqlite-vec`, or `pgvector` (start fails without it).
+   */
   vectorStore: VectorStoreKind;
 }
 
@@ -28,7 +32,8 @@ export function readSemanticCacheConfig(env: Record<string, string | undefined>,
   const enabled = flag('SEMANTIC_CACHE_ENABLED');
   const embedderProvider = env.SEMANTIC_CACHE_EMBEDDER_PROVIDER?.trim() ?? '';
   const embedderModel = env.SEMANTIC_CACHE_EMBEDDER_MODEL?.trim() ?? '';
-  if (enabled && !embedderProvider) throw new ConfigError('SEMANTIC_CACHE_EMBEDDER_PROVIDER', 'required when SEMANTIC_CACHE_ENABLED is true');
+  if (enabled && !embedderProvider)
+    throw new ConfigError('SEMANTIC_CACHE_EMBEDDER_PROVIDER', 'required when SEMANTIC_CACHE_ENABLED is true');
   if (enabled && !embedderModel) throw new ConfigError('SEMANTIC_CACHE_EMBEDDER_MODEL', 'required when SEMANTIC_CACHE_ENABLED is true');
   const rawThreshold = env.SEMANTIC_CACHE_THRESHOLD?.trim();
   const threshold = rawThreshold ? Number(rawThreshold) : 0.92;
@@ -40,7 +45,9 @@ export function readSemanticCacheConfig(env: Record<string, string | undefined>,
   if (!Number.isSafeInteger(maxConversationMessages) || maxConversationMessages < 1) {
     throw new ConfigError('SEMANTIC_CACHE_MAX_CONVERSATION_MESSAGES', `expected a positive integer, got '${rawMessages}'`);
   }
-  const vectorStore = env.SEMANTIC_CACHE_VECTOR_STORE?.trim().toLowerCase() || 'sqlite-vec';
-  if (vectorStore !== 'sqlite-vec') throw new ConfigError('SEMANTIC_CACHE_VECTOR_STORE', `expected sqlite-vec, got '${vectorStore}'`);
+  const vectorStore = env.SEMANTIC_CACHE_VECTOR_STORE?.trim().toLowerCase() || 'auto';
+  if (vectorStore !== 'auto' && vectorStore !== 'sqlite-vec' && vectorStore !== 'pgvector') {
+    throw new ConfigError('SEMANTIC_CACHE_VECTOR_STORE', `expected auto, sqlite-vec or pgvector, got '${vectorStore}'`);
+  }
   return { enabled, embedderProvider, embedderModel, threshold, maxConversationMessages, vectorStore };
 }

@@ -28,6 +28,8 @@ export interface SemanticMatch {
 }
 
 export interface SemanticLayer {
+  /** Where the vectors are (sqlite-vec or pgvector). */
+  readonly vectorStore: VectorStore['kind'];
   /** Embeds the call's prompt; null when the call is not eligible or the embedder failed. */
   probe(call: ModelCall, scope: { target: string; tenant: string; policyVersion: string | null }): Promise<SemanticProbe | null>;
   /** Candidates at or above the threshold that pass the guard, nearest first. */
@@ -59,6 +61,7 @@ export function createSemanticLayer(options: {
     logger.warn({ err: error }, `semantic cache: ${what} failed; going on without it`);
   };
   return {
+    vectorStore: vectors.kind,
     async probe(call, scope) {
       const text = semanticText(call.endpoint, call.body, config.maxConversationMessages);
       if (!text) return null;
@@ -100,7 +103,9 @@ export function createSemanticLayer(options: {
       }
     },
     remember(probe, entryKey, expiresAt) {
-      vectors.insert({ scope: probe.scope, embedding: probe.embedding, entryKey, prompt: probe.prompt, expiresAt }).catch((error: unknown) => fail('vector insert', error));
+      vectors
+        .insert({ scope: probe.scope, embedding: probe.embedding, entryKey, prompt: probe.prompt, expiresAt })
+        .catch((error: unknown) => fail('vector insert', error));
     },
     purge: () => vectors.purge(),
   };

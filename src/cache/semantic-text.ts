@@ -46,7 +46,9 @@ function conversation(endpoint: Endpoint, body: Json): { messages: Json[]; syste
 export function semanticText(endpoint: Endpoint, body: Json, maxMessages: number): SemanticText | null {
   const found = conversation(endpoint, body);
   if (!found) return null;
-  const turns = found.messages.filter((message) => message && typeof message === 'object' && message.role !== 'system' && message.role !== 'developer');
+  const turns = found.messages.filter(
+    (message) => message && typeof message === 'object' && message.role !== 'system' && message.role !== 'developer',
+  );
   if (turns.length === 0 || turns.length > maxMessages) return null;
   const last = found.messages.at(-1);
   if (last?.role !== 'user' || (last.type !== undefined && last.type !== 'message')) return null;

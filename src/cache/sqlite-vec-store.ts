@@ -18,7 +18,11 @@ export function createSqliteVecStore(sqlitePath: string, now: () => number = Dat
   sqliteVec.load(database);
   const tableOf = (dimensions: number) => `cache_vectors_${dimensions}`;
   const known = new Set<number>(
-    (database.prepare("select name from sqlite_master where name like 'cache_vectors_%' and sql like 'CREATE VIRTUAL TABLE%'").all() as { name: string }[])
+    (
+      database.prepare("select name from sqlite_master where name like 'cache_vectors_%' and sql like 'CREATE VIRTUAL TABLE%'").all() as {
+        name: string;
+      }[]
+    )
       .map((row) => Number(row.name.slice('cache_vectors_'.length)))
       .filter((dimensions) => Number.isSafeInteger(dimensions)),
   );

@@ -1,7 +1,7 @@
 /**
  * Where the semantic layer keeps its vectors: one row per stored answer (its scope, the prompt's
  * embedding, the prompt text for the guard, the exact-cache key of the answer, its expiry). Embedded:
- * sqlite-vec (src/cache/sqlite-vec-store.ts).
+ * sqlite-vec (src/cache/sqlite-vec-store.ts); with PostgreSQL storage, pgvector (src/cache/pgvector-store.ts).
  */
 export interface VectorMatch {
   entryKey: string;
@@ -19,7 +19,7 @@ export interface VectorRow {
 }
 
 export interface VectorStore {
-  readonly kind: 'sqlite-vec';
+  readonly kind: 'sqlite-vec' | 'pgvector';
   /** The `limit` nearest live rows of `scope`, nearest first. */
   search(scope: string, embedding: number[], limit: number): Promise<VectorMatch[]>;
   insert(row: VectorRow): Promise<void>;
