@@ -27,6 +27,7 @@ import type { SharedState } from './state/shared-state.ts';
 import { createRecordFailures, type RecordFailures } from './storage/record-failures.ts';
 import type { Storage } from './storage/database.ts';
 import type { Metric } from 'prom-client';
+import type { AdminQueries } from './admin/queries.ts';
 
 export interface Gateway {
   config: GatewayConfig;
@@ -50,6 +51,8 @@ export interface Gateway {
   storage?: Storage;
   /** Counters, windows, values and messages shared by replicas, set by the state extension when it starts. */
   state?: SharedState;
+  /** Read side of the usage and audit records (this process's pending records flushed first); set by the admin extension. */
+  records?: AdminQueries;
   /** Owner fields (user, team, tags) of a managed key, for usage and audit records; set by governance. */
   keyOwner?: KeyOwnerLookup;
   /** Metrics features contribute (registered at /metrics by the metrics extension). */

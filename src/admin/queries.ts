@@ -17,7 +17,8 @@ export interface UsageFilters {
   model?: string;
   provider?: string;
   endpoint?: string;
-  keyId?: string;
+  /** A key's record id; null: calls made without a key (open access). */
+  keyId?: string | null;
   /** Owner fields of the managed key the calls were made with. */
   user?: string;
   team?: string;
@@ -343,6 +344,7 @@ export function filterUsage<O>(
   if (filters.provider) filtered = filtered.where('provider', '=', filters.provider);
   if (filters.endpoint) filtered = filtered.where('endpoint', '=', filters.endpoint);
   if (filters.keyId) filtered = filtered.where('key_id', '=', filters.keyId);
+  if (filters.keyId === null) filtered = filtered.where('key_id', 'is', null);
   if (filters.user) filtered = filtered.where('key_user', '=', filters.user);
   if (filters.team) filtered = filtered.where('key_team', '=', filters.team);
   if (filters.tag) filtered = filtered.where(sql<boolean>`key_tags like ${tagPattern(filters.tag)} escape '!'`);

@@ -104,6 +104,7 @@ export function createRecordsExtensions(logger: Logger, options: RecordsOptions 
         },
       ]),
     ) as typeof queries;
+    gateway.records = flushed;
     const timeseries = createUsageTimeseries(requireStorage(gateway));
     gateway.addRoutes([
       ...createAdminRoutes(flushed, gateway.registry),

@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { invalidRequest } from '../core/errors.ts';
 import type { Storage } from '../storage/database.ts';
 import { type LatencyCell, latencyBucketSql, mergeCells, percentile } from './latency-histogram.ts';
+import { parseInstant } from './parse-instant.ts';
 import { filterUsage, parseCallFilters, type UsageFilters } from './queries.ts';
 
 export const timeseriesBuckets = { hour: 3_600_000, day: 86_400_000 } as const;
@@ -41,20 +42,6 @@ export interface TimeseriesPoint {
 }
 
 export type TimeseriesTotals = Omit<TimeseriesPoint, 't'> & { cache_hit_rate: number };
-
-/** An instant as ISO 8601 (`2026-12-01`, `2026-12-01T10:00:00Z`, with an offset) or epoch milliseconds. */
-export function parseInstant(value: string, name: string): number {
-  const text = value.trim();
-  const time = /^\d{1,16}$/.test(text)
-    ? Number(text)
-    : /^\d{4}-\d{2}-\d{2}([Tt ][\d:.]+([Zz]|[+-]\d{2}:?\d{2})?)?$/.test(text)
-      ? Date.parse(text)
-      : Number.NaN;
-  if (!Number.isFinite(time) || time < 0 || time > 8_640_000_000_000_000) {
-    throw invalidRequest(`'${name}' must be an ISO 8601 date or time, or epoch milliseconds`, name, 'invalid_value');
-  }
-  return time;
-}
 
 export function parseTimeseriesRequest(query: Record<string, string>, now = Date.now()): TimeseriesRequest {
   const given = (name: string) => (query[name] === undefined || query[name] === '' ? undefined : parseInstant(query[name] as string, name));

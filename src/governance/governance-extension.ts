@@ -7,6 +7,8 @@ import type { GatewayExtension } from '../app.ts';
 import { createSessionRoute } from '../admin/session-route.ts';
 import { setUpBudgets } from './budgets/budget-setup.ts';
 import { createGovernanceMetrics } from './governance-metrics.ts';
+import { createKeyUsageReport } from './key-usage/key-usage-report.ts';
+import { createKeyUsageRoutes } from './key-usage/key-usage-routes.ts';
 import { createKeyAccessStage, createKeyTargetAccessStage } from './keys/key-access-stage.ts';
 import { createManagedKeyAuthenticator } from './keys/key-authenticator.ts';
 // Documents the key routes in /openapi.json (at module load).
@@ -62,6 +64,18 @@ export function createGovernanceExtension(logger: Logger): GatewayExtension {
     // Virtual models skip targets whose own model or provider limits are full.
     if (Object.keys(rateLimits.models).length > 0 || Object.keys(rateLimits.providers).length > 0) gateway.routing.health.add(rateLimitStage);
 
-    await setUpBudgets(gateway, { storage, state, keys: store, metrics, logger });
+    const budgets = await setUpBudgets(gateway, { storage, state, keys: store, metrics, logger });
+
+    // GET /v1/usage (the calling key's own) and GET /admin/api/v1/keys/{id}/usage.
+    const { records } = gateway;
+    if (!records) throw new Error('the records extension must run before governance');
+    const report = createKeyUsageReport({
+      state,
+      budgets: budgets.all,
+      budgetConfig: gateway.config.budgets,
+      rateLimits,
+      summary: (filters) => records.summary(filters),
+    });
+    gateway.addRoutes(createKeyUsageRoutes(report, store));
   };
 }

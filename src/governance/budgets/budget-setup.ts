@@ -11,12 +11,12 @@ import { createBudgetAlerts } from './budget-alerts.ts';
 import './budget-openapi.ts';
 import { createBudgetRoutes } from './budget-routes.ts';
 import { createBudgetStage } from './budget-stage.ts';
-import { createBudgetStore } from './budget-store.ts';
+import { type BudgetStore, createBudgetStore } from './budget-store.ts';
 
 export async function setUpBudgets(
   gateway: Gateway,
   dependencies: { storage: Storage; state: SharedState; keys: KeyStore; metrics: GovernanceMetrics; logger: Logger },
-): Promise<void> {
+): Promise<BudgetStore> {
   const { storage, state, keys, metrics, logger } = dependencies;
   const config = gateway.config.budgets;
   const store = await createBudgetStore({
@@ -46,4 +46,5 @@ export async function setUpBudgets(
       onRefused: (budget) => metrics.budgetRefusals.inc({ scope: budget.scope }),
     }),
   );
+  return store;
 }
