@@ -61,7 +61,7 @@ const filterParameters = [
   {
     name: 'endpoint',
     in: 'query',
-    schema: { type: 'string', enum: ['chat.completions', 'embeddings', 'responses', 'messages', 'gemini', 'passthrough'] },
+    schema: { type: 'string', enum: ['chat.completions', 'embeddings', 'responses', 'messages', 'gemini', 'passthrough', 'guardrail'] },
   },
   { name: 'status', in: 'query', schema: { type: 'integer' } },
   { name: 'key_id', in: 'query', schema: { type: 'string' } },

@@ -36,6 +36,7 @@ const defaults: Record<Endpoint, Record<string, unknown>> = {
   embeddings: { encoding_format: 'float' },
   passthrough: {},
   gemini: {},
+  guardrail: {},
 };
 
 const ignored = new Set(['model', 'stream', 'stream_options']);

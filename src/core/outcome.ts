@@ -4,7 +4,8 @@
  */
 import type { Usage } from './usage.ts';
 
-export type Endpoint = 'chat.completions' | 'embeddings' | 'responses' | 'messages' | 'gemini' | 'passthrough';
+/** `guardrail`: the model call an `llm` guardrail made for a call (recorded as usage of the calling key). */
+export type Endpoint = 'chat.completions' | 'embeddings' | 'responses' | 'messages' | 'gemini' | 'passthrough' | 'guardrail';
 
 /** Which provider method served a call. */
 export type Operation = 'chat' | 'embeddings' | 'responses';
@@ -69,6 +70,8 @@ export interface CallOutcome {
   attempts: Attempt[];
   /** What guardrails decided (absent when none acted). */
   guardrails?: GuardrailRecord[];
+  /** Guardrails that checked the call, as `phase:name` (absent when none did); those without a decision allowed it. */
+  guardrailChecks?: string[];
   /** Version of the guardrails and workflow applied (absent when neither applies). */
   policyVersion?: string;
   /** The workflow that applied to the call (src/workflows/) and its record switches; absent when none did. */

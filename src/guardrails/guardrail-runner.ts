@@ -15,6 +15,8 @@ export interface RunOutcome {
   texts: string[] | null;
   events: GuardrailEvent[];
   blocked: { name: string; reason: string } | null;
+  /** Every guardrail that decided (the groups up to and including a blocking one), for the decision metrics. */
+  ran: Guardrail[];
 }
 
 /** Guardrails grouped by order, lowest first; each group keeps the order the guardrails were listed in. */
@@ -57,7 +59,9 @@ export async function runGuardrails(
 ): Promise<RunOutcome> {
   let segments = input;
   const events: GuardrailEvent[] = [];
+  const ran: Guardrail[] = [];
   for (const group of groups) {
+    ran.push(...group);
     const groupInput = segments;
     const decided: (GuardrailDecision | undefined)[] = [];
     const pending: Promise<void>[] = [];
@@ -89,7 +93,7 @@ export async function runGuardrails(
         break;
       }
     }
-    if (blocked) return { texts: null, events, blocked };
+    if (blocked) return { texts: null, events, blocked, ran };
     if (pending.length > 0) {
       // Once a remote check is involved, every rewrite of the group is applied in listed order (the last wins per text).
       segments = groupInput;
@@ -98,5 +102,5 @@ export async function runGuardrails(
       }
     }
   }
-  return { texts: segments === input ? null : segments.map((segment) => segment.text), events, blocked: null };
+  return { texts: segments === input ? null : segments.map((segment) => segment.text), events, blocked: null, ran };
 }

@@ -2,11 +2,15 @@
  * Guardrails in the gateway: with GUARDRAILS_ENABLED the input and output stages join the pipeline;
  * without it nothing is registered and calls pay nothing. The admin API (/admin/api/v1/guardrails)
  * is served either way; once storage is open, stored guardrails are loaded and reloaded every
- * GUARDRAILS_REFRESH_SECONDS on every replica.
+ * GUARDRAILS_REFRESH_SECONDS on every replica. Decisions are counted in
+ * modelgate_guardrail_decisions_total (guardrail-metrics.ts); an llm guardrail's model calls are
+ * recorded as usage of the calling key (model-completer.ts).
  */
 import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
 import type { GatewayExtension } from '../app.ts';
 import type { ModelCall } from '../pipeline/model-call.ts';
+import { createGuardrailMetrics } from './guardrail-metrics.ts';
 import { createGuardrailsAdminRoutes } from './guardrails-admin-routes.ts';
 import { createGuardrailsEngine } from './guardrails-engine.ts';
 import { createKyselyGuardrailsStore } from './guardrails-store.ts';
@@ -17,7 +21,7 @@ import { createGuardrailsOutputStage } from './output-stage.ts';
 export function createGuardrailsExtension(logger?: Logger): GatewayExtension {
   return async (gateway) => {
     const config = gateway.config.guardrails;
-    const engine = createGuardrailsEngine(config.rules, { complete: createModelCompleter(gateway.registry) });
+    const engine = createGuardrailsEngine(config.rules, { complete: createModelCompleter(gateway.registry, gateway.bus) });
     engine.onError = (name, error) =>
       logger?.warn({ guardrail: name, reason: error instanceof Error ? error.message : String(error) }, 'guardrails reload failed');
     if (config.enabled) {
@@ -29,6 +33,11 @@ export function createGuardrailsExtension(logger?: Logger): GatewayExtension {
       };
       gateway.pipeline.use(createGuardrailsInputStage(select));
       gateway.pipeline.use(createGuardrailsOutputStage(select));
+      const metrics = createGuardrailMetrics();
+      gateway.metrics.push(metrics.decisions as Counter<string>);
+      gateway.bus.subscribe((outcome) => {
+        if (outcome.guardrails !== undefined || outcome.guardrailChecks !== undefined) metrics.record(outcome);
+      });
     }
     if (gateway.storage) {
       await engine.attachStore(createKyselyGuardrailsStore(gateway.storage.db as never));

@@ -13,7 +13,7 @@ import { runGuardrails } from './guardrail-runner.ts';
 import type { Guardrail, GuardrailEvent } from './guardrail-types.ts';
 import { restorePlaceholders } from './placeholder-restore.ts';
 import { applySystemPrompt, readSegments, requestShape, writeSegments } from './request-text.ts';
-import { recordEvents } from './guardrail-trace.ts';
+import { recordChecks, recordEvents } from './guardrail-trace.ts';
 import type { GuardrailSelection } from './guardrail-selection.ts';
 
 export function createGuardrailsInputStage(select: (call: ModelCall) => GuardrailSelection | null): Stage {
@@ -30,6 +30,7 @@ export function createGuardrailsInputStage(select: (call: ModelCall) => Guardrai
       if (selection.input.length > 0) {
         const outcome = await runGuardrails(selection.input, readSegments(shape, body), context);
         recordEvents(call.trace, outcome.events);
+        recordChecks(call.trace, 'input', outcome.ran);
         if (outcome.blocked) throw guardrailBlocked(outcome.blocked.name, outcome.blocked.reason, 'input');
         if (outcome.texts) body = writeSegments(shape, body, outcome.texts);
       }

@@ -8,10 +8,22 @@
  * A timeout, a provider error or an answer that is neither ALLOW nor BLOCK is a failure, handled by
  * `fail_mode` (open: allow and record a flag; closed: block).
  */
+import type { ModelCall } from '../pipeline/model-call.ts';
 import type { CheckContext, Guardrail, GuardrailDecision, GuardrailPhase, TextSegment } from './guardrail-types.ts';
 
+/** The call a guardrail's model call is made for (its usage is recorded for that call's key). */
+export interface CompletionOrigin {
+  call: ModelCall;
+  guardrail: string;
+}
+
 /** Calls a model (`provider/model` or a bare id) with chat messages and returns the answer's text. */
-export type CompleteText = (model: string, messages: { role: string; content: string }[], signal: AbortSignal) => Promise<string>;
+export type CompleteText = (
+  model: string,
+  messages: { role: string; content: string }[],
+  signal: AbortSignal,
+  origin?: CompletionOrigin,
+) => Promise<string>;
 
 export const defaultJudgePrompt =
   'You check text sent to or produced by an AI assistant. Reply with the single word ALLOW if it is acceptable, ' +
@@ -41,7 +53,7 @@ export function createLlmGuardrail(options: LlmGuardrailOptions): Guardrail {
       ? { action: 'flag', reason: `${why}; allowed (fail_mode open)` }
       : { action: 'block', reason: `${why} (fail_mode closed)` };
 
-  async function judge(segments: readonly TextSegment[], signal: AbortSignal): Promise<GuardrailDecision> {
+  async function judge(segments: readonly TextSegment[], signal: AbortSignal, origin: CompletionOrigin): Promise<GuardrailDecision> {
     const text =
       segments.length === 1 ? (segments[0] as TextSegment).text : segments.map((segment) => `${segment.role}: ${segment.text}`).join('\n');
     const answer = await options.complete(
@@ -51,6 +63,7 @@ export function createLlmGuardrail(options: LlmGuardrailOptions): Guardrail {
         { role: 'user', content: text },
       ],
       signal,
+      origin,
     );
     const verdict = answer.trim();
     if (/^ALLOW\b/i.test(verdict)) return { action: 'allow' };
@@ -61,7 +74,12 @@ export function createLlmGuardrail(options: LlmGuardrailOptions): Guardrail {
     return failure('the judge model answered neither ALLOW nor BLOCK');
   }
 
-  async function rewrite(segments: readonly TextSegment[], phase: GuardrailPhase, signal: AbortSignal): Promise<GuardrailDecision> {
+  async function rewrite(
+    segments: readonly TextSegment[],
+    phase: GuardrailPhase,
+    signal: AbortSignal,
+    origin: CompletionOrigin,
+  ): Promise<GuardrailDecision> {
     const wanted = segments
       .map((segment, index) => ((phase === 'output' || segment.role === 'user') && segment.text.trim() !== '' ? index : -1))
       .filter((index) => index >= 0);
@@ -76,6 +94,7 @@ export function createLlmGuardrail(options: LlmGuardrailOptions): Guardrail {
             { role: 'user', content: texts[index] as string },
           ],
           signal,
+          origin,
         ),
       ),
     );
@@ -93,7 +112,8 @@ export function createLlmGuardrail(options: LlmGuardrailOptions): Guardrail {
     async check(segments: readonly TextSegment[], context: CheckContext): Promise<GuardrailDecision> {
       const signal = AbortSignal.any([context.signal, AbortSignal.timeout(options.timeoutMs)]);
       try {
-        return options.mode === 'judge' ? await judge(segments, signal) : await rewrite(segments, context.phase, signal);
+        const origin = { call: context.call, guardrail: options.name };
+        return options.mode === 'judge' ? await judge(segments, signal, origin) : await rewrite(segments, context.phase, signal, origin);
       } catch {
         return failure(
           signal.aborted && !context.signal.aborted ? `the model did not answer within ${options.timeoutMs} ms` : 'the model call failed',

@@ -12,7 +12,7 @@ import type { Json, StreamChunk, StreamResult } from '../providers/types.ts';
 import { readAnswerTexts, type StreamDelta, streamDeltas, writeAnswerTexts } from './answer-text.ts';
 import { guardrailBlocked } from './guardrail-error.ts';
 import { runGuardrails } from './guardrail-runner.ts';
-import { recordEvents } from './guardrail-trace.ts';
+import { recordChecks, recordEvents } from './guardrail-trace.ts';
 import type { Guardrail, GuardrailEvent } from './guardrail-types.ts';
 
 const holdback = 64;
@@ -52,12 +52,14 @@ export function createOutputChecker(call: ModelCall, groups: readonly Guardrail[
         context,
       );
       report(outcome.events);
+      recordChecks(call.trace, 'output', outcome.ran);
       if (outcome.blocked) throw guardrailBlocked(outcome.blocked.name, outcome.blocked.reason, 'output');
       return outcome.texts ?? texts;
     },
     async complete(text) {
       for (const guardrail of complete) {
         const decision = await guardrail.checkComplete?.(text, context);
+        recordChecks(call.trace, 'output', [guardrail]);
         if (!decision || decision.action === 'allow') continue;
         const event: GuardrailEvent = {
           name: guardrail.name,

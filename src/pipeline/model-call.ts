@@ -30,6 +30,8 @@ export interface CallTrace {
   policy?: CallPolicy;
   /** What guardrails decided (src/guardrails/), for the audit record. */
   guardrails?: GuardrailRecord[];
+  /** Guardrails that checked the call, as `phase:name` (for the decision metrics: no event means allow). */
+  guardrailChecks?: Set<string>;
   /** Set by the cache stage: whether the answer came from the response cache (recorded in the outcome). */
   cache?: CacheTrace;
 }

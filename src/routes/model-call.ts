@@ -115,6 +115,7 @@ export function trackCall(
       };
       const trace = tracker.call?.trace;
       if (trace?.guardrails) outcome.guardrails = trace.guardrails;
+      if (trace?.guardrailChecks) outcome.guardrailChecks = [...trace.guardrailChecks];
       if (trace?.policyVersion) outcome.policyVersion = trace.policyVersion;
       const policy = trace?.policy;
       if (policy) outcome.workflow = { name: policy.workflow, version: policy.version, audit: policy.audit, usage: policy.usage };
