@@ -8,6 +8,7 @@ import type { Gateway, GatewayExtension } from '../app.ts';
 import { createAuditRecorder } from '../audit/audit-recorder.ts';
 import { configuredSecrets } from '../security/secret-scrubber.ts';
 import type { BatchWriter } from '../storage/batch-writer.ts';
+import { createJournalMetrics, type JournalMetrics } from '../storage/journal-metrics.ts';
 import { createStorageExtension } from '../storage/storage-extension.ts';
 import { createPricingTable } from '../usage/pricing.ts';
 import { createUsageRecorder } from '../usage/usage-recorder.ts';
@@ -53,6 +54,37 @@ export function createRecordsExtensions(logger: Logger, options: RecordsOptions 
     gateway.recordFailures.count(kind);
     logger.error({ err: error }, `a ${kind} record could not be built whole; it is stored in a minimal form`);
   };
+  const journalMetricsOf = new WeakMap<Gateway, JournalMetrics>();
+  const journalOptions = (gateway: Gateway, kind: 'usage' | 'audit') => {
+    let metrics = journalMetricsOf.get(gateway);
+    if (!metrics) {
+      metrics = createJournalMetrics();
+      journalMetricsOf.set(gateway, metrics);
+      gateway.metrics.push(metrics.counter);
+    }
+    const counted = metrics;
+    let lastErrorLog = 0;
+    return {
+      journalMaxBytes: gateway.config.storage.journalMaxBytes,
+      onJournalFull: (first: boolean) => {
+        counted.count(kind, 'full');
+        if (first) {
+          logger.warn(
+            { maxBytes: gateway.config.storage.journalMaxBytes },
+            `${kind} journal is at STORAGE_JOURNAL_MAX_BYTES: records go to the spill file until the database catches up`,
+          );
+        }
+      },
+      onJournalError: (error: unknown) => {
+        counted.count(kind, 'error');
+        // At most one line a minute: a failing disk fails every append.
+        if (Date.now() - lastErrorLog > 60_000) {
+          lastErrorLog = Date.now();
+          logger.error({ err: error }, `${kind} journal append failed: records wait in memory only until written`);
+        }
+      },
+    };
+  };
 
   const usage: GatewayExtension = (gateway) => {
     if (!gateway.config.usage.enabled) return;
@@ -65,6 +97,7 @@ export function createRecordsExtensions(logger: Logger, options: RecordsOptions 
       onError: onError('usage'),
       onSpill: onSpill('usage'),
       onRecordFailure: onRecordFailure(gateway, 'usage'),
+      ...journalOptions(gateway, 'usage'),
       ...tuning,
     });
     writers(gateway).push(recorder.writer as BatchWriter<unknown>);
@@ -84,6 +117,7 @@ export function createRecordsExtensions(logger: Logger, options: RecordsOptions 
       onError: onError('audit'),
       onSpill: onSpill('audit'),
       onRecordFailure: onRecordFailure(gateway, 'audit'),
+      ...journalOptions(gateway, 'audit'),
       ...tuning,
     });
     writers(gateway).push(recorder.writer as BatchWriter<unknown>);

@@ -6,7 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { CallOutcome, KeyOwner, KeyOwnerLookup, OutcomeBus } from '../core/outcome.ts';
 import { ownerColumns } from '../storage/tables.ts';
-import { type BatchWriter, createBatchWriter, pickTuning } from '../storage/batch-writer.ts';
+import { type BatchWriter, type BatchWriterTuning, createBatchWriter, pickTuning } from '../storage/batch-writer.ts';
 import type { AuditLogTable, Storage } from '../storage/database.ts';
 import { processScrubber, type SecretScrubber } from '../security/secret-scrubber.ts';
 import { capText, redactHeaders, redactJson, redactUrl } from './redaction.ts';
@@ -18,7 +18,8 @@ export interface AuditSettings {
   retentionDays: number;
 }
 
-export interface AuditRecorderOptions {
+/** Batch writer tuning (journal included) passes through to the writer. */
+export interface AuditRecorderOptions extends BatchWriterTuning {
   bus: OutcomeBus;
   storage: Storage;
   settings: AuditSettings;
@@ -27,13 +28,8 @@ export interface AuditRecorderOptions {
   /** Secrets that must never be stored (provider keys, master key). */
   secrets: (string | undefined)[];
   spillDir: string;
-  maxBatch?: number;
-  maxQueue?: number;
-  flushIntervalMs?: number;
   /** How often expired rows are deleted (default hourly). */
   sweepIntervalMs?: number;
-  onError?: (error: unknown) => void;
-  onSpill?: (file: string) => void;
   /** A row could not be built whole and was stored in a minimal form (counted in a metric). */
   onRecordFailure?: (error: unknown) => void;
 }

@@ -18,6 +18,7 @@ import {
 import { readStateConfig, type StateConfig } from '../state/state-config.ts';
 import { type HttpLimitsConfig, loadHttpLimitsConfig } from '../http/http-limits-config.ts';
 import { type CacheConfig, readCacheConfig } from '../cache/cache-config.ts';
+import { defaultJournalMaxBytes } from '../storage/batch-writer.ts';
 import { loadRoutingConfig, type RoutingConfig, routingYamlShape } from '../routing/routing-config.ts';
 import { ConfigError } from './config-error.ts';
 import { type GuardrailsConfig, guardrailsYamlSchema, loadGuardrailsConfig } from '../guardrails/guardrails-config.ts';
@@ -69,6 +70,8 @@ export interface GatewayConfig {
     postgresSchema: string | undefined;
     /** STORAGE_SPILL_DIR: where records go when the write buffer is full (default: next to the SQLite file). */
     spillDir: string;
+    /** STORAGE_JOURNAL_MAX_BYTES: cap of each record kind's write-ahead journal (in the spill directory); 0 turns it off. */
+    journalMaxBytes: number;
   };
   usage: { enabled: boolean };
   /** Shared state of replicas: REDIS_URL, REDIS_KEY_PREFIX, STATE_SQLITE_PATH. */
@@ -447,6 +450,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     throw new ConfigError('POSTGRES_SCHEMA', `expected a plain identifier (letters, digits, underscore), got '${postgresSchema}'`);
   }
   const spillDir = pick(env.STORAGE_SPILL_DIR) ?? `${sqlitePath.includes('/') ? sqlitePath.slice(0, sqlitePath.lastIndexOf('/')) : '.'}/spill`;
+  const journalValue = pick(env.STORAGE_JOURNAL_MAX_BYTES);
+  const journalMaxBytes =
+    journalValue === undefined ? defaultJournalMaxBytes : journalValue.trim() === '0' ? 0 : parseSize('STORAGE_JOURNAL_MAX_BYTES', journalValue);
 
   const usageSection = yaml.usage ?? {};
   const usageValue = pick<string | boolean>(env.USAGE_ENABLED, usageSection.enabled);
@@ -484,7 +490,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     upstream: { headersTimeoutMs, bodyTimeoutMs, connectTimeoutMs, maxResponseBytes, maxEventBytes, totalTimeoutMs },
     modelsRefreshSeconds,
     providers: [...providers.values()],
-    storage: { type: normalizedStorage, sqlitePath, postgresUrl, postgresSchema, spillDir },
+    storage: { type: normalizedStorage, sqlitePath, postgresUrl, postgresSchema, spillDir, journalMaxBytes },
     usage: { enabled: usageValue === undefined ? true : parseBoolean('USAGE_ENABLED', usageValue) },
     state: readStateConfig(env, sqlitePath),
     cache: readCacheConfig(env, sqlitePath),

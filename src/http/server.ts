@@ -291,8 +291,10 @@ async function writeStream(raw: ServerResponse, requestId: string, result: Strea
     }
   } finally {
     const clientGone = raw.destroyed && !raw.writableEnded && failure === null;
-    if (!raw.writableEnded && !raw.destroyed) raw.end();
+    // The outcome first (its records are journaled synchronously), then the end of the response: a
+    // process killed between the two has recorded a call whose client did not see its end, never the reverse.
     result.onEnd?.({ error: failure, clientGone, firstByteMs });
+    if (!raw.writableEnded && !raw.destroyed) raw.end();
   }
 }
 
@@ -359,12 +361,13 @@ async function writeSse(raw: ServerResponse, requestId: string, result: SseReply
     }
   } finally {
     const clientGone = raw.destroyed && !raw.writableEnded;
+    // The outcome before the last frames (see writeStream): its records are journaled when the client gets the end.
+    result.onEnd?.({ error: failure, clientGone, firstByteMs });
     if (!raw.writableEnded) {
       // The last frames leave with the end of the response, in one write.
       const rest = raw.destroyed ? '' : pending;
       pending = '';
       raw.end(rest);
     }
-    result.onEnd?.({ error: failure, clientGone, firstByteMs });
   }
 }

@@ -1,7 +1,10 @@
 /**
  * Writes records in batches, off the request path. `add` never blocks and never drops:
- * - records queue in memory (bounded by `maxQueue`) and are written every `flushIntervalMs`, or at once
- *   when a full batch is waiting;
+ * - each record is first appended to a write-ahead journal (src/storage/record-journal.ts: one synchronous
+ *   append of one line, so a SIGKILL right after `add` returns loses nothing), then queued in memory
+ *   (bounded by `maxQueue`) and written every `flushIntervalMs`, or at once when a full batch is waiting;
+ *   the journal segments are deleted once their records are committed, and replayed at the next start
+ *   if the process died first;
  * - when the queue is full (database slow or down), records spill to an append-only JSON-lines file and
  *   are written back once the database keeps up again, or at the next start;
  * - a failed write keeps its batch and retries; `close` writes everything that is left, and spills what
@@ -12,6 +15,10 @@
  */
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { claimOrphanJournals, createRecordJournal, type RecordJournal } from './record-journal.ts';
+
+/** Default cap of one writer's journal (STORAGE_JOURNAL_MAX_BYTES). */
+export const defaultJournalMaxBytes = 64 * 1024 * 1024;
 
 export interface BatchWriterOptions<T> {
   /** Names the spill files (`<name>.jsonl`); one name per record kind. */
@@ -24,10 +31,22 @@ export interface BatchWriterOptions<T> {
   onError?: (error: unknown) => void;
   /** Called once each time the writer starts spilling to disk. */
   onSpill?: (file: string) => void;
+  /** Cap of the write-ahead journal in bytes (default 64 MiB); 0 turns the journal off. */
+  journalMaxBytes?: number;
+  /**
+   * Called for each record the journal refused at its cap (it went to the spill file, as durable); `first`
+   * is true for the first one since the journal last had room.
+   */
+  onJournalFull?: (first: boolean) => void;
+  /** A journal append failed (I/O error): the record is queued in memory only. */
+  onJournalError?: (error: unknown) => void;
 }
 
 /** The tunable part of the options, as recorders pass it through from their own options. */
-export type BatchWriterTuning = Pick<BatchWriterOptions<unknown>, 'maxBatch' | 'maxQueue' | 'flushIntervalMs' | 'onError' | 'onSpill'>;
+export type BatchWriterTuning = Pick<
+  BatchWriterOptions<unknown>,
+  'maxBatch' | 'maxQueue' | 'flushIntervalMs' | 'onError' | 'onSpill' | 'journalMaxBytes' | 'onJournalFull' | 'onJournalError'
+>;
 
 /** Keeps only the tuning options that are set (exactOptionalPropertyTypes forbids passing `undefined`). */
 export function pickTuning(options: BatchWriterTuning): BatchWriterTuning {
@@ -37,6 +56,9 @@ export function pickTuning(options: BatchWriterTuning): BatchWriterTuning {
   if (options.flushIntervalMs !== undefined) tuning.flushIntervalMs = options.flushIntervalMs;
   if (options.onError) tuning.onError = options.onError;
   if (options.onSpill) tuning.onSpill = options.onSpill;
+  if (options.journalMaxBytes !== undefined) tuning.journalMaxBytes = options.journalMaxBytes;
+  if (options.onJournalFull) tuning.onJournalFull = options.onJournalFull;
+  if (options.onJournalError) tuning.onJournalError = options.onJournalError;
   return tuning;
 }
 
@@ -46,7 +68,7 @@ export interface BatchWriter<T> {
   flush(): Promise<void>;
   /** Stops the timer, writes what is left, spills what cannot be written. */
   close(): Promise<void>;
-  stats(): { queued: number; written: number; spilled: number; failures: number };
+  stats(): { queued: number; written: number; spilled: number; failures: number; journalBytes: number; journalFull: number };
 }
 
 /** Writers still open: on process exit (even a forced `process.exit`), their queues go to the spill files. */
@@ -73,24 +95,69 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
   const flushIntervalMs = options.flushIntervalMs ?? 500;
   const spillFile = join(options.spillDir, `${options.name}.jsonl`);
   const replayPrefix = `${options.name}.replay-`;
+  const journalMaxBytes = options.journalMaxBytes ?? defaultJournalMaxBytes;
+  // Segments a dead process left behind become replay files, written by the first drain below.
+  const orphans = journalMaxBytes > 0 ? claimOrphanJournals(options.spillDir, options.name, replayPrefix) : 0;
+  const journal: RecordJournal | null =
+    journalMaxBytes > 0 ? createRecordJournal({ directory: options.spillDir, name: options.name, maxBytes: journalMaxBytes }) : null;
   let queue: T[] = [];
   let written = 0;
   let spilled = 0;
   let failures = 0;
+  let journalFull = 0;
+  let journalAtCap = false;
   let spilling = false;
   let closed = false;
   let running: Promise<void> | null = null;
   let rerun = false;
   let backoffUntil = 0;
 
-  function spill(items: T[]): void {
-    if (items.length === 0) return;
+  function spillLines(lines: string): void {
     mkdirSync(options.spillDir, { recursive: true });
-    appendFileSync(spillFile, items.map((item) => `${JSON.stringify(item)}\n`).join(''));
-    spilled += items.length;
+    appendFileSync(spillFile, lines);
     if (!spilling) {
       spilling = true;
       options.onSpill?.(spillFile);
+    }
+  }
+
+  function spill(items: T[]): void {
+    if (items.length === 0) return;
+    spillLines(items.map((item) => `${JSON.stringify(item)}\n`).join(''));
+    spilled += items.length;
+  }
+
+  /** Journals one record before it is queued. False: it could not be queued durably and went to the spill file. */
+  function journalled(item: T): boolean {
+    if (!journal) return true;
+    let line: string;
+    try {
+      line = `${JSON.stringify(item)}\n`;
+    } catch (error) {
+      options.onJournalError?.(error);
+      return true;
+    }
+    try {
+      if (journal.append(line)) {
+        journalAtCap = false;
+        return true;
+      }
+    } catch (error) {
+      // The journal's disk failed: the record is kept in memory, as before the journal existed.
+      options.onJournalError?.(error);
+      return true;
+    }
+    // At the cap: the spill file is as durable (and has no cap).
+    journalFull += 1;
+    options.onJournalFull?.(!journalAtCap);
+    journalAtCap = true;
+    try {
+      spillLines(line);
+      spilled += 1;
+      return false;
+    } catch (error) {
+      options.onJournalError?.(error);
+      return true;
     }
   }
 
@@ -124,10 +191,17 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
   /** Writes the queue, then spilled files. Throws on the first failed write, keeping the records. */
   async function drain(): Promise<void> {
     while (queue.length > 0) {
-      const batch = queue.slice(0, maxBatch);
-      await options.write(batch);
-      queue = queue.slice(batch.length);
-      written += batch.length;
+      // Every record queued now is in a sealed segment; records added while these are written go to a new one.
+      const segments = journal ? journal.seal() : [];
+      let remaining = queue.length;
+      while (remaining > 0) {
+        const batch = queue.slice(0, Math.min(maxBatch, remaining));
+        await options.write(batch);
+        queue = queue.slice(batch.length);
+        written += batch.length;
+        remaining -= batch.length;
+      }
+      journal?.release(segments);
     }
     for (const file of spillFiles()) {
       const items = readFileSync(file, 'utf8')
@@ -171,7 +245,11 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
     return running;
   }
 
-  const spillQueue = () => spill(queue.splice(0));
+  /** On a forced exit: the queue goes to the spill file, which then holds everything the journal did. */
+  const spillQueue = () => {
+    spill(queue.splice(0));
+    journal?.close();
+  };
   openWriters.add(spillQueue);
   installExitHook();
 
@@ -180,6 +258,8 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
     run().catch(() => {});
   }, flushIntervalMs);
   timer.unref();
+  // Records of a process that died are written now, not at the first tick.
+  if (orphans > 0) run().catch(() => {});
 
   return {
     add(item) {
@@ -187,6 +267,7 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
         spill([item]);
         return;
       }
+      if (!journalled(item)) return;
       queue.push(item);
       if (queue.length >= maxBatch && !running && Date.now() >= backoffUntil) run().catch(() => {});
     },
@@ -204,7 +285,9 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
       } catch {
         spill(queue.splice(0));
       }
+      // Everything is committed or in the spill file now.
+      journal?.close();
     },
-    stats: () => ({ queued: queue.length, written, spilled, failures }),
+    stats: () => ({ queued: queue.length, written, spilled, failures, journalBytes: journal?.bytes() ?? 0, journalFull }),
   };
 }

@@ -80,26 +80,77 @@ function openSqlite(path: string): SqliteDatabase {
   return database;
 }
 
-/** Batch inserts on SQLite: a prepared single-row statement per table and column list, one transaction per batch. */
+/**
+ * Rows keep only the columns the table has: a record replayed from a spill file or journal written by a
+ * newer build may carry a column this database does not have yet (an older build after a rollback).
+ */
+function knownColumnsOnly(rows: Record<string, unknown>[], columns: ReadonlySet<string>): Record<string, unknown>[] {
+  return rows.map((row) => {
+    for (const column in row) {
+      if (!columns.has(column)) {
+        const kept: Record<string, unknown> = {};
+        for (const [name, value] of Object.entries(row)) if (columns.has(name)) kept[name] = value;
+        return kept;
+      }
+    }
+    return row;
+  });
+}
+
+/**
+ * Batch inserts on SQLite: a prepared single-row statement per table and column list, one transaction per
+ * batch. Rows of one batch may differ in columns (a spill file or journal written before a migration added
+ * one): each row runs the statement of its own column list, so a missing column takes its default.
+ */
 function createSqliteInserter(database: SqliteDatabase) {
   const statements = new Map<string, SqliteStatement>();
-  return (table: string, rows: Record<string, unknown>[]): void => {
-    const first = rows[0];
-    if (!first) return;
-    const columns = Object.keys(first);
+  const tableColumns = new Map<string, Set<string>>();
+  const columnsOf = (table: string): Set<string> => {
+    let columns = tableColumns.get(table);
+    if (!columns) {
+      const info = database.pragma(`table_info("${table.replaceAll('"', '""')}")`) as { name: string }[];
+      columns = new Set(info.map((column) => column.name));
+      tableColumns.set(table, columns);
+    }
+    return columns;
+  };
+  const statementFor = (table: string, columns: string[], known: ReadonlySet<string>): SqliteStatement => {
     const key = `${table}:${columns.join(',')}`;
     let statement = statements.get(key);
     if (!statement) {
-      const names = columns.map((column) => `"${column}"`).join(', ');
-      const slots = columns.map((column) => `@${column}`).join(', ');
+      const used = columns.filter((column) => known.has(column));
+      const names = used.map((column) => `"${column}"`).join(', ');
+      const slots = used.map((column) => `@${column}`).join(', ');
       statement = database.prepare(`insert into "${table}" (${names}) values (${slots}) on conflict (id) do nothing`);
+      // Column lists come from this build and from replayed files: few, but never let them pile up.
+      if (statements.size >= 64) statements.clear();
       statements.set(key, statement);
     }
-    const prepared = statement;
+    return statement;
+  };
+  const insert = (table: string, rows: Record<string, unknown>[]): void => {
+    const first = rows[0];
+    if (!first) return;
+    const known = columnsOf(table);
+    let columns = Object.keys(first);
+    let statement = statementFor(table, columns, known);
     database.transaction((batch: Record<string, unknown>[]) => {
-      for (const row of batch) prepared.run(row);
+      for (const row of batch) {
+        const rowColumns = Object.keys(row);
+        if (rowColumns.length !== columns.length || rowColumns.some((column, index) => column !== columns[index])) {
+          columns = rowColumns;
+          statement = statementFor(table, columns, known);
+        }
+        statement.run(row);
+      }
     })(rows);
   };
+  /** After a migration: columns may have changed. */
+  const reset = () => {
+    statements.clear();
+    tableColumns.clear();
+  };
+  return { insert, reset };
 }
 
 async function createPostgres(url: string, schema: string | undefined): Promise<Kysely<StorageTables>> {
@@ -138,10 +189,14 @@ export async function createStorage(settings: StorageSettings): Promise<Storage>
     db = new Kysely<StorageTables>({ dialect: new SqliteDialect({ database }) });
   }
   let closed = false;
+  /** PostgreSQL: the columns of each core table, read at the first insert (after migrations). */
+  const postgresColumns = new Map<string, Set<string>>();
   const storage: Storage = {
     db,
     dialect,
     async migrate() {
+      postgresColumns.clear();
+      sqliteInsert?.reset();
       // Migrations applied by modules this process did not load (a newer build, a tool opening the
       // database) are kept as no-ops rather than treated as corruption.
       let applied: string[] = [];
@@ -190,14 +245,23 @@ export async function createStorage(settings: StorageSettings): Promise<Storage>
     async insertIgnoringDuplicates(table, rows) {
       if (rows.length === 0) return;
       if (sqliteInsert) {
-        const insert = sqliteInsert;
+        const { insert } = sqliteInsert;
         // Through Kysely's connection, so the batch waits for (and never joins) a Kysely query or transaction in flight.
         await db.connection().execute(async () => insert(table, rows as unknown as Record<string, unknown>[]));
         return;
       }
+      let columns = postgresColumns.get(table);
+      if (!columns) {
+        const result = await sql<{ name: string }>`select column_name as name from information_schema.columns
+          where table_schema = current_schema() and table_name = ${table}`.execute(db);
+        columns = new Set(result.rows.map((row) => row.name));
+        if (columns.size > 0) postgresColumns.set(table, columns);
+      }
+      // Kysely inserts DEFAULT for a column some rows of the batch lack.
+      const values = columns.size > 0 ? knownColumnsOnly(rows as unknown as Record<string, unknown>[], columns) : rows;
       await (db as unknown as Kysely<Record<string, Record<string, unknown>>>)
         .insertInto(table)
-        .values(rows as unknown as Record<string, unknown>[])
+        .values(values as unknown as Record<string, unknown>[])
         .onConflict((conflict) => conflict.column('id').doNothing())
         .execute();
     },

@@ -2,23 +2,19 @@
 import { randomUUID } from 'node:crypto';
 import type { CallOutcome, KeyOwner, KeyOwnerLookup, OutcomeBus } from '../core/outcome.ts';
 import { ownerColumns } from '../storage/tables.ts';
-import { type BatchWriter, createBatchWriter, pickTuning } from '../storage/batch-writer.ts';
+import { type BatchWriter, type BatchWriterTuning, createBatchWriter, pickTuning } from '../storage/batch-writer.ts';
 import type { Storage, UsageTable } from '../storage/database.ts';
 import { processScrubber } from '../security/secret-scrubber.ts';
 import type { PricingTable } from './pricing.ts';
 
-export interface UsageRecorderOptions {
+/** Batch writer tuning (journal included) passes through to the writer. */
+export interface UsageRecorderOptions extends BatchWriterTuning {
   bus: OutcomeBus;
   storage: Storage;
   pricing: PricingTable;
   spillDir: string;
   /** Owner fields of managed keys, copied onto the rows. */
   owner?: KeyOwnerLookup;
-  maxBatch?: number;
-  maxQueue?: number;
-  flushIntervalMs?: number;
-  onError?: (error: unknown) => void;
-  onSpill?: (file: string) => void;
   /** A row could not be built whole and was stored in a minimal form (counted in a metric). */
   onRecordFailure?: (error: unknown) => void;
 }
