@@ -130,7 +130,9 @@ describe('record journal', () => {
     first.add({ id: 'kept' });
     // A live process (this one's parent, say) left a segment: not ours to take.
     mkdirSync(spillDir, { recursive: true });
-    const host = hostname().replace(/[^A-Za-z0-9_]/g, '_').slice(0, 64);
+    const host = hostname()
+      .replace(/[^A-Za-z0-9_]/g, '_')
+      .slice(0, 64);
     const foreign = `audit.journal-${host}-${process.ppid}-abcd1234-1.jsonl`;
     writeFileSync(join(spillDir, foreign), '{"id":"foreign"}\n');
     // Another host's segment: its process may be alive there.
@@ -187,7 +189,13 @@ describe('record journal', () => {
 
   it('is off with journalMaxBytes 0', async () => {
     const spillDir = spillDirectory();
-    const writer = createBatchWriter<Item>({ name: 'usage', spillDir, flushIntervalMs: 3_600_000, journalMaxBytes: 0, write: () => new Promise(() => {}) });
+    const writer = createBatchWriter<Item>({
+      name: 'usage',
+      spillDir,
+      flushIntervalMs: 3_600_000,
+      journalMaxBytes: 0,
+      write: () => new Promise(() => {}),
+    });
     writer.add({ id: 'x' });
     expect(journalFiles(spillDir)).toEqual([]);
     expect(writer.stats()).toMatchObject({ queued: 1, journalBytes: 0 });
@@ -231,14 +239,26 @@ describe.each(['sqlite', 'postgresql'] as const)('replayed rows of an older or n
       };
       // Shaped like a record of the first release: no cache_status, saved_cost_usd nor owner columns.
       const old = { ...base, id: 'old-shape' };
-      const current = { ...base, id: 'current', cache_status: 'miss', saved_cost_usd: null, key_user: 'ann', key_team: null, key_tags: null };
+      const current = {
+        ...base,
+        id: 'current',
+        cache_status: 'miss',
+        saved_cost_usd: null,
+        key_user: 'ann',
+        key_team: null,
+        key_tags: null,
+      };
       // From a newer build (after a rollback): a column this database does not have.
       const newer = { ...current, id: 'newer', column_of_the_future: 'x' };
       const rows = [current, old, newer, { ...old, id: 'old-shape-2' }] as never[];
       await storage.insertIgnoringDuplicates('usage', rows);
       // Replayed again (a journal replayed after a crash): no duplicates.
       await storage.insertIgnoringDuplicates('usage', rows);
-      const stored = await storage.db.selectFrom('usage').select(['id', 'cache_status', 'key_user', 'total_tokens']).orderBy('id').execute();
+      const stored = await storage.db
+        .selectFrom('usage')
+        .select(['id', 'cache_status', 'key_user', 'total_tokens'])
+        .orderBy('id')
+        .execute();
       expect(stored.map((row) => ({ ...row, total_tokens: Number(row.total_tokens) }))).toEqual([
         { id: 'current', cache_status: 'miss', key_user: 'ann', total_tokens: 7 },
         { id: 'newer', cache_status: 'miss', key_user: 'ann', total_tokens: 7 },

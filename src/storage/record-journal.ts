@@ -45,7 +45,10 @@ export interface RecordJournalOptions {
 /** Segments this process has open, so that a second writer in the same process never claims them. */
 const liveSegments = new Set<string>();
 
-const hostTag = hostname().replace(/[^A-Za-z0-9_]/g, '_').slice(0, 64) || 'host';
+const hostTag =
+  hostname()
+    .replace(/[^A-Za-z0-9_]/g, '_')
+    .slice(0, 64) || 'host';
 
 function segmentPattern(name: string): RegExp {
   const escaped = name.replace(/[^A-Za-z0-9_]/g, (character) => `\\${character}`);
