@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load-config.ts';
 import { createBatchWriter } from '../src/storage/batch-writer.ts';
 import { createStorage } from '../src/storage/database.ts';
 import { createBackend, type StorageBackend } from './helpers/storage-backends.ts';
@@ -199,6 +200,18 @@ describe('record journal', () => {
     writer.add({ id: 'x' });
     expect(journalFiles(spillDir)).toEqual([]);
     expect(writer.stats()).toMatchObject({ queued: 1, journalBytes: 0 });
+  });
+});
+
+describe('STORAGE_JOURNAL_MAX_BYTES', () => {
+  const cwd = tmpdir();
+  it('defaults to 64 MiB, takes sizes and 0 (off), is off for an in-memory database, and names itself when wrong', () => {
+    expect(loadConfig({}, cwd).storage.journalMaxBytes).toBe(64 * 1024 * 1024);
+    expect(loadConfig({ STORAGE_JOURNAL_MAX_BYTES: '1MB' }, cwd).storage.journalMaxBytes).toBe(1024 * 1024);
+    expect(loadConfig({ STORAGE_JOURNAL_MAX_BYTES: '0' }, cwd).storage.journalMaxBytes).toBe(0);
+    expect(loadConfig({ SQLITE_PATH: ':memory:' }, cwd).storage.journalMaxBytes).toBe(0);
+    expect(loadConfig({ SQLITE_PATH: ':memory:', STORAGE_JOURNAL_MAX_BYTES: '8MB' }, cwd).storage.journalMaxBytes).toBe(8 * 1024 * 1024);
+    expect(() => loadConfig({ STORAGE_JOURNAL_MAX_BYTES: 'lots' }, cwd)).toThrow(/STORAGE_JOURNAL_MAX_BYTES/);
   });
 });
 

@@ -451,8 +451,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
   }
   const spillDir = pick(env.STORAGE_SPILL_DIR) ?? `${sqlitePath.includes('/') ? sqlitePath.slice(0, sqlitePath.lastIndexOf('/')) : '.'}/spill`;
   const journalValue = pick(env.STORAGE_JOURNAL_MAX_BYTES);
+  // An in-memory SQLite database loses its records at exit anyway: no journal unless asked for.
+  const journalDefault = normalizedStorage === 'sqlite' && sqlitePath === ':memory:' ? 0 : defaultJournalMaxBytes;
   const journalMaxBytes =
-    journalValue === undefined ? defaultJournalMaxBytes : journalValue.trim() === '0' ? 0 : parseSize('STORAGE_JOURNAL_MAX_BYTES', journalValue);
+    journalValue === undefined ? journalDefault : journalValue.trim() === '0' ? 0 : parseSize('STORAGE_JOURNAL_MAX_BYTES', journalValue);
 
   const usageSection = yaml.usage ?? {};
   const usageValue = pick<string | boolean>(env.USAGE_ENABLED, usageSection.enabled);
