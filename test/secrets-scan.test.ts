@@ -2,8 +2,9 @@
  * Secrets scan: the real gateway process (`node src/main.ts`) with a master key, a provider key and a
  * key pool, put through hostile cases (an upstream that echoes its key in a 401, on a call and on the
  * model list; keys sent as the model; keys in request headers; an unconfigured provider-shaped key
- * as the model), then every place a secret could leave by is searched for each secret: the client
- * responses, everything the process logged, every table of the database, and /metrics.
+ * as the model; the same echo through the passthrough `/p/openai/...`), then every place a secret could
+ * leave by is searched for each secret: the client responses, everything the process logged, every table
+ * of the database, and /metrics.
  * Upstream error format (echoed key): https://platform.openai.com/docs/guides/error-codes
  */
 import { mkdtempSync } from 'node:fs';
@@ -31,8 +32,12 @@ let baseUrl = '';
 let sqlitePath = '';
 const responses: string[] = [];
 
-async function call(body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
-  const response = await fetch(`${baseUrl}/v1/chat/completions`, {
+async function call(
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+  path = '/v1/chat/completions',
+): Promise<{ status: number; text: string }> {
+  const response = await fetch(`${baseUrl}${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${masterKey}`, 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
@@ -62,6 +67,7 @@ beforeAll(async () => {
     LOGGING_LOG_HEADERS: 'true',
     LOG_LEVEL: 'debug',
     RETRY_MAX_RETRIES: '0',
+    ENABLED_PASSTHROUGH_PROVIDERS: 'openai',
   });
   baseUrl = await gateway.ready();
 }, 60_000);
@@ -77,6 +83,19 @@ describe('secrets never leave the process', () => {
     const answer = await call({ model: 'fault-echo-key', messages: [{ role: 'user', content: 'hi' }] });
     expect(answer.status).toBe(401);
     expect(answer.text).toContain('Incorrect API key provided: [REDACTED]');
+  });
+
+  it('masks the key an upstream echoes in its error through the passthrough, in the provider\'s own body', async () => {
+    const answer = await call({ model: 'fault-echo-key', messages: [{ role: 'user', content: 'hi' }] }, {}, '/p/openai/v1/chat/completions');
+    expect(answer.status).toBe(401);
+    expect(answer.text).not.toContain(providerKey);
+    const body = JSON.parse(answer.text.slice(answer.text.indexOf('\n') + 1)) as { error: { message: string; code: string } };
+    // The upstream's own error, scrubbed: its code and the rest of its message stay.
+    expect(body.error.code).toBe('invalid_api_key');
+    expect(body.error.message).toMatch(/^Incorrect API key provided: \[REDACTED\]\. You can find your API key/);
+    // The length the client is told is the scrubbed body's.
+    const headers = new Map(JSON.parse(answer.text.slice(0, answer.text.indexOf('\n'))) as [string, string][]);
+    expect(Number(headers.get('content-length'))).toBe(Buffer.byteLength(answer.text.slice(answer.text.indexOf('\n') + 1)));
   });
 
   it('masks keys sent as the model', async () => {

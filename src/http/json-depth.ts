@@ -4,6 +4,16 @@
  * String contents are skipped with indexOf (a chat body is mostly strings), so the pass costs about
  * one step per structural character.
  */
+import { GatewayError } from '../core/errors.ts';
+
+/** The 400 of a body nested deeper than MAX_JSON_DEPTH (each route renders it in its caller's shape). */
+export function jsonTooDeep(maxDepth: number): GatewayError {
+  return new GatewayError(`Request body nests arrays and objects deeper than ${maxDepth} levels (MAX_JSON_DEPTH)`, {
+    status: 400,
+    code: 'json_too_deep',
+    retryable: false,
+  });
+}
 
 /** Whether `text` opens more than `maxDepth` arrays or objects inside each other. Invalid JSON is left to JSON.parse. */
 export function jsonDepthExceeds(text: string, maxDepth: number): boolean {

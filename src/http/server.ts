@@ -12,7 +12,7 @@ import type { Authenticator } from './auth.ts';
 import { frameworkError, parserError, writeSocketError } from './client-errors.ts';
 import { type ErrorBodyRenderer, errorHeaders, errorRendererForPath } from './error-shape.ts';
 import type { HttpLimitsConfig } from './http-limits-config.ts';
-import { jsonDepthExceeds } from './json-depth.ts';
+import { jsonDepthExceeds, jsonTooDeep } from './json-depth.ts';
 import { type KeylessGuardOptions, keylessRefusal } from './keyless-guard.ts';
 import type { GatewayReply, GatewayRequest, Route, SseReply, StreamReply } from './types.ts';
 
@@ -132,14 +132,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
       return;
     }
     if (jsonDepthExceeds(text, limits.maxJsonDepth)) {
-      done(
-        new GatewayError(`Request body nests arrays and objects deeper than ${limits.maxJsonDepth} levels (MAX_JSON_DEPTH)`, {
-          status: 400,
-          code: 'json_too_deep',
-          retryable: false,
-        }),
-        undefined,
-      );
+      done(jsonTooDeep(limits.maxJsonDepth), undefined);
       return;
     }
     try {

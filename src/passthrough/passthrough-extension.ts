@@ -16,6 +16,7 @@ export function createPassthroughExtension(): GatewayExtension {
         client: gateway.client,
         bus: gateway.bus,
         bodyLimitBytes: gateway.config.bodyLimitBytes,
+        maxJsonDepth: gateway.config.httpLimits.maxJsonDepth,
       }),
     );
   };

@@ -7,6 +7,7 @@
 import type { UpstreamClient, UpstreamRequest } from '../providers/upstream-client.ts';
 import type { StreamChunk, StreamResult } from '../providers/types.ts';
 import { clientResponseHeaders } from './passthrough-headers.ts';
+import { scrubbedErrorBody } from './error-body.ts';
 import { sendPassthrough, type SendOptions } from './passthrough-send.ts';
 import type { PassthroughTarget } from './passthrough-targets.ts';
 import { createUsageTap, type UsageTap } from './usage-tap.ts';
@@ -22,6 +23,10 @@ export interface Relayed {
   tap: UsageTap | null;
 }
 
+async function* bytesOnce(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
 async function* byteChunks(body: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): AsyncGenerator<StreamChunk> {
   for await (const bytes of body) yield { data: '', bytes };
 }
@@ -33,14 +38,23 @@ export async function relayPassthrough(
   options: SendOptions,
 ): Promise<Relayed> {
   const response = await sendPassthrough(client, upstreamRequest, options);
-  const headers = { ...clientResponseHeaders(response.headers), 'x-modelgate-provider': target.name };
+  let headers: Record<string, string> = { ...clientResponseHeaders(response.headers), 'x-modelgate-provider': target.name };
   const method = upstreamRequest.method ?? 'GET';
   if (method === 'HEAD' || response.status === 204 || response.status === 304) {
     await response.body.dump().catch(() => {});
     return { result: { kind: 'stream', status: response.status, headers, chunks: byteChunks([]), usage: () => null }, hasBody: false, tap: null };
   }
+  // An error answer is read whole and scrubbed first: providers may echo the key they were sent.
+  let source: AsyncIterable<Uint8Array> = response.body;
+  let contentEncoding = response.headers['content-encoding'];
+  if (response.status >= 400) {
+    const scrubbed = await scrubbedErrorBody(response, target, headers);
+    source = bytesOnce(scrubbed.bytes);
+    contentEncoding = scrubbed.headers['content-encoding'];
+    headers = scrubbed.headers;
+  }
   // Usage is read within the limits every upstream read has (UPSTREAM_MAX_RESPONSE_BYTES, UPSTREAM_MAX_EVENT_BYTES).
-  const tap = createUsageTap(target.format, response.headers['content-type'] ?? '', response.headers['content-encoding'], response.body, {
+  const tap = createUsageTap(target.format, headers['content-type'] ?? '', contentEncoding, source, {
     maxJsonBytes: Math.min(wholeJsonBytes, response.limits.maxResponseBytes),
     maxEventBytes: response.limits.maxEventBytes,
   });

@@ -36,6 +36,8 @@ export interface PassthroughDependencies {
   bus: OutcomeBus;
   /** BODY_SIZE_LIMIT, applied to JSON bodies (read to find the model); other bodies stream unread. */
   bodyLimitBytes: number;
+  /** MAX_JSON_DEPTH, applied to JSON bodies before they are parsed. */
+  maxJsonDepth: number;
   /** Tries after the first for idempotent requests. */
   retries?: number;
   backoffMs?: number;
@@ -108,7 +110,7 @@ async function handlePassthrough(dependencies: PassthroughDependencies, request:
     }
     const url = passthroughUrl(target.baseUrl, rest, withoutParameters(query, target.strippedQuery), { allowV1Alias: dependencies.config.allowV1Alias });
     const method = request.method.toUpperCase();
-    const body = await readRequestBody(request, dependencies.bodyLimitBytes);
+    const body = await readRequestBody(request, dependencies.bodyLimitBytes, dependencies.maxJsonDepth);
     const requestedModel = (typeof body.json?.model === 'string' ? body.json.model : null) ?? modelInPath(rest);
     outcome.setRequest(requestedModel, body.json);
     const headers = { ...target.defaults, ...upstreamRequestHeaders(request.headers, body.stream !== undefined), ...target.injected };

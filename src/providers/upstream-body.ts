@@ -71,6 +71,15 @@ function collect(response: UpstreamResponse, what: string): Promise<Buffer> {
   });
 }
 
+/** The whole body as bytes, at most UPSTREAM_MAX_RESPONSE_BYTES. */
+export async function readBytes(response: UpstreamResponse, what = 'a body'): Promise<Buffer> {
+  try {
+    return await collect(response, what);
+  } catch (error) {
+    throw transportError(error, response.provider, response.signal);
+  }
+}
+
 /** The whole body as text, at most UPSTREAM_MAX_RESPONSE_BYTES. */
 export async function readText(response: UpstreamResponse, what = 'a body'): Promise<string> {
   try {
