@@ -10,7 +10,6 @@ import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { GatewayError } from '../core/errors.ts';
-import type { FileTarget } from '../files/file-targets.ts';
 import type { RoutingCatalog } from '../routing/routing-catalog.ts';
 import { followAliases } from '../routing/stages/alias-stage.ts';
 
@@ -23,7 +22,8 @@ export interface LineRules {
   catalog: RoutingCatalog;
   /** Configured provider instance names (a `name/` prefix naming another provider is refused). */
   providerNames: Set<string>;
-  target: FileTarget;
+  /** The provider instance that runs the batch, and the most lines it takes in one batch. */
+  target: { name: string; maxRequests: number };
   endpoint: string;
 }
 
@@ -83,7 +83,9 @@ export async function spoolLines(
   try {
     for await (const raw of lines) {
       count += 1;
-      if (count > maxBatchRequests) throw lineError(count, `a batch holds at most ${maxBatchRequests} requests`);
+      if (count > rules.target.maxRequests) {
+        throw lineError(count, `a batch at '${rules.target.name}' holds at most ${rules.target.maxRequests} requests`);
+      }
       const prepared = prepareLine(raw, count, rules);
       changed ||= prepared.changed;
       if (!output.write(`${JSON.stringify(prepared.line)}\n`)) await once(output, 'drain');

@@ -1,18 +1,19 @@
 /**
- * What the batch routes and the poller share: a batch's provider, its refresh from the provider, the mapping of
+ * What the batch routes and the poller share: a batch's provider adapter (src/batches/batch-provider.ts), its refresh, the mapping of
  * provider file ids in a batch object to gateway files owned by the batch's key, and settling its usage.
  */
 import { GatewayError } from '../core/errors.ts';
 import { type FileStore, producedFileId } from '../files/file-store.ts';
-import type { FileTarget, FileTargets } from '../files/file-targets.ts';
-import { callProviderJson } from '../files/provider-call.ts';
+import type { BatchProvider, BatchProviders, ProviderBatch } from './batch-provider.ts';
 import type { StoredBatch } from './batch-store.ts';
 import { type BatchUsageDependencies, settleBatchUsage } from './batch-usage.ts';
 
 type Json = Record<string, unknown>;
 
 export interface BatchService {
-  targetOf(batch: StoredBatch): FileTarget;
+  providerOf(batch: StoredBatch): BatchProvider;
+  /** Saves what the provider reported (keeping the gateway's own fields). */
+  save(batch: StoredBatch, reported: ProviderBatch): Promise<void>;
   /** Fetches the provider's batch object, saves it, and records usage once the batch is final. */
   refresh(batch: StoredBatch, signal?: AbortSignal): Promise<StoredBatch>;
   settle(batch: StoredBatch): Promise<boolean>;
@@ -21,22 +22,28 @@ export interface BatchService {
 }
 
 export interface BatchServiceDependencies extends BatchUsageDependencies {
-  targets: FileTargets;
+  providers: BatchProviders;
   files: FileStore;
 }
 
 export function createBatchService(dependencies: BatchServiceDependencies): BatchService {
-  const targetOf = (batch: StoredBatch): FileTarget => {
-    const target = dependencies.targets.byName(batch.provider);
-    if (!target) {
+  const providerOf = (batch: StoredBatch): BatchProvider => {
+    const provider = dependencies.providers.byName(batch.provider);
+    if (!provider) {
       throw new GatewayError(`The provider '${batch.provider}' of batch ${batch.id} is no longer configured`, {
         status: 502,
         code: 'provider_not_configured',
         retryable: false,
       });
     }
-    return target;
+    return provider;
   };
+
+  async function save(batch: StoredBatch, reported: ProviderBatch): Promise<void> {
+    batch.object = { ...reported.object, gateway_input_file_id: batch.object.gateway_input_file_id ?? null };
+    batch.status = reported.status;
+    await dependencies.store.update(batch);
+  }
 
   /** The gateway id of a provider file for this owner, registering files the provider made (output, errors). */
   async function gatewayFileId(batch: StoredBatch, providerFileId: unknown, purpose: string): Promise<string | null> {
@@ -67,23 +74,19 @@ export function createBatchService(dependencies: BatchServiceDependencies): Batc
   }
 
   return {
-    targetOf,
+    providerOf,
+    save,
     async refresh(batch, signal) {
-      const target = targetOf(batch);
-      const object = await callProviderJson(dependencies.client, target, {
-        method: 'GET',
-        resource: `batches/${encodeURIComponent(batch.providerBatchId)}`,
-        ...(signal ? { signal } : {}),
-      });
-      batch.object = { ...object, gateway_input_file_id: batch.object.gateway_input_file_id };
-      batch.status = typeof object.status === 'string' ? object.status : batch.status;
-      await dependencies.store.update(batch);
-      await settleBatchUsage(dependencies, batch, target);
+      const provider = providerOf(batch);
+      await save(batch, await provider.retrieve(batch, signal));
+      await settleBatchUsage(dependencies, batch, provider);
       return batch;
     },
-    settle: (batch) => settleBatchUsage(dependencies, batch, targetOf(batch)),
+    settle: (batch) => settleBatchUsage(dependencies, batch, providerOf(batch)),
     async publicBatch(batch) {
-      const { gateway_input_file_id: inputFileId, ...object } = batch.object;
+      const inputFileId = batch.object.gateway_input_file_id;
+      // The gateway's own fields (gateway_...) stay inside.
+      const object = Object.fromEntries(Object.entries(batch.object).filter(([name]) => !name.startsWith('gateway_')));
       return {
         ...object,
         id: batch.id,

@@ -7,26 +7,30 @@
  * Cost is the provider's standard price (src/usage/pricing.ts) times its batch discount: 50% at OpenAI
  * (https://platform.openai.com/docs/guides/batch: "a 50% discount" on both input and output), Azure OpenAI
  * (https://learn.microsoft.com/en-us/azure/ai-services/openai/how-to/batch: "50% less cost than global standard")
- * and Groq (https://console.groq.com/docs/batch: "50% lower cost").
+ * and Groq (https://console.groq.com/docs/batch: "50% lower cost"), Anthropic Message Batches
+ * (https://docs.anthropic.com/en/docs/build-with-claude/batch-processing: "reducing costs by 50%") and the Gemini
+ * Batch API (https://ai.google.dev/gemini-api/docs/batch-mode: "at 50% of the standard cost").
+ * A request that never ran (cancelled or expired in the batch) is recorded with no tokens: 499 and 408.
  */
 import { createHash } from 'node:crypto';
 import { usageFromOpenAI } from '../core/usage.ts';
-import type { FileTarget } from '../files/file-targets.ts';
-import { callProvider } from '../files/provider-call.ts';
-import type { UpstreamClient } from '../providers/upstream-client.ts';
 import type { Storage, UsageTable } from '../storage/database.ts';
 import { ownerColumns } from '../storage/tables.ts';
 import type { PricingTable } from '../usage/pricing.ts';
 import { utcDay } from '../usage/usage-recorder.ts';
+import type { BatchProvider } from './batch-provider.ts';
 import type { BatchStore, StoredBatch } from './batch-store.ts';
 import { jsonlLines } from './jsonl-lines.ts';
 
 type Json = Record<string, unknown>;
 
-export const batchDiscount: Record<string, number> = { openai: 0.5, azure: 0.5, groq: 0.5 };
+export const batchDiscount: Record<string, number> = { openai: 0.5, azure: 0.5, groq: 0.5, anthropic: 0.5, gemini: 0.5 };
 
 /** Statuses after which the provider changes nothing (https://platform.openai.com/docs/api-reference/batch/object). */
 export const finalStatuses = new Set(['completed', 'failed', 'expired', 'cancelled']);
+
+/** Items that never ran: OpenAI's error codes for them (https://platform.openai.com/docs/guides/batch). */
+const notRunStatus: Record<string, number> = { batch_cancelled: 499, batch_expired: 408 };
 
 const rowsPerInsert = 500;
 const maxLineBytes = 16 * 1024 * 1024;
@@ -35,7 +39,6 @@ export interface BatchUsageDependencies {
   storage: Storage;
   store: BatchStore;
   pricing: PricingTable;
-  client: UpstreamClient;
 }
 
 export function itemUsageId(batchId: string, customId: string): string {
@@ -44,7 +47,7 @@ export function itemUsageId(batchId: string, customId: string): string {
 
 function usageRowOf(
   batch: StoredBatch,
-  target: FileTarget,
+  target: BatchProvider,
   line: Json,
   index: string,
   pricing: PricingTable,
@@ -52,8 +55,8 @@ function usageRowOf(
 ): UsageTable {
   const response = (line.response ?? null) as Json | null;
   const body = (response?.body ?? null) as Json | null;
-  const status = typeof response?.status_code === 'number' ? response.status_code : 500;
   const error = (line.error ?? body?.error ?? null) as Json | null;
+  const status = typeof response?.status_code === 'number' ? response.status_code : (notRunStatus[String(error?.code)] ?? 500);
   const usage = usageFromOpenAI(body?.usage);
   const model = typeof body?.model === 'string' ? body.model : null;
   const standard = pricing.costOf(usage, model, target.name);
@@ -91,38 +94,28 @@ function usageRowOf(
 }
 
 /** Records the batch's usage if it is final and not recorded yet; returns whether it is recorded now. */
-export async function settleBatchUsage(dependencies: BatchUsageDependencies, batch: StoredBatch, target: FileTarget): Promise<boolean> {
+export async function settleBatchUsage(dependencies: BatchUsageDependencies, batch: StoredBatch, provider: BatchProvider): Promise<boolean> {
   if (batch.usageRecordedAt !== null) return true;
   if (!finalStatuses.has(batch.status)) return false;
   const completedAt = Number(batch.object.completed_at ?? batch.object.cancelled_at ?? batch.object.expired_at ?? batch.object.failed_at);
   const createdAt = Number.isFinite(completedAt) && completedAt > 0 ? completedAt * 1000 : batch.createdAt;
-  for (const [kind, fileId] of [
-    ['output', batch.object.output_file_id],
-    ['error', batch.object.error_file_id],
-  ] as const) {
-    if (typeof fileId !== 'string' || fileId === '') continue;
-    const response = await callProvider(dependencies.client, target, {
-      method: 'GET',
-      resource: `files/${encodeURIComponent(fileId)}/content`,
-    });
-    let rows: UsageTable[] = [];
-    let index = 0;
-    for await (const text of jsonlLines(response.body, maxLineBytes, `the batch ${kind} file`)) {
-      index += 1;
-      let line: Json;
-      try {
-        line = JSON.parse(text) as Json;
-      } catch {
-        continue;
-      }
-      rows.push(usageRowOf(batch, target, line, `#${kind}:${index}`, dependencies.pricing, createdAt));
-      if (rows.length >= rowsPerInsert) {
-        await dependencies.storage.insertIgnoringDuplicates('usage', rows);
-        rows = [];
-      }
+  let rows: UsageTable[] = [];
+  let index = 0;
+  for await (const text of jsonlLines(await provider.results(batch), maxLineBytes, 'the batch results')) {
+    index += 1;
+    let line: Json;
+    try {
+      line = JSON.parse(text) as Json;
+    } catch {
+      continue;
     }
-    await dependencies.storage.insertIgnoringDuplicates('usage', rows);
+    rows.push(usageRowOf(batch, provider, line, `#${index}`, dependencies.pricing, createdAt));
+    if (rows.length >= rowsPerInsert) {
+      await dependencies.storage.insertIgnoringDuplicates('usage', rows);
+      rows = [];
+    }
   }
+  await dependencies.storage.insertIgnoringDuplicates('usage', rows);
   await dependencies.store.markUsageRecorded(batch.id);
   batch.usageRecordedAt = Date.now();
   return true;

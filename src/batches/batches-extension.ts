@@ -1,10 +1,11 @@
-/** Registers the Batch API (`/v1/batches`) and its poller, over the providers the Files API serves. */
+/** Registers the Batch API (`/v1/batches`) and its poller, over the providers with a batch API (src/batches/batch-provider.ts). */
 import type { Logger } from 'pino';
 import type { GatewayExtension } from '../app.ts';
 import { createFileStore } from '../files/file-store.ts';
 import { createFileTargets } from '../files/file-targets.ts';
 import { createPricingTable } from '../usage/pricing.ts';
 import { createBatchPoller } from './batch-poller.ts';
+import { createBatchProviders } from './batch-provider.ts';
 import { createBatchService } from './batch-service.ts';
 import { createBatchStore } from './batch-store.ts';
 import { createBatchesRoutes } from './batches-routes.ts';
@@ -14,30 +15,37 @@ export function createBatchesExtension(logger: Logger): GatewayExtension {
   return (gateway) => {
     const storage = gateway.storage;
     if (!storage) throw new Error('the storage extension must run before the batches extension');
-    const targets = createFileTargets(gateway.config.providers);
+    const fileTargets = createFileTargets(gateway.config.providers);
+    const providers = createBatchProviders({
+      providers: gateway.config.providers,
+      fileTargets,
+      client: gateway.client,
+      spoolDir: gateway.config.files.spoolDir,
+    });
     const files = createFileStore(storage);
     const batches = createBatchStore(storage);
     const service = createBatchService({
       storage,
       store: batches,
       files,
-      targets,
-      client: gateway.client,
+      providers,
       pricing: createPricingTable(gateway.config.pricing),
     });
     gateway.addRoutes(
       createBatchesRoutes({
         config: gateway.config.files,
-        targets,
+        fileTargets,
         files,
         batches,
+        providers,
         service,
         client: gateway.client,
         catalog: gateway.routing.catalog,
+        registry: gateway.registry,
         providerNames: new Set(gateway.config.providers.map((provider) => provider.name)),
       }),
     );
-    if (targets.all.length > 0) {
+    if (providers.all.length > 0) {
       const poller = createBatchPoller({ store: batches, service, intervalMs: gateway.config.files.batchPollIntervalMs, logger });
       gateway.onClose(() => poller.stop());
     }

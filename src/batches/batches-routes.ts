@@ -1,6 +1,6 @@
 /**
- * The OpenAI Batch API (https://platform.openai.com/docs/api-reference/batch), native at the provider that holds
- * the input file: `POST /v1/batches` with `input_file_id` (a gateway file) or, as a gateway extension, inline
+ * The OpenAI Batch API (https://platform.openai.com/docs/api-reference/batch), run by a provider adapter
+ * (src/batches/batch-provider.ts: native at OpenAI, Azure OpenAI and Groq; translated for Anthropic and Gemini): `POST /v1/batches` with `input_file_id` (a gateway file) or, as a gateway extension, inline
  * `requests`; list, retrieve, cancel; and `GET /v1/batches/{id}/results`, the output (then error) JSONL.
  * Every line's model goes through aliases and model access first; batch records live in the database, and each
  * item's usage is recorded once (src/batches/batch-usage.ts).
@@ -8,15 +8,17 @@
 import { GatewayError } from '../core/errors.ts';
 import type { FileStore } from '../files/file-store.ts';
 import { ownerOf } from '../files/file-store.ts';
-import type { FileTarget, FileTargets } from '../files/file-targets.ts';
+import type { FileTargets } from '../files/file-targets.ts';
 import type { FilesConfig } from '../files/files-config.ts';
 import { listBody } from '../files/files-routes.ts';
-import { encodeMultipart } from '../files/multipart-body.ts';
-import { callProvider, callProviderJson } from '../files/provider-call.ts';
+import { callProvider } from '../files/provider-call.ts';
+import type { ModelRegistry } from '../core/model-registry.ts';
 import type { GatewayReply, GatewayRequest, Route } from '../http/types.ts';
 import type { UpstreamClient } from '../providers/upstream-client.ts';
 import type { RoutingCatalog } from '../routing/routing-catalog.ts';
+import { followAliases } from '../routing/stages/alias-stage.ts';
 import { type LineRules, parsedLines, type SpooledInput, spoolLines } from './batch-input.ts';
+import type { BatchProvider, BatchProviders, ProviderBatch } from './batch-provider.ts';
 import type { BatchService } from './batch-service.ts';
 import type { BatchStore } from './batch-store.ts';
 import { finalStatuses } from './batch-usage.ts';
@@ -26,12 +28,15 @@ type Json = Record<string, unknown>;
 
 export interface BatchesDependencies {
   config: FilesConfig;
-  targets: FileTargets;
+  /** Where caller files live (OpenAI, Azure OpenAI, Groq): an input file is read from its provider. */
+  fileTargets: FileTargets;
   files: FileStore;
   batches: BatchStore;
+  providers: BatchProviders;
   service: BatchService;
   client: UpstreamClient;
   catalog: RoutingCatalog;
+  registry: ModelRegistry;
   providerNames: Set<string>;
 }
 
@@ -45,38 +50,44 @@ function json(body: unknown): GatewayReply {
   return { kind: 'json', status: 200, body };
 }
 
-/** The provider of inline requests: `provider`, else the provider prefix of the first model, else the only one. */
-function inlineTarget(dependencies: BatchesDependencies, body: Json, requests: unknown[]): FileTarget {
-  if (typeof body.provider === 'string') return dependencies.targets.pick(body.provider);
-  const first = requests[0] as { body?: { model?: unknown } } | undefined;
-  const model = typeof first?.body?.model === 'string' ? first.body.model : '';
-  const resolved = model ? (dependencies.catalog.aliasOf(model) ?? model) : '';
-  const prefix = resolved.includes('/') ? resolved.slice(0, resolved.indexOf('/')) : '';
-  const named = prefix ? dependencies.targets.byName(prefix) : undefined;
-  return named ?? dependencies.targets.pick(undefined);
+/**
+ * The provider that runs a batch: `provider`, else the provider prefix of the first line's model (after aliases),
+ * else the provider serving that model (the input file's own provider first), else the input file's provider,
+ * else the only one.
+ */
+async function chooseProvider(
+  dependencies: BatchesDependencies,
+  named: unknown,
+  first: unknown,
+  fileProvider: string | undefined,
+): Promise<BatchProvider> {
+  if (typeof named === 'string' && named !== '') return dependencies.providers.pick(named);
+  const body = (first as { body?: { model?: unknown } } | undefined)?.body;
+  const requested = typeof body?.model === 'string' ? body.model : '';
+  const model = requested ? followAliases(dependencies.catalog, requested) : '';
+  const slash = model.indexOf('/');
+  const prefixed = slash > 0 ? dependencies.providers.byName(model.slice(0, slash)) : undefined;
+  if (prefixed) return prefixed;
+  if (model !== '') {
+    const servedByFile = dependencies.registry.list().some((entry) => entry.provider === fileProvider && entry.id === model);
+    const served = servedByFile ? undefined : (await dependencies.registry.resolve(model))?.provider.name;
+    const provider = served === undefined ? undefined : dependencies.providers.byName(served);
+    if (provider) return provider;
+  }
+  const ofFile = fileProvider === undefined ? undefined : dependencies.providers.byName(fileProvider);
+  return ofFile ?? dependencies.providers.pick(undefined);
 }
 
-async function uploadInput(
-  dependencies: BatchesDependencies,
-  target: FileTarget,
-  input: SpooledInput,
-  signal: AbortSignal,
-): Promise<string> {
-  const multipart = encodeMultipart([['purpose', 'batch']], {
-    field: 'file',
-    filename: 'batch_input.jsonl',
-    contentType: 'application/jsonl',
-    path: input.path,
-    bytes: input.bytes,
-  });
-  const object = await callProviderJson(dependencies.client, target, {
-    method: 'POST',
-    resource: 'files',
-    body: multipart.body,
-    headers: multipart.headers,
-    signal,
-  });
-  return String(object.id ?? '');
+/** The first item of a stream of lines, and the stream again from the start. */
+async function peek(lines: AsyncIterable<unknown>): Promise<{ first: unknown; all: AsyncIterable<unknown> }> {
+  const iterator = lines[Symbol.asyncIterator]();
+  const head = await iterator.next();
+  async function* all(): AsyncGenerator<unknown> {
+    if (head.done) return;
+    yield head.value;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  }
+  return { first: head.done ? undefined : head.value, all: all() };
 }
 
 async function create(dependencies: BatchesDependencies, request: GatewayRequest): Promise<GatewayReply> {
@@ -86,59 +97,56 @@ async function create(dependencies: BatchesDependencies, request: GatewayRequest
   const endpoint = fields.endpoint;
   if (typeof endpoint !== 'string' || endpoint === '') throw invalid("Missing required parameter: 'endpoint'", 'endpoint');
   const owner = ownerOf(request.keyId);
-  let target: FileTarget;
+  let provider: BatchProvider;
   let input: SpooledInput;
   let inputFileId: string | null = null;
-  let providerFileId: string | null = null;
+  let unchangedFileId: string | null = null;
   if (fields.requests !== undefined) {
     if (fields.input_file_id !== undefined) throw invalid("Give either 'input_file_id' or 'requests', not both", 'requests');
     if (!Array.isArray(fields.requests)) throw invalid("'requests' must be an array of {custom_id, body} objects", 'requests');
-    target = inlineTarget(dependencies, fields, fields.requests);
-    input = await spoolLines(fields.requests, rules(dependencies, target, endpoint), dependencies.config.spoolDir);
+    provider = await chooseProvider(dependencies, fields.provider, fields.requests[0], undefined);
+    input = await spoolLines(fields.requests, rules(dependencies, provider, endpoint), dependencies.config.spoolDir);
   } else {
     if (typeof fields.input_file_id !== 'string' || fields.input_file_id === '')
       throw invalid("Missing required parameter: 'input_file_id' (or 'requests')", 'input_file_id');
     const file = await dependencies.files.get(owner, fields.input_file_id);
-    target = dependencies.targets.pick(file.provider);
+    const fileTarget = dependencies.fileTargets.pick(file.provider);
     inputFileId = file.id;
-    const content = await callProvider(dependencies.client, target, {
+    const content = await callProvider(dependencies.client, fileTarget, {
       method: 'GET',
       resource: `files/${encodeURIComponent(file.providerFileId)}/content`,
       signal: request.signal,
     });
-    input = await spoolLines(
-      parsedLines(jsonlLines(content.body, maxInputLineBytes, 'the input file')),
-      rules(dependencies, target, endpoint),
-      dependencies.config.spoolDir,
-    );
-    if (!input.changed) providerFileId = file.providerFileId;
+    const { first, all } = await peek(parsedLines(jsonlLines(content.body, maxInputLineBytes, 'the input file')));
+    provider = await chooseProvider(dependencies, fields.provider, first, file.provider);
+    input = await spoolLines(all, rules(dependencies, provider, endpoint), dependencies.config.spoolDir);
+    if (!input.changed && provider.name === file.provider) unchangedFileId = file.providerFileId;
   }
+  let reported: ProviderBatch;
   try {
-    providerFileId ??= await uploadInput(dependencies, target, input, request.signal);
+    reported = await provider.create(input, {
+      endpoint,
+      completionWindow: fields.completion_window,
+      metadata: fields.metadata,
+      unchangedFileId,
+      signal: request.signal,
+    });
   } finally {
     await input.discard();
   }
-  const payload: Json = { input_file_id: providerFileId, endpoint, completion_window: fields.completion_window ?? '24h' };
-  if (fields.metadata !== undefined) payload.metadata = fields.metadata;
-  const object = await callProviderJson(dependencies.client, target, {
-    method: 'POST',
-    resource: 'batches',
-    body: JSON.stringify(payload),
-    signal: request.signal,
-  });
   const batch = await dependencies.batches.add({
     owner,
-    provider: target.name,
-    providerBatchId: String(object.id ?? ''),
+    provider: provider.name,
+    providerBatchId: reported.id,
     endpoint,
-    status: typeof object.status === 'string' ? object.status : 'validating',
-    object: { ...object, gateway_input_file_id: inputFileId },
+    status: reported.status,
+    object: { ...reported.object, gateway_input_file_id: inputFileId },
   });
   return json(await dependencies.service.publicBatch(batch));
 }
 
-function rules(dependencies: BatchesDependencies, target: FileTarget, endpoint: string): LineRules {
-  return { catalog: dependencies.catalog, providerNames: dependencies.providerNames, target, endpoint };
+function rules(dependencies: BatchesDependencies, provider: BatchProvider, endpoint: string): LineRules {
+  return { catalog: dependencies.catalog, providerNames: dependencies.providerNames, target: provider, endpoint };
 }
 
 async function list(dependencies: BatchesDependencies, request: GatewayRequest): Promise<GatewayReply> {
@@ -158,15 +166,8 @@ async function retrieve(dependencies: BatchesDependencies, request: GatewayReque
 
 async function cancel(dependencies: BatchesDependencies, request: GatewayRequest): Promise<GatewayReply> {
   const batch = await dependencies.batches.get(ownerOf(request.keyId), request.params.id ?? '');
-  const target = dependencies.service.targetOf(batch);
-  const object = await callProviderJson(dependencies.client, target, {
-    method: 'POST',
-    resource: `batches/${encodeURIComponent(batch.providerBatchId)}/cancel`,
-    signal: request.signal,
-  });
-  batch.object = { ...object, gateway_input_file_id: batch.object.gateway_input_file_id };
-  if (typeof object.status === 'string') batch.status = object.status;
-  await dependencies.batches.update(batch);
+  const provider = dependencies.service.providerOf(batch);
+  await dependencies.service.save(batch, await provider.cancel(batch, request.signal));
   return json(await dependencies.service.publicBatch(batch));
 }
 
@@ -182,29 +183,8 @@ async function results(dependencies: BatchesDependencies, request: GatewayReques
   }
   // Usage is recorded before the first byte of results leaves (refresh settles a final batch).
   await dependencies.service.settle(batch);
-  const target = dependencies.service.targetOf(batch);
-  const fileIds = [batch.object.output_file_id, batch.object.error_file_id].filter(
-    (id): id is string => typeof id === 'string' && id !== '',
-  );
-  const { client } = dependencies;
-  const signal = request.signal;
-  const open = (fileId: string) =>
-    callProvider(client, target, { method: 'GET', resource: `files/${encodeURIComponent(fileId)}/content`, signal });
-  // The first file is opened before the answer starts, so a provider error is still an error answer.
-  const first = fileIds[0] === undefined ? null : await open(fileIds[0]);
-  async function* body(): AsyncGenerator<Uint8Array> {
-    for (const [index, fileId] of fileIds.entries()) {
-      const response = index === 0 && first ? first : await open(fileId);
-      let last: Uint8Array | null = null;
-      for await (const chunk of response.body) {
-        last = chunk as Uint8Array;
-        yield last;
-      }
-      // Two files joined: make sure a line ends before the next file begins.
-      if (last && last.length > 0 && last[last.length - 1] !== 10) yield Buffer.from('\n');
-    }
-  }
-  return { kind: 'stream', status: 200, headers: { 'content-type': 'application/jsonl' }, body: body() };
+  const body = await dependencies.service.providerOf(batch).results(batch, request.signal);
+  return { kind: 'stream', status: 200, headers: { 'content-type': 'application/jsonl' }, body };
 }
 
 export function createBatchesRoutes(dependencies: BatchesDependencies): Route[] {
