@@ -110,7 +110,11 @@ export function lineFromAnthropic(line: Json, batchId: string, created: number):
     return {
       id,
       custom_id: customId,
-      response: { status_code: errorStatus[type] ?? 500, request_id: requestId, body: { error: { message, type, code: type, param: null } } },
+      response: {
+        status_code: errorStatus[type] ?? 500,
+        request_id: requestId,
+        body: { error: { message, type, code: type, param: null } },
+      },
       error: null,
     };
   }

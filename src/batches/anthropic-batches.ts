@@ -83,6 +83,8 @@ export function createAnthropicBatches(config: ProviderConfig, client: UpstreamC
   async function spoolRequests(inputPath: string): Promise<{ path: string; bytes: number }> {
     const path = join(spoolDir, `modelgate-anthropic-batch-${randomUUID()}.json`);
     const output = createWriteStream(path, { mode: 0o600 });
+    // Write failures surface through `drain`/`finish`; a write still in flight when the file is abandoned is no crash.
+    output.on('error', () => {});
     let bytes = 0;
     const write = async (text: string) => {
       bytes += Buffer.byteLength(text);

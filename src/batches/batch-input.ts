@@ -77,6 +77,8 @@ export async function spoolLines(
 ): Promise<SpooledInput> {
   const path = join(spoolDir, `modelgate-batch-${randomUUID()}.jsonl`);
   const output = createWriteStream(path, { mode: 0o600 });
+  // Write failures surface through `drain`/`finish`; a write still in flight when the file is abandoned is no crash.
+  output.on('error', () => {});
   const discard = () => rm(path, { force: true }).catch(() => {});
   let changed = false;
   let count = 0;

@@ -72,7 +72,6 @@ export function createBatchProviders(options: BatchProvidersOptions): BatchProvi
     const native = options.fileTargets.byName(config.name);
     if (native) all.push(createNativeBatches(native, options.client));
     else if (config.type === 'anthropic') all.push(createAnthropicBatches(config, options.client, options.spoolDir));
-
   }
   const names = new Map(all.map((provider) => [provider.name, provider]));
   const list = () => all.map((entry) => entry.name).join(', ') || 'none';

@@ -94,7 +94,11 @@ function usageRowOf(
 }
 
 /** Records the batch's usage if it is final and not recorded yet; returns whether it is recorded now. */
-export async function settleBatchUsage(dependencies: BatchUsageDependencies, batch: StoredBatch, provider: BatchProvider): Promise<boolean> {
+export async function settleBatchUsage(
+  dependencies: BatchUsageDependencies,
+  batch: StoredBatch,
+  provider: BatchProvider,
+): Promise<boolean> {
   if (batch.usageRecordedAt !== null) return true;
   if (!finalStatuses.has(batch.status)) return false;
   const completedAt = Number(batch.object.completed_at ?? batch.object.cancelled_at ?? batch.object.expired_at ?? batch.object.failed_at);

@@ -10,7 +10,12 @@ const batchObjectSchema = z
     input_file_id: z.string().nullable().describe('Gateway file id of the input (null for inline requests)'),
     completion_window: z.string(),
     status: z.string().describe('validating, failed, in_progress, finalizing, completed, expired, cancelling or cancelled'),
-    output_file_id: z.string().nullable().describe('Gateway file id of the output JSONL, readable with /v1/files/{id}/content'),
+    output_file_id: z
+      .string()
+      .nullable()
+      .describe(
+        'Gateway file id of the output JSONL, readable with /v1/files/{id}/content (null for translated batches: use /v1/batches/{id}/results)',
+      ),
     error_file_id: z.string().nullable(),
     created_at: z.number().int(),
     request_counts: z.object({ total: z.number().int(), completed: z.number().int(), failed: z.number().int() }).optional(),
@@ -34,7 +39,9 @@ const createSchema = z.object({
   provider: z
     .string()
     .optional()
-    .describe("Inline requests only: the provider instance (default: the first model's provider prefix, or the only one)"),
+    .describe(
+      "Gateway extension: the provider instance (default: the first line's provider prefix, else the provider serving its model, else the input file's provider, else the only one)",
+    ),
 });
 
 const idParameter = [{ name: 'id', in: 'path' as const, description: 'Gateway batch id' }];
@@ -45,7 +52,7 @@ documentOperations(
     method: 'post',
     path: '/v1/batches',
     tag: 'Batches',
-    summary: 'Create a batch (native at the provider of the input file)',
+    summary: 'Create a batch (native at OpenAI, Azure OpenAI, Groq; translated for Anthropic Message Batches)',
     description: `Each line's model passes the gateway's aliases and model access first. ${ownership}`,
     request: createSchema,
     response: batchObjectSchema,

@@ -1,0 +1,102 @@
+/**
+ * Translated batches (Anthropic Message Batches) across two gateway processes (`node src/main.ts`) sharing
+ * PostgreSQL: both poll (BATCH_POLL_INTERVAL) and both serve results fetches of the same batch at once, yet each
+ * item is recorded exactly once; a batch nobody fetches is recorded by the poller.
+ */
+import OpenAI from 'openai';
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type ReplicaSet, startReplicaSet } from './helpers/replica-set.ts';
+import { createBackend, postgresUrl, type StorageBackend } from './helpers/storage-backends.ts';
+import { type AnthropicSimulator, startAnthropicSimulator } from './simulators/anthropic-simulator.ts';
+
+const masterKey = 'translated-replicas-master-key';
+let backend: StorageBackend;
+let anthropic: AnthropicSimulator;
+let replicas: ReplicaSet | undefined;
+let urls: string[] = [];
+
+beforeAll(async () => {
+  backend = createBackend('postgresql');
+  anthropic = await startAnthropicSimulator({ apiKey: 'sk-ant-replicas' });
+  replicas = await startReplicaSet({
+    ...backend.env,
+    MODELGATE_MASTER_KEY: masterKey,
+    ANTHROPIC_API_KEY: 'sk-ant-replicas',
+    ANTHROPIC_BASE_URL: anthropic.baseUrl,
+    BATCH_POLL_INTERVAL: '1s',
+    LOG_LEVEL: 'info',
+  });
+  urls = replicas.urls;
+}, 150_000);
+
+afterAll(async () => {
+  await replicas?.stop();
+  await anthropic?.close();
+  await backend?.cleanup();
+});
+
+async function usageRows(batchId: string): Promise<{ id: string; provider: string }[]> {
+  const client = new pg.Client({ connectionString: postgresUrl });
+  await client.connect();
+  try {
+    const result = await client.query<{ id: string; provider: string }>(
+      `select id, provider from "${backend.settings.postgresSchema}".usage where request_id = $1`,
+      [batchId],
+    );
+    return result.rows;
+  } finally {
+    await client.end();
+  }
+}
+
+const requests = (count: number, prefix: string) =>
+  Array.from({ length: count }, (_unused, index) => ({
+    custom_id: `${prefix}-${index}`,
+    body: { model: 'anthropic/claude-haiku-4-5', messages: [{ role: 'user', content: `question ${index}` }] },
+  }));
+
+it('records each item of an Anthropic batch once while two replicas poll and fetch its results concurrently', async () => {
+  const [first, second] = urls.map((url) => new OpenAI({ apiKey: masterKey, baseURL: `${url}/v1`, maxRetries: 0 })) as [OpenAI, OpenAI];
+  anthropic.messageBatches.hold();
+  const batch = await first.batches.create({
+    endpoint: '/v1/chat/completions',
+    completion_window: '24h',
+    requests: requests(20, 'item'),
+  } as never);
+  expect((await second.batches.retrieve(batch.id)).status).toBe('in_progress');
+  await anthropic.messageBatches.release();
+
+  const fetchResults = (url: string) =>
+    fetch(`${url}/v1/batches/${batch.id}/results`, { headers: { authorization: `Bearer ${masterKey}` } }).then(async (response) => ({
+      status: response.status,
+      text: await response.text(),
+    }));
+  const answers = await Promise.all([...urls, ...urls, ...urls].map(fetchResults));
+  for (const answer of answers) {
+    expect(answer.status).toBe(200);
+    expect(answer.text.trim().split('\n')).toHaveLength(20);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  const rows = await usageRows(batch.id);
+  expect(rows).toHaveLength(20);
+  expect(new Set(rows.map((row) => row.id)).size).toBe(20);
+  expect(new Set(rows.map((row) => row.provider))).toEqual(new Set(['anthropic']));
+}, 120_000);
+
+it('records the usage of an Anthropic batch nobody fetches, through the poller', async () => {
+  const client = new OpenAI({ apiKey: masterKey, baseURL: `${urls[1]}/v1`, maxRetries: 0 });
+  const batch = await client.batches.create({
+    endpoint: '/v1/chat/completions',
+    completion_window: '24h',
+    requests: requests(3, 'polled'),
+  } as never);
+  const deadline = Date.now() + 30_000;
+  let rows: { id: string }[] = [];
+  while (Date.now() < deadline) {
+    rows = await usageRows(batch.id);
+    if (rows.length > 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  expect(rows).toHaveLength(3);
+}, 60_000);
