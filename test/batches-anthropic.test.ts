@@ -56,7 +56,7 @@ describe.each(['sqlite', 'postgresql'] as const)('Anthropic batches on %s', (bac
   const headers = { authorization: `Bearer ${masterKey}`, 'content-type': 'application/json' };
 
   const usageOf = async (batchId: string): Promise<UsageRow[]> =>
-    (running.gateway.storage?.db as unknown as import('kysely').Kysely<{ usage: UsageRow & { request_id: string } }>)
+    (running.gateway.storage!.db as unknown as import('kysely').Kysely<{ usage: UsageRow & { request_id: string } }>)
       .selectFrom('usage')
       .selectAll()
       .where('request_id', '=', batchId)
