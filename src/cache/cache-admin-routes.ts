@@ -11,7 +11,7 @@ import { documentOperations } from '../admin/openapi-registry.ts';
 import { GatewayError, invalidRequest } from '../core/errors.ts';
 import type { JsonReply, Route } from '../http/types.ts';
 import type { Storage } from '../storage/database.ts';
-import type { CacheCounters } from './cache-stage.ts';
+import type { CacheCounters } from './cache-metrics.ts';
 import type { CacheStore } from './cache-store.ts';
 import type { SemanticLayer } from './semantic-layer.ts';
 
@@ -22,6 +22,8 @@ const totalsSchema = z.object({
   hit_rate: z.number().nullable().describe('hits / (hits + misses); null before any lookup'),
   saved_tokens: z.number(),
   saved_cost_usd: z.number(),
+  embedder_requests: z.number().describe("The semantic layer's own embedding calls (usage rows with cache_status embedder)"),
+  embedder_cost_usd: z.number().describe('What those embedding calls cost (to set against saved_cost_usd)'),
 });
 
 export const cacheOverviewSchema = z.object({
@@ -89,9 +91,10 @@ export interface CacheAdminOptions {
 
 type Totals = z.infer<typeof totalsSchema>;
 
-function totals(rows: { cache_status: unknown; requests: unknown; tokens: unknown; saved: unknown }[]): Totals {
+function totals(rows: { cache_status: unknown; requests: unknown; tokens: unknown; saved: unknown; cost: unknown }[]): Totals {
   const count = (status: string) => Number(rows.find((row) => row.cache_status === status)?.requests ?? 0);
   const hitRow = rows.find((row) => row.cache_status === 'hit');
+  const embedderRow = rows.find((row) => row.cache_status === 'embedder');
   const hits = count('hit');
   const misses = count('miss');
   return {
@@ -101,6 +104,8 @@ function totals(rows: { cache_status: unknown; requests: unknown; tokens: unknow
     hit_rate: hits + misses === 0 ? null : hits / (hits + misses),
     saved_tokens: Number(hitRow?.tokens ?? 0),
     saved_cost_usd: Number(hitRow?.saved ?? 0),
+    embedder_requests: count('embedder'),
+    embedder_cost_usd: Number(embedderRow?.cost ?? 0),
   };
 }
 
@@ -109,26 +114,28 @@ async function usageTotals(storage: Storage, days: number) {
   const rows = await storage.db
     .selectFrom('usage')
     .where('day', '>=', startDay)
-    .where('cache_status', 'in', ['hit', 'miss', 'bypass'])
+    .where('cache_status', 'in', ['hit', 'miss', 'bypass', 'embedder'])
     .select((eb) => [
       'day',
       'cache_status',
       eb.fn.countAll().as('requests'),
       eb.fn.sum('total_tokens').as('tokens'),
       eb.fn.sum('saved_cost_usd').as('saved'),
+      eb.fn.sum('cost_usd').as('cost'),
     ])
     .groupBy(['day', 'cache_status'])
     .orderBy('day')
     .execute();
   const byDay = new Map<string, typeof rows>();
   for (const row of rows) byDay.set(String(row.day), [...(byDay.get(String(row.day)) ?? []), row]);
-  const all = ['hit', 'miss', 'bypass'].map((status) => {
+  const all = ['hit', 'miss', 'bypass', 'embedder'].map((status) => {
     const matching = rows.filter((row) => row.cache_status === status);
     return {
       cache_status: status,
       requests: matching.reduce((sum, row) => sum + Number(row.requests), 0),
       tokens: matching.reduce((sum, row) => sum + Number(row.tokens ?? 0), 0),
       saved: matching.reduce((sum, row) => sum + Number(row.saved ?? 0), 0),
+      cost: matching.reduce((sum, row) => sum + Number(row.cost ?? 0), 0),
     };
   });
   return { totals: totals(all), daily: [...byDay].map(([day, dayRows]) => ({ day, ...totals(dayRows) })) };

@@ -8,12 +8,15 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Gateway, GatewayExtension } from '../app.ts';
 import { ConfigError } from '../config/config-error.ts';
+import type { CallOutcome } from '../core/outcome.ts';
+import type { Provider } from '../providers/types.ts';
 import { createCacheAdminRoutes } from './cache-admin-routes.ts';
-import { type CacheCounters, createCacheStage } from './cache-stage.ts';
+import { createCacheMetrics } from './cache-metrics.ts';
+import { createCacheStage } from './cache-stage.ts';
 import type { CacheStore } from './cache-store.ts';
 import { createCacheTargetResolver } from './cache-target.ts';
 import { createEmbeddedCacheStore } from './embedded-cache-store.ts';
-import type { SemanticLayer } from './semantic-layer.ts';
+import type { EmbedderCall, SemanticLayer } from './semantic-layer.ts';
 import type { VectorStore } from './vector-store.ts';
 
 /**
@@ -47,17 +50,62 @@ async function openVectorStore(gateway: Gateway, logger: Logger): Promise<Vector
   }
 }
 
+/**
+ * The semantic layer's embedding call as a call of its own on the outcome bus: a usage row (priced like
+ * any embeddings call, attributed to the caller's key, `cache_status: 'embedder'`, the caller's request
+ * id), an audit row and metrics, so the cache's own cost is counted, not lost.
+ */
+function embedderOutcome(embedded: EmbedderCall, embedder: Provider, model: string): CallOutcome {
+  const { call } = embedded;
+  return {
+    requestId: call.context.requestId,
+    endpoint: 'embeddings',
+    provider: embedder.name,
+    providerType: embedder.type,
+    requestedModel: model,
+    model,
+    stream: false,
+    status: embedded.status,
+    usage: embedded.usage,
+    startedAt: embedded.startedAt,
+    latencyMs: embedded.latencyMs,
+    firstByteMs: null,
+    error: embedded.error,
+    keyId: call.request.keyId,
+    cacheStatus: 'embedder',
+    droppedParams: [],
+    attempts: [
+      {
+        provider: embedder.name,
+        model,
+        operation: 'embeddings',
+        status: embedded.status,
+        error: embedded.error?.code ?? null,
+        latencyMs: embedded.latencyMs,
+      },
+    ],
+    method: call.request.method,
+    path: call.request.path,
+  };
+}
+
 export function createCacheExtension(logger: Logger): GatewayExtension {
   return async (gateway) => {
     const config = gateway.config.cache;
-    const counters: CacheCounters = { hits: 0, misses: 0, bypasses: 0, stored: 0, errors: 0 };
+    const metrics = createCacheMetrics();
     let store: CacheStore | null = null;
     let semantic: SemanticLayer | null = null;
     if (config.exactEnabled || config.semantic.enabled) {
+      gateway.metrics.push(...metrics.all());
       const opened =
         gateway.state?.kind === 'redis'
           ? await (await import('./shared-cache-store.ts')).createSharedCacheStore(gateway.state)
-          : createEmbeddedCacheStore({ sqlitePath: config.sqlitePath, maxEntries: config.maxEntries, maxBytes: config.maxBytes });
+          : createEmbeddedCacheStore({
+              sqlitePath: config.sqlitePath,
+              maxEntries: config.maxEntries,
+              maxBytes: config.maxBytes,
+              onEvict: () => metrics.evicted(),
+            });
       store = opened;
       gateway.onClose(() => opened.close());
       if (config.semantic.enabled) {
@@ -70,7 +118,14 @@ export function createCacheExtension(logger: Logger): GatewayExtension {
         const vectors = await openVectorStore(gateway, logger);
         gateway.onClose(() => vectors.close());
         const { createSemanticLayer } = await import('./semantic-layer.ts');
-        semantic = createSemanticLayer({ config: config.semantic, embedder, vectors, logger, onError: () => counters.errors++ });
+        semantic = createSemanticLayer({
+          config: config.semantic,
+          embedder,
+          vectors,
+          logger,
+          onError: (operation) => metrics.error(operation),
+          onEmbedded: (embedded) => gateway.bus.emit(embedderOutcome(embedded, embedder, config.semantic.embedderModel)),
+        });
       }
       gateway.pipeline.use(
         createCacheStage({
@@ -80,7 +135,8 @@ export function createCacheExtension(logger: Logger): GatewayExtension {
           resolveTarget: createCacheTargetResolver(gateway.registry, gateway.routing.catalog),
           providers: gateway.providers,
           logger,
-          counters,
+          metrics,
+          admit: (call, answer) => gateway.pipeline.admit(call, answer),
         }),
       );
     }
@@ -88,7 +144,7 @@ export function createCacheExtension(logger: Logger): GatewayExtension {
       createCacheAdminRoutes({
         store,
         semantic,
-        counters,
+        counters: metrics.counters,
         storage: () => gateway.storage,
         settings: { exact: config.exactEnabled, semantic: config.semantic.enabled, ttlSeconds: config.ttlSeconds, scope: config.scope },
       }),

@@ -12,20 +12,13 @@ import type { ModelCall } from '../pipeline/model-call.ts';
 import type { Stage } from '../pipeline/stage.ts';
 import type { Json, Provider, ProviderResult, StreamChunk, StreamResult } from '../providers/types.ts';
 import type { CacheConfig } from './cache-config.ts';
+import type { CacheMetrics } from './cache-metrics.ts';
 import { readCacheControls } from './cache-controls.ts';
 import { type CacheEntry, type CachedChunk, createChunkRecorder, entryResult } from './cache-entry.ts';
 import { exactCacheKey } from './cache-key.ts';
 import type { CacheStore } from './cache-store.ts';
 import type { CacheTargetResolver } from './cache-target.ts';
 import type { SemanticLayer, SemanticProbe } from './semantic-layer.ts';
-
-export interface CacheCounters {
-  hits: number;
-  misses: number;
-  bypasses: number;
-  stored: number;
-  errors: number;
-}
 
 export interface CacheStageOptions {
   config: CacheConfig;
@@ -35,11 +28,17 @@ export interface CacheStageOptions {
   resolveTarget: CacheTargetResolver;
   providers: readonly Provider[];
   logger: Logger;
-  counters: CacheCounters;
+  metrics: CacheMetrics;
+  /**
+   * Passes a hit through the admission stages (rate limits: Pipeline.admit) before it is answered, so a
+   * hit counts against the caller's limits like any call. Absent: hits are answered at once (unit tests).
+   */
+  admit?: (call: ModelCall, answer: () => Promise<ProviderResult>) => Promise<ProviderResult>;
   now?: () => number;
 }
 
-const cachedEndpoints = new Set(['chat.completions', 'responses', 'messages', 'embeddings']);
+/** `gemini`: the Gemini API's generateContent and embedContent, which carry canonical chat and embeddings bodies. */
+const cachedEndpoints = new Set(['chat.completions', 'responses', 'messages', 'embeddings', 'gemini']);
 
 function includeUsage(body: Json): boolean {
   const options = body.stream_options;
@@ -86,13 +85,12 @@ function recordStream(
 }
 
 export function createCacheStage(options: CacheStageOptions): Stage {
-  const { config, store, logger, counters, semantic } = options;
+  const { config, store, logger, metrics, semantic } = options;
   const now = options.now ?? Date.now;
   const tenantOf = (call: ModelCall) => (config.scope === 'shared' ? '*' : (call.request.keyId ?? 'anonymous'));
 
   const mark = (call: ModelCall, status: 'miss' | 'bypass') => {
-    if (status === 'miss') counters.misses++;
-    else counters.bypasses++;
+    metrics.lookup(call.endpoint, status);
     call.trace.headers['x-cache'] = status === 'miss' ? 'MISS' : 'BYPASS';
     call.trace.cache = { status };
   };
@@ -101,26 +99,42 @@ export function createCacheStage(options: CacheStageOptions): Stage {
     try {
       return await store.get(key);
     } catch (error) {
-      counters.errors++;
+      metrics.error('lookup');
       logger.warn({ err: error }, 'response cache: lookup failed; calling the provider');
       return undefined;
     }
   }
 
+  interface Hit {
+    result: ProviderResult;
+    entry: CacheEntry;
+    provider: Provider;
+    ageSeconds: number;
+  }
+
   /** The entry as this call's answer, or null when it is too old or cannot serve it. */
-  function serve(call: ModelCall, entry: CacheEntry, maxAgeSeconds: number | null, type: 'exact' | 'semantic'): ProviderResult | null {
+  function serve(call: ModelCall, entry: CacheEntry, maxAgeSeconds: number | null): Hit | null {
     const ageSeconds = Math.max(0, Math.floor((now() - entry.createdAt) / 1000));
     if (maxAgeSeconds !== null && ageSeconds > maxAgeSeconds) return null;
     const provider = options.providers.find((candidate) => candidate.name === entry.provider);
     if (!provider) return null;
     const result = entryResult(entry, call.stream, includeUsage(call.body));
-    if (!result) return null;
-    counters.hits++;
-    call.trace.served = { target: { provider, model: entry.model }, operation: entry.operation };
-    call.trace.headers['x-cache'] = type === 'exact' ? 'HIT (exact)' : 'HIT (semantic)';
-    call.trace.headers.age = String(ageSeconds);
+    return result ? { result, entry, provider, ageSeconds } : null;
+  }
+
+  /**
+   * Answers with a hit once the admission stages let it through: a refusal throws as for any call (the
+   * record then says the hit was refused; no X-Cache header, no provider).
+   */
+  async function answer(call: ModelCall, hit: Hit, type: 'exact' | 'semantic', similarity?: number): Promise<ProviderResult> {
     call.trace.cache = { status: 'hit', type };
-    return result;
+    const admitted = options.admit ? await options.admit(call, async () => hit.result) : hit.result;
+    call.trace.served = { target: { provider: hit.provider, model: hit.entry.model }, operation: hit.entry.operation };
+    call.trace.headers['x-cache'] = type === 'exact' ? 'HIT (exact)' : 'HIT (semantic)';
+    call.trace.headers.age = String(hit.ageSeconds);
+    if (similarity !== undefined) call.trace.headers['x-cache-similarity'] = similarity.toFixed(4);
+    metrics.lookup(call.endpoint, type === 'exact' ? 'hit_exact' : 'hit_semantic');
+    return admitted;
   }
 
   function save(key: string, entry: CacheEntry, probe: SemanticProbe | null): void {
@@ -128,11 +142,11 @@ export function createCacheStage(options: CacheStageOptions): Stage {
     if (text.length > config.maxEntryBytes) return;
     store.set(key, entry, text).then(
       () => {
-        counters.stored++;
+        metrics.stored(entry.endpoint);
         if (probe) semantic?.remember(probe, key, entry.expiresAt);
       },
       (error: unknown) => {
-        counters.errors++;
+        metrics.error('store');
         logger.warn({ err: error }, 'response cache: could not store an entry');
       },
     );
@@ -149,7 +163,7 @@ export function createCacheStage(options: CacheStageOptions): Stage {
       }
       const controls = readCacheControls(call.request.headers);
       const useExact = config.exactEnabled && controls.exact;
-      const useSemantic = semantic !== null && controls.semantic && call.endpoint !== 'embeddings';
+      const useSemantic = semantic !== null && controls.semantic && !call.operations.includes('embeddings');
       if ((!useExact && !useSemantic) || (!controls.lookup && !controls.store)) {
         mark(call, 'bypass');
         return next(call);
@@ -161,17 +175,15 @@ export function createCacheStage(options: CacheStageOptions): Stage {
       const key = exactCacheKey({ endpoint: call.endpoint, target, tenant, body: call.body, policyVersion });
       if (controls.lookup && useExact) {
         const entry = await read(key);
-        const result = entry && serve(call, entry, controls.maxAgeSeconds, 'exact');
-        if (result) return result;
+        const hit = entry && serve(call, entry, controls.maxAgeSeconds);
+        if (hit) return answer(call, hit, 'exact');
       }
       const probe = useSemantic ? await semantic.probe(call, { target, tenant, policyVersion }) : null;
       if (controls.lookup && probe) {
         for (const match of (await semantic?.matches(probe)) ?? []) {
           const entry = await read(match.entryKey);
-          const result = entry && serve(call, entry, controls.maxAgeSeconds, 'semantic');
-          if (!result) continue;
-          call.trace.headers['x-cache-similarity'] = match.similarity.toFixed(4);
-          return result;
+          const hit = entry && serve(call, entry, controls.maxAgeSeconds);
+          if (hit) return answer(call, hit, 'semantic', match.similarity);
         }
       }
       mark(call, controls.lookup ? 'miss' : 'bypass');

@@ -23,6 +23,8 @@ export interface EmbeddedCacheStoreOptions {
   maxEntries: number;
   maxBytes: number;
   now?: () => number;
+  /** Called for each entry dropped to stay within the caps (not for expiry, deletes or purges). */
+  onEvict?: () => void;
 }
 
 function openDatabase(path: string): SqliteDatabase {
@@ -53,6 +55,7 @@ export function createEmbeddedCacheStore(options: EmbeddedCacheStoreOptions): Ca
     sizeCalculation: (held) => held.size,
     dispose: (_held, key, reason) => {
       if (!bulk && reason !== 'set') remove.run(key);
+      if (reason === 'evict') options.onEvict?.();
     },
   });
 

@@ -8,6 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
+import { toGatewayError } from '../core/errors.ts';
+import type { Usage } from '../core/usage.ts';
 import type { ModelCall } from '../pipeline/model-call.ts';
 import type { Json, Provider } from '../providers/types.ts';
 import { canonicalJson } from './cache-key.ts';
@@ -38,6 +40,16 @@ export interface SemanticLayer {
   purge(): Promise<void>;
 }
 
+/** One call of the embedder on behalf of a model call. */
+export interface EmbedderCall {
+  call: ModelCall;
+  startedAt: Date;
+  latencyMs: number;
+  status: number;
+  usage: Usage | null;
+  error: { code: string; message: string } | null;
+}
+
 const candidates = 4;
 
 function readEmbedding(body: Json): number[] | null {
@@ -53,11 +65,14 @@ export function createSemanticLayer(options: {
   embedder: Provider;
   vectors: VectorStore;
   logger: Logger;
-  onError: () => void;
+  /** A failure the call went on without: embedding, or the vector store (search, insert). */
+  onError: (operation: 'embed' | 'vector') => void;
+  /** Every embedder call, answered or failed, to be recorded as a usage row of its own (cost counted). */
+  onEmbedded?: (embedded: EmbedderCall) => void;
 }): SemanticLayer {
   const { config, embedder, vectors, logger } = options;
   const fail = (what: string, error: unknown) => {
-    options.onError();
+    options.onError(what === 'embedding' ? 'embed' : 'vector');
     logger.warn({ err: error }, `semantic cache: ${what} failed; going on without it`);
   };
   return {
@@ -78,10 +93,26 @@ export function createSemanticLayer(options: {
           }),
         )
         .digest('hex');
+      const startedAt = new Date();
+      const started = performance.now();
+      const embedded = (status: number, usage: Usage | null, error: EmbedderCall['error']) =>
+        options.onEmbedded?.({ call, startedAt, latencyMs: performance.now() - started, status, usage, error });
       try {
-        const result = await embedder.embeddings(
-          { model: config.embedderModel, input: text.prompt },
-          { requestId: call.context.requestId, signal: call.context.signal, droppedParams: [] },
+        let result: Awaited<ReturnType<Provider['embeddings']>>;
+        try {
+          result = await embedder.embeddings(
+            { model: config.embedderModel, input: text.prompt },
+            { requestId: call.context.requestId, signal: call.context.signal, droppedParams: [] },
+          );
+        } catch (error) {
+          const failure = toGatewayError(error);
+          embedded(failure.status, null, { code: failure.code, message: failure.message });
+          throw error;
+        }
+        embedded(
+          result.status,
+          result.usage,
+          result.status === 200 ? null : { code: 'embedder_error', message: `the embedder answered ${result.status}` },
         );
         const embedding = result.status === 200 ? readEmbedding(result.body) : null;
         if (!embedding) throw new Error('the embedder answered without an embedding');

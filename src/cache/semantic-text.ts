@@ -31,7 +31,8 @@ function partsText(content: unknown): string | null {
 }
 
 function conversation(endpoint: Endpoint, body: Json): { messages: Json[]; system: unknown } | null {
-  if (endpoint === 'chat.completions' || endpoint === 'messages') {
+  // The Gemini API hands the pipeline a canonical chat body (embedContent an embeddings one: no messages).
+  if (endpoint === 'chat.completions' || endpoint === 'messages' || endpoint === 'gemini') {
     if (!Array.isArray(body.messages)) return null;
     return { messages: body.messages as Json[], system: endpoint === 'messages' ? body.system : undefined };
   }

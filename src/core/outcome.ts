@@ -61,8 +61,11 @@ export interface CallOutcome {
   error: { code: string; message: string } | null;
   /** Identifies the gateway key used (never the key itself). */
   keyId: string | null;
-  /** Response cache: `none` when the cache is off for the call, `bypass` when the request skipped it. */
-  cacheStatus: 'none' | 'hit' | 'miss' | 'bypass';
+  /**
+   * Response cache: `none` when the cache is off for the call, `bypass` when the request skipped it;
+   * `embedder` marks the semantic cache's own embedding call made on behalf of a call (same request id).
+   */
+  cacheStatus: 'none' | 'hit' | 'miss' | 'bypass' | 'embedder';
   /** How a cache hit was found. */
   cacheType?: 'exact' | 'semantic';
   droppedParams: string[];

@@ -59,3 +59,12 @@ export function isStageName(name: string): name is StageName {
  * body (guardrails, cache) or pick targets (routing, retry), which an opaque call does not have.
  */
 export const opaqueStages: ReadonlySet<StageName> = new Set<StageName>(['key-access', 'rate-limit', 'budget']);
+
+/**
+ * The stages an answer given without the upstream (a response cache hit) still passes, run by the cache
+ * stage through `Pipeline.admit`: rate limits, so that a hit counts against the caller's request and token
+ * windows like any call. Authentication and key-access ran before the cache already; budget is left out
+ * (a hit costs nothing). The call has no target then, so model and provider limits, which guard the
+ * upstream's quota, do not apply to hits.
+ */
+export const admissionStages: ReadonlySet<StageName> = new Set<StageName>(['rate-limit']);
