@@ -38,6 +38,8 @@ export interface RequestSpec {
   path: string;
   headers: Record<string, string>;
   body: string;
+  /** A body per request instead of `body` (every request different: cache misses). */
+  bodyFor?: () => string;
 }
 
 interface AutocannonResult {
@@ -98,6 +100,8 @@ export function runThroughput(
       pipelining: 1,
       timeout: 10,
     };
+    const bodyFor = spec.bodyFor;
+    if (bodyFor) settings.requests = [{ setupRequest: (request: Record<string, unknown>) => ({ ...request, body: bodyFor() }) }];
     if (options.amount !== undefined) {
       settings.amount = options.amount;
       settings.connections = Math.min(options.connections, options.amount);

@@ -13,7 +13,9 @@
  * the Modelgate target, e.g. RETRY_MAX_RETRIES=0, to measure what one feature costs), --baseline-env=K=V,K=V (the same
  * for the baseline; `--baseline=. --modelgate-env=...` compares one checkout with and without a setting),
  * --modelgate-managed-key (the Modelgate target is called with a managed key that has one rate limit and one
- * budget; with `--baseline=.` the baseline keeps the master key: what governance costs per call).
+ * budget; with `--baseline=.` the baseline keeps the master key: what governance costs per call),
+ * --cache (only the response cache's workloads, bench/cache.ts: exact hits against the floor, misses with the
+ * cache on against off; with --quick, --duration, --rounds).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +23,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RequestSpec, runPairedLatency, runStreamProbe, runThroughput, type ThroughputResult } from './load.ts';
 import { buildBundle } from '../scripts/build.ts';
+import { formatCacheReport, runCacheBench, writeCacheResults } from './cache.ts';
 import { benchModel, readArguments } from './mock-upstream.ts';
 import { runStreamsLevel } from './streams.ts';
 import {
@@ -444,6 +447,22 @@ if (import.meta.main && readArguments(process.argv.slice(2)).has('render')) {
   const results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
   process.stdout.write(`${args.has('markdown') ? formatMarkdown(results) : formatReport(results)}\n`);
   writeFileSync(file.replace(/\.json$/, '.svg'), renderSvg(results));
+} else if (import.meta.main && readArguments(process.argv.slice(2)).has('cache')) {
+  const args = readArguments(process.argv.slice(2));
+  const quick = args.has('quick');
+  const workDirectory = mkdtempSync(join(tmpdir(), 'modelgate-bench-cache-'));
+  const definitions = await targetDefinitions(await freePort(), workDirectory, quick ? quickSettings : fullSettings);
+  const results = await runCacheBench(
+    {
+      durationSeconds: Number(args.get('duration') ?? (quick ? 1 : 5)),
+      warmupSeconds: quick ? 0.3 : 1,
+      rounds: Number(args.get('rounds') ?? (quick ? 1 : 2)),
+    },
+    { definitions, workDirectory },
+  );
+  rmSync(workDirectory, { recursive: true, force: true });
+  process.stdout.write(`\n${formatCacheReport(results)}\n`);
+  process.stdout.write(`\nWrote ${writeCacheResults(results, join(benchDirectory, 'results'), quick ? 'cache-quick' : 'cache')}\n`);
 } else if (import.meta.main) {
   const args = readArguments(process.argv.slice(2));
   const quick = args.has('quick');
