@@ -8,7 +8,7 @@
  */
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayProcess, startGatewayProcess } from './helpers/gateway-process.ts';
+import { type ReplicaSet, startReplicaSet } from './helpers/replica-set.ts';
 import { createStateBackend, redisUrl, type StateBackend } from './helpers/state-backends.ts';
 import { createBackend, type StorageBackend } from './helpers/storage-backends.ts';
 import { type Simulator, startOpenAISimulator } from './simulators/openai-simulator.ts';
@@ -17,7 +17,7 @@ const masterKey = 'mg-cache-replicas-master';
 let storage: StorageBackend;
 let state: StateBackend;
 let simulator: Simulator;
-let replicas: GatewayProcess[] = [];
+let replicas: ReplicaSet | undefined;
 let first = '';
 let second = '';
 
@@ -34,15 +34,12 @@ beforeAll(async () => {
     RESPONSE_CACHE_SIMPLE_ENABLED: 'true',
     RETRY_MAX_RETRIES: '0',
   };
-  // The first replica runs the migrations; the second starts on the migrated schema.
-  replicas = [startGatewayProcess(env)];
-  first = await (replicas[0] as GatewayProcess).ready();
-  replicas.push(startGatewayProcess(env));
-  second = await (replicas[1] as GatewayProcess).ready();
+  replicas = await startReplicaSet(env);
+  [first = '', second = ''] = replicas.urls;
 }, 150_000);
 
 afterAll(async () => {
-  await Promise.all(replicas.map((replica) => replica.stop()));
+  await replicas?.stop();
   await simulator?.close();
   await state?.cleanup();
   await storage?.cleanup();
