@@ -73,7 +73,12 @@ function missBodies(): () => string {
     });
 }
 
-async function measure(target: RunningTarget, spec: RequestSpec, connections: number, settings: CacheBenchSettings): Promise<ThroughputResult> {
+async function measure(
+  target: RunningTarget,
+  spec: RequestSpec,
+  connections: number,
+  settings: CacheBenchSettings,
+): Promise<ThroughputResult> {
   if (settings.requestsPerRun !== undefined) return runThroughput(spec, { connections, amount: settings.requestsPerRun });
   await runThroughput(spec, { connections, durationSeconds: settings.warmupSeconds });
   const cpuBefore = target.cpuMs();
@@ -124,7 +129,8 @@ export async function runCacheBench(settings: CacheBenchSettings, targets: Cache
   const running = new Map<string, RunningTarget>();
   const workloads: CacheBenchResults['workloads'] = {};
   const keep = (id: string, workload: CacheWorkloadId | 'chat-c32', measured: ThroughputResult) => {
-    const byTarget = (workloads[id] ??= {});
+    workloads[id] ??= {};
+    const byTarget = workloads[id];
     const best = byTarget[workload];
     if (!best || measured.requestsPerSecond > best.requestsPerSecond) byTarget[workload] = measured;
     log(
@@ -157,7 +163,8 @@ export async function runCacheBench(settings: CacheBenchSettings, targets: Cache
         ['floor', floor, 'chat-c32'],
         ['modelgate-cache', cache, 'hit-c32'],
       ];
-      for (const [id, target, workload] of round % 2 === 0 ? hitOrder : [...hitOrder].reverse()) keep(id, workload, await measure(target, spec(target), 32, settings));
+      for (const [id, target, workload] of round % 2 === 0 ? hitOrder : [...hitOrder].reverse())
+        keep(id, workload, await measure(target, spec(target), 32, settings));
       const missOrder: [string, RunningTarget][] = [
         ['modelgate', modelgate],
         ['modelgate-cache', cache],
@@ -188,7 +195,10 @@ export async function runCacheBench(settings: CacheBenchSettings, targets: Cache
     workloads,
     cacheCounts,
     ratios: {
-      hitThroughputVsFloor: ratio(workloads['modelgate-cache']?.['hit-c32']?.requestsPerSecond, workloads.floor?.['chat-c32']?.requestsPerSecond),
+      hitThroughputVsFloor: ratio(
+        workloads['modelgate-cache']?.['hit-c32']?.requestsPerSecond,
+        workloads.floor?.['chat-c32']?.requestsPerSecond,
+      ),
       missCpuC1: ratio(workloads['modelgate-cache']?.['miss-c1']?.cpuMsPerRequest, workloads.modelgate?.['miss-c1']?.cpuMsPerRequest),
       missCpuC32: ratio(workloads['modelgate-cache']?.['miss-c32']?.cpuMsPerRequest, workloads.modelgate?.['miss-c32']?.cpuMsPerRequest),
     },
