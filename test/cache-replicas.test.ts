@@ -5,11 +5,13 @@
  * (the replayed events equal the original ones, parsed); purges through one process's admin API
  * (all, one tenant, one model, one entry) take effect on the other; an entry's TTL ends it on both;
  * key A's entry is never served to key B. Counting the simulator's requests tells a hit from a miss.
+ * And on the store itself: a replica that never hears a purge message (pub/sub is at most once) stops
+ * serving the purged entries once it re-reads the generations.
  */
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ReplicaSet, startReplicaSet } from './helpers/replica-set.ts';
-import { createStateBackend, redisUrl, type StateBackend } from './helpers/state-backends.ts';
+import { createStateBackend, deleteRedisPrefix, redisUrl, type StateBackend, uniqueRedisPrefix } from './helpers/state-backends.ts';
 import { createBackend, type StorageBackend } from './helpers/storage-backends.ts';
 import { type Simulator, startOpenAISimulator } from './simulators/openai-simulator.ts';
 
@@ -275,3 +277,50 @@ async function findEntryKey(content: string): Promise<string> {
   const name = await findEntryName(content);
   return name.slice(name.lastIndexOf(':') + 1);
 }
+
+describe('Redis cache store when a purge message is lost', () => {
+  it('a replica that missed the message stops serving purged entries within refreshMs', async () => {
+    const { createRedisState } = await import('../src/state/redis-state.ts');
+    const { createSharedCacheStore } = await import('../src/cache/shared-cache-store.ts');
+    const prefix = uniqueRedisPrefix();
+    const deaf = await createRedisState({ url: redisUrl, prefix });
+    const loud = await createRedisState({ url: redisUrl, prefix });
+    try {
+      // This replica hears no purge message (pub/sub is at most once): only its periodic re-read can tell it.
+      const missing: typeof deaf = { ...deaf, subscribe: async () => async () => {} };
+      const stale = await createSharedCacheStore(missing, { refreshMs: 300 });
+      const other = await createSharedCacheStore(loud, { refreshMs: 300 });
+      const now = Date.now();
+      const entry = {
+        v: 1,
+        endpoint: 'chat.completions',
+        tenant: 'key-a',
+        requestedModel: 'gpt-4o-mini',
+        provider: 'openai',
+        model: 'gpt-4o-mini',
+        operation: 'chat',
+        createdAt: now,
+        expiresAt: now + 60_000,
+        usage: null,
+        json: { id: 'x' },
+      } as const;
+      const key = 'a'.repeat(64);
+      await other.set(key, entry, JSON.stringify(entry));
+      expect((await stale.get(key))?.json).toEqual({ id: 'x' });
+      expect(await other.purge({ tenant: 'key-a' })).toBeNull();
+      expect(await other.get(key)).toBeUndefined();
+      await expect.poll(async () => (await stale.get(key)) === undefined, { timeout: 5000, interval: 50 }).toBe(true);
+      // The same for a purge of everything.
+      await other.set(`${key.slice(1)}b`, { ...entry, tenant: 'key-b' }, JSON.stringify({ ...entry, tenant: 'key-b' }));
+      expect(await stale.get(`${key.slice(1)}b`)).toBeDefined();
+      await other.purge();
+      await expect.poll(async () => (await stale.get(`${key.slice(1)}b`)) === undefined, { timeout: 5000, interval: 50 }).toBe(true);
+      await stale.close();
+      await other.close();
+    } finally {
+      await deaf.close();
+      await loud.close();
+      await deleteRedisPrefix(redisUrl, prefix);
+    }
+  });
+});
