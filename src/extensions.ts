@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import { createRecordsExtensions } from './admin/records-extension.ts';
 import { createCacheExtension } from './cache/cache-extension.ts';
+import { createDashboardExtension } from './dashboard/dashboard-extension.ts';
 import type { GatewayExtension } from './app.ts';
 import { createBatchesExtension } from './batches/batches-extension.ts';
 import { createFilesExtension } from './files/files-extension.ts';
@@ -34,5 +35,6 @@ export function defaultExtensions(logger: Logger, options: { resilience?: Resili
     createPassthroughExtension(),
     createFilesExtension(),
     createBatchesExtension(logger),
+    createDashboardExtension(),
   ];
 }

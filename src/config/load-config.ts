@@ -24,6 +24,7 @@ import { ConfigError } from './config-error.ts';
 import { type GuardrailsConfig, guardrailsYamlSchema, loadGuardrailsConfig } from '../guardrails/guardrails-config.ts';
 import { loadWorkflowsConfig, type WorkflowsConfig, workflowsYamlSchema } from '../workflows/workflow-config.ts';
 import { type FilesConfig, loadFilesConfig } from '../files/files-config.ts';
+import { type DashboardConfig, loadDashboardConfig } from '../dashboard/dashboard-config.ts';
 import { loadRateLimitConfig, type RateLimitConfig, rateLimitYamlShape } from '../governance/limits/rate-limit-config.ts';
 import { type BudgetConfig, budgetYamlShape, loadBudgetConfig } from '../governance/budgets/budget-config.ts';
 import { defaultPassthroughProviders, type PassthroughConfig, passthroughYamlSchema } from '../passthrough/passthrough-config.ts';
@@ -100,6 +101,8 @@ export interface GatewayConfig {
   rateLimits: RateLimitConfig;
   /** Files and Batches APIs (src/files/files-config.ts). */
   files: FilesConfig;
+  /** ADMIN_UI_ENABLED (src/dashboard/dashboard-config.ts). */
+  dashboard: DashboardConfig;
   /** Budgets (src/governance/budgets/budget-config.ts). */
   budgets: BudgetConfig;
   configFile: string | undefined;
@@ -515,6 +518,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     workflows: loadWorkflowsConfig(env, yaml),
     rateLimits: loadRateLimitConfig(env, yaml),
     files: loadFilesConfig(env),
+    dashboard: loadDashboardConfig(env),
     budgets: loadBudgetConfig(env, yaml),
     configFile,
   };

@@ -1,0 +1,81 @@
+/**
+ * A time-series chart (uPlot): the current period as a solid line, the previous period (shifted onto the
+ * current one's time axis) dashed. Colours come from the theme's CSS variables; it follows its box's width.
+ */
+import { useEffect, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+
+export interface ChartSeries {
+  label: string;
+  /** One value per x, null for a gap. */
+  values: (number | null)[];
+  previous?: boolean;
+}
+
+function cssVariable(name: string, fallback: string): string {
+  const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return value || fallback;
+}
+
+export function TimeChart(props: {
+  title: string;
+  /** Epoch ms of each point. */
+  times: number[];
+  series: ChartSeries[];
+  format: (value: number) => string;
+  testId?: string;
+  theme: string;
+  emptyText?: string;
+}) {
+  const box = useRef<HTMLDivElement>(null);
+  const { times, series, format, theme } = props;
+  useEffect(() => {
+    const element = box.current;
+    if (!element) return;
+    if (series.every((entry) => entry.values.every((value) => value === null))) return;
+    const text = cssVariable('--text-muted', '#666');
+    const grid = cssVariable('--border', '#ddd');
+    const palette = [cssVariable('--accent', '#2563eb'), cssVariable('--accent-2', '#db2777')];
+    const options: uPlot.Options = {
+      width: Math.max(240, element.clientWidth),
+      height: 200,
+      legend: { show: true },
+      cursor: { points: { size: 6 } },
+      scales: { x: { time: true } },
+      axes: [
+        { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
+        { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 84, values: (_u, values) => values.map((value) => format(value)) },
+      ],
+      series: [
+        { label: 'time' },
+        ...series.map((entry, index) => ({
+          label: entry.label,
+          stroke: palette[entry.previous ? 1 : index % 2] ?? '#2563eb',
+          width: entry.previous ? 1.5 : 2,
+          dash: entry.previous ? [6, 4] : [],
+          value: (_u: uPlot, value: number | null) => (value === null ? '–' : format(value)),
+          spanGaps: false,
+        })),
+      ],
+    };
+    const data: uPlot.AlignedData = [times.map((time) => time / 1000), ...series.map((entry) => entry.values)];
+    const chart = new uPlot(options, data, element);
+    const observer = new ResizeObserver(() => chart.setSize({ width: Math.max(240, element.clientWidth), height: 200 }));
+    observer.observe(element);
+    return () => {
+      observer.disconnect();
+      chart.destroy();
+    };
+  }, [times, series, format, theme]);
+  const empty = series.every((entry) => entry.values.every((value) => value === null));
+  return (
+    <figure class="card chart" data-testid={props.testId}>
+      <figcaption>{props.title}</figcaption>
+      {empty ? (
+        <p class="muted chart-empty">{props.emptyText ?? 'No data for this range.'}</p>
+      ) : (
+        <div ref={box} class="chart-box" role="img" aria-label={`${props.title}, chart over time`} />
+      )}
+    </figure>
+  );
+}
