@@ -114,7 +114,8 @@ export function createDashboardRoutes(options: DashboardRoutesOptions = {}): Rou
 
   const serve = (rest: string): TextReply => {
     // Only flat names are ever looked up; a path with separators, dots or NUL cannot name a file here.
-    if (rest.includes('\0') || rest.includes('\\') || rest.split('/').some((segment) => segment === '..' || segment === '.')) return notFound();
+    if (rest.includes('\0') || rest.includes('\\') || rest.split('/').some((segment) => segment === '..' || segment === '.'))
+      return notFound();
     const match = assetName.exec(rest);
     if (!match) return index();
     // The name must be one of the build's own files (not, say, a file another process drops there later).

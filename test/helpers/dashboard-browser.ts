@@ -17,7 +17,14 @@ export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 }
 
@@ -94,10 +101,19 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 export async function seedTraffic(gatewayUrl: string, key: string): Promise<void> {
   const client = new OpenAI({ apiKey: key, baseURL: `${gatewayUrl}/v1`, maxRetries: 0 });
   for (let index = 0; index < 4; index++) {
-    await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `Question number ${index} about the weather` }] });
+    await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: `Question number ${index} about the weather` }],
+    });
   }
-  await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'A longer question for the larger model' }] });
-  const first = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Start a conversation' }] });
+  await client.chat.completions.create({
+    model: 'gpt-4o',
+    messages: [{ role: 'user', content: 'A longer question for the larger model' }],
+  });
+  const first = await client.chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'Start a conversation' }],
+  });
   await client.chat.completions.create({
     model: 'gpt-4o-mini',
     messages: [
@@ -106,5 +122,7 @@ export async function seedTraffic(gatewayUrl: string, key: string): Promise<void
       { role: 'user', content: 'And continue it' },
     ],
   });
-  await client.chat.completions.create({ model: 'sim-server-error', messages: [{ role: 'user', content: 'This one fails' }] }).catch(() => undefined);
+  await client.chat.completions
+    .create({ model: 'sim-server-error', messages: [{ role: 'user', content: 'This one fails' }] })
+    .catch(() => undefined);
 }

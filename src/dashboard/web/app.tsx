@@ -126,7 +126,12 @@ export function App() {
     );
   }
   const { session } = signedIn;
-  const who = session.kind === 'open' ? 'no master key set' : session.kind === 'master' ? 'master key' : (session.name ?? session.key_id ?? 'managed key');
+  const who =
+    session.kind === 'open'
+      ? 'no master key set'
+      : session.kind === 'master'
+        ? 'master key'
+        : (session.name ?? session.key_id ?? 'managed key');
   return (
     <Dashboard.Provider value={context}>
       <a class="skip-link" href="#main">
@@ -166,7 +171,12 @@ export function App() {
                 ))}
               </select>
             </label>
-            <button type="button" class="button" onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
+            <button
+              type="button"
+              class="button"
+              onClick={toggleTheme}
+              aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
+            >
               {theme === 'dark' ? 'Light' : 'Dark'}
             </button>
             {session.kind !== 'open' ? (

@@ -16,7 +16,6 @@ export function useResource<T>(load: () => Promise<T>, dependencies: unknown[]):
   const [loading, setLoading] = useState(true);
   const [manual, setManual] = useState(0);
   const generation = useRef(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the caller lists what `load` depends on
   useEffect(() => {
     const mine = ++generation.current;
     setLoading(true);

@@ -45,3 +45,10 @@ export function isoDay(epochMs: number): string {
 export function dayQuery(range: TimeRange): { start_date: string; end_date: string } {
   return { start_date: isoDay(range.start), end_date: isoDay(range.end - 1) };
 }
+
+/** One entry per UTC day of the range, `fill(day)` for each (days without data too, so charts show gaps as such). */
+export function eachDay<T>(range: TimeRange, fill: (day: string, epochMs: number) => T): T[] {
+  const result: T[] = [];
+  for (let t = Math.floor(range.start / day) * day; t < range.end; t += day) result.push(fill(isoDay(t), t));
+  return result;
+}

@@ -67,7 +67,8 @@ export async function resolveSession(key: string | null): Promise<SignInResult> 
     const session = (await response.json()) as Session;
     return { ok: true, signedIn: { key, session } };
   }
-  if (response.status === 401) return { ok: false, message: key ? 'This key is not valid (unknown, revoked or expired).' : 'Sign in with a key.' };
+  if (response.status === 401)
+    return { ok: false, message: key ? 'This key is not valid (unknown, revoked or expired).' : 'Sign in with a key.' };
   if (response.status === 403) return { ok: false, message: 'This key has no admin scope (admin or admin:read is needed).' };
   return { ok: false, message: `The gateway answered HTTP ${response.status}.` };
 }

@@ -26,9 +26,13 @@ export function TimeChart(props: {
   testId?: string;
   theme: string;
   emptyText?: string;
+  /** The x axis from .. to (epoch ms), so that one point does not fill the axis. */
+  xRange?: [number, number];
 }) {
   const box = useRef<HTMLDivElement>(null);
   const { times, series, format, theme } = props;
+  const xStart = props.xRange?.[0];
+  const xEnd = props.xRange?.[1];
   useEffect(() => {
     const element = box.current;
     if (!element) return;
@@ -41,10 +45,19 @@ export function TimeChart(props: {
       height: 200,
       legend: { show: true },
       cursor: { points: { size: 6 } },
-      scales: { x: { time: true } },
+      scales: {
+        x: xStart !== undefined && xEnd !== undefined ? { time: true, range: [xStart / 1000, xEnd / 1000] } : { time: true },
+        y: { range: (_u: uPlot, _min: number, max: number) => [0, max > 0 ? max * 1.1 : 1] },
+      },
       axes: [
         { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
-        { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 84, values: (_u, values) => values.map((value) => format(value)) },
+        {
+          stroke: text,
+          grid: { stroke: grid, width: 1 },
+          ticks: { stroke: grid },
+          size: 84,
+          values: (_u, values) => values.map((value) => format(value)),
+        },
       ],
       series: [
         { label: 'time' },
@@ -66,7 +79,7 @@ export function TimeChart(props: {
       observer.disconnect();
       chart.destroy();
     };
-  }, [times, series, format, theme]);
+  }, [times, series, format, theme, xStart, xEnd]);
   const empty = series.every((entry) => entry.values.every((value) => value === null));
   return (
     <figure class="card chart" data-testid={props.testId}>

@@ -101,9 +101,9 @@ export function DataTable<Row>(props: {
 }
 
 /** A usage bar: `used` of `limit`, red past 90 %. */
-export function UsageBar(props: { used: number; limit: number; label: string; text: string }) {
+export function UsageBar(props: { used: number; limit: number; label: string; text: string; neutral?: boolean }) {
   const ratio = props.limit > 0 ? Math.min(1, props.used / props.limit) : 0;
-  const level = ratio >= 0.9 ? 'high' : ratio >= 0.7 ? 'mid' : 'low';
+  const level = props.neutral ? 'neutral' : ratio >= 0.9 ? 'high' : ratio >= 0.7 ? 'mid' : 'low';
   return (
     <div class="usage-bar">
       <div class="usage-bar-label">
@@ -132,19 +132,20 @@ export function Loading(props: { error?: Error | undefined; loading: boolean; ha
 /** A side panel over the page: focus moves into it, Escape or the close button closes it. */
 export function Drawer(props: { title: string; onClose: () => void; children: ComponentChildren }) {
   const panel = useRef<HTMLDivElement>(null);
-  const { onClose } = props;
+  const close = useRef(props.onClose);
+  close.current = props.onClose;
   useEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
     panel.current?.focus();
     const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape') onClose();
+      if (event.key === 'Escape') close.current();
     };
     addEventListener('keydown', onKey);
     return () => {
       removeEventListener('keydown', onKey);
       previous?.focus?.();
     };
-  }, [onClose]);
+  }, []);
   return (
     <div class="drawer-backdrop">
       <div class="drawer" role="dialog" aria-modal="true" aria-labelledby="drawer-title" tabIndex={-1} ref={panel}>
@@ -170,7 +171,9 @@ export function Pretty(props: { value: unknown; label: string }) {
     }
   } else text = JSON.stringify(props.value, null, 2) ?? 'null';
   return (
-    <pre class="code" aria-label={props.label} tabIndex={0}>
+    // A scrollable block must take the keyboard focus, or its overflow cannot be read without a mouse.
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: scrollable region (WCAG 2.1.1)
+    <pre class="code" tabIndex={0} title={props.label}>
       {text}
     </pre>
   );

@@ -22,10 +22,37 @@ const metrics: Metric[] = [
   { id: 'requests', label: 'Requests', total: (t) => t.requests, point: (p) => p.requests, format: formatInteger },
   { id: 'tokens', label: 'Tokens', total: (t) => t.total_tokens, point: (p) => p.total_tokens, format: formatCompact },
   { id: 'cost', label: 'Cost', total: (t) => t.cost_usd, point: (p) => p.cost_usd, format: formatUsd, riseIsBad: true },
-  { id: 'error-rate', label: 'Error rate', total: (t) => t.error_rate, point: (p) => p.error_rate, format: (v) => formatPercent(v), riseIsBad: true },
-  { id: 'latency-p50', label: 'Latency p50', total: (t) => t.latency_p50_ms, point: (p) => p.latency_p50_ms, format: formatMs, riseIsBad: true },
-  { id: 'latency-p95', label: 'Latency p95', total: (t) => t.latency_p95_ms, point: (p) => p.latency_p95_ms, format: formatMs, riseIsBad: true },
-  { id: 'cache-hit-rate', label: 'Cache hit rate', total: (t) => t.cache_hit_rate, point: (p) => (p.cache_hits === null || p.requests === 0 ? null : p.cache_hits / p.requests), format: (v) => formatPercent(v) },
+  {
+    id: 'error-rate',
+    label: 'Error rate',
+    total: (t) => t.error_rate,
+    point: (p) => p.error_rate,
+    format: (v) => formatPercent(v),
+    riseIsBad: true,
+  },
+  {
+    id: 'latency-p50',
+    label: 'Latency p50',
+    total: (t) => t.latency_p50_ms,
+    point: (p) => p.latency_p50_ms,
+    format: formatMs,
+    riseIsBad: true,
+  },
+  {
+    id: 'latency-p95',
+    label: 'Latency p95',
+    total: (t) => t.latency_p95_ms,
+    point: (p) => p.latency_p95_ms,
+    format: formatMs,
+    riseIsBad: true,
+  },
+  {
+    id: 'cache-hit-rate',
+    label: 'Cache hit rate',
+    total: (t) => t.cache_hit_rate,
+    point: (p) => (p.cache_hits === null || p.requests === 0 ? null : p.cache_hits / p.requests),
+    format: (v) => formatPercent(v),
+  },
   { id: 'saved-cost', label: 'Saved by cache', total: (t) => t.saved_cost_usd, point: (p) => p.saved_cost_usd, format: formatUsd },
 ];
 
@@ -36,7 +63,11 @@ function chartSeries(series: UsageSeries, metric: Metric): { times: number[]; se
     times,
     series: [
       { label: 'This period', values: series.points.map(metric.point) },
-      { label: 'Previous period', values: series.points.map((_point, index) => (previous[index] ? metric.point(previous[index]) : null)), previous: true },
+      {
+        label: 'Previous period',
+        values: series.points.map((_point, index) => (previous[index] ? metric.point(previous[index]) : null)),
+        previous: true,
+      },
     ],
   };
 }
@@ -54,7 +85,9 @@ export function OverviewPage(props: { theme: string }) {
       </PageHeader>
       <Loading error={resource.error} loading={resource.loading} hasData={data !== undefined} />
       {data?.source === 'daily' ? (
-        <Notice kind="warn">This gateway has no /usage/timeseries endpoint: daily totals are shown; latency percentiles and cache hits are unavailable.</Notice>
+        <Notice kind="warn">
+          This gateway has no /usage/timeseries endpoint: daily totals are shown; latency percentiles and cache hits are unavailable.
+        </Notice>
       ) : null}
       {data ? (
         <>
@@ -82,7 +115,11 @@ export function OverviewPage(props: { theme: string }) {
                 series={chart.series}
                 format={chart.metric.format}
                 theme={props.theme}
-                emptyText={data.source === 'daily' && chart.metric.total(data.totals) === null ? 'Unavailable on this gateway.' : 'No data for this range.'}
+                emptyText={
+                  data.source === 'daily' && chart.metric.total(data.totals) === null
+                    ? 'Unavailable on this gateway.'
+                    : 'No data for this range.'
+                }
               />
             ))}
           </div>

@@ -6,8 +6,8 @@ export function WorkflowsPage() {
     <section aria-labelledby="page-title">
       <PageHeader title="Workflows" />
       <NotBuilt feature="Workflows">
-        Modelgate has no workflow engine yet, so there is nothing to show or edit here. Routing (aliases, virtual models, fallbacks) is on the
-        Models page; guardrails are on the Guardrails page.
+        Modelgate has no workflow engine yet, so there is nothing to show or edit here. Routing (aliases, virtual models, fallbacks) is on
+        the Models page; guardrails are on the Guardrails page.
       </NotBuilt>
     </section>
   );
