@@ -3,7 +3,7 @@
 #   docker run -p 8080:8080 -e MODELGATE_MASTER_KEY=... -e OPENAI_API_KEY=... -v modelgate-data:/data modelgate
 # Size estimate and how it was computed: docs/deployment.md.
 
-# --- build: all dependencies, the bundle, then only production dependencies kept ---
+# --- build: all dependencies, the bundle and the dashboard (dist/dashboard), then only production dependencies kept ---
 FROM node:24-bookworm-slim AS build
 # better-sqlite3 is a native addon: compiled here when no prebuilt binary matches.
 RUN apt-get update \

@@ -8,12 +8,16 @@
  * that first turns on V8's compile cache (Node >= 22.1; directory NODE_COMPILE_CACHE, default in the OS temp
  * directory): from the second start on, the bundle is not compiled again.
  *
+ * The admin dashboard (scripts/build-dashboard.ts) is built beside it, into <outdir>/dashboard, where the bundle's
+ * /admin/dashboard finds it.
+ *
  * Usage: node scripts/build.ts [--outfile=dist/modelgate.mjs]
  */
 import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { buildDashboard } from './build-dashboard.ts';
 
 const projectDirectory = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -58,6 +62,7 @@ export async function buildBundle(outfile = join(projectDirectory, 'dist', 'mode
     banner: { js: "import { createRequire as __modelgateCreateRequire } from 'node:module'; const require = __modelgateCreateRequire(import.meta.url);" },
   });
   writeFileSync(outfile, entrySource);
+  await buildDashboard(join(dirname(outfile), 'dashboard'));
   return { outfile, bytes: statSync(bundleFile).size };
 }
 

@@ -7,6 +7,9 @@ bash scripts/services.sh
 bash scripts/agents.sh
 echo "== type check (tsc --noEmit)"
 npx tsc --noEmit -p .
+npx tsc --noEmit -p src/dashboard/web
+# Debian's chromium for the dashboard's browser tests (test/dashboard-*.test.ts).
+bash scripts/chromium.sh
 echo "== tests (vitest)"
 report="$(mktemp)"
 status=0

@@ -113,6 +113,10 @@ describe.each(Object.keys(entries))('%s', { timeout: 90_000 }, (name) => {
       const openapi = (await (await fetch(`${address}/openapi.json`)).json()) as { paths: Record<string, unknown> };
       expect(Object.keys(openapi.paths)).toContain('/v1/chat/completions');
       expect((await fetch(`${address}/swagger/swagger-ui.css`)).status).toBe(200);
+      // So does the dashboard's build (dist/dashboard beside the bundle).
+      const dashboard = await fetch(`${address}/admin/dashboard`);
+      expect(dashboard.status).toBe(200);
+      expect(await dashboard.text()).toContain('<div id="app"></div>');
       run.child.kill('SIGTERM');
       expect(await run.exited).toBe(0);
       expect(run.output()).not.toContain('sk-main-test-secret');

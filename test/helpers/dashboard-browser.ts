@@ -8,7 +8,6 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { buildDashboard, dashboardIsStale } from '../../scripts/build-dashboard.ts';
 
 export const chromiumPath = '/usr/bin/chromium';
 export const screenshotDirectory = join(process.cwd(), 'test-output', 'dashboard');
@@ -26,11 +25,6 @@ export function launchBrowser(): Promise<Browser> {
       '--no-first-run',
     ],
   });
-}
-
-/** Builds dist/dashboard when it is missing or older than its sources (vitest globalSetup does it first). */
-export async function ensureDashboardBuilt(): Promise<void> {
-  if (dashboardIsStale()) await buildDashboard();
 }
 
 export interface WatchedPage {
@@ -66,6 +60,8 @@ export async function openPage(
     }
   });
   const page = await context.newPage();
+  // A missing element fails the test in seconds, not at the test's own timeout.
+  page.setDefaultTimeout(15_000);
   page.on('console', (message) => {
     const text = message.text();
     if (/content security policy|content-security-policy|refused to/i.test(text)) problems.push(`console: ${text}`);
@@ -96,7 +92,7 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 
 /**
  * Usage and audit records made the way users make them: chat calls with the official openai client through
- * the gateway (two models, one failing model, a two-turn conversation).
+ * the gateway (two models, one repeated question, one failing model, a two-turn conversation): 9 calls.
  */
 export async function seedTraffic(gatewayUrl: string, key: string): Promise<void> {
   const client = new OpenAI({ apiKey: key, baseURL: `${gatewayUrl}/v1`, maxRetries: 0 });
@@ -106,6 +102,11 @@ export async function seedTraffic(gatewayUrl: string, key: string): Promise<void
       messages: [{ role: 'user', content: `Question number ${index} about the weather` }],
     });
   }
+  // The same question again: a cache hit when the response cache is on.
+  await client.chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'Question number 0 about the weather' }],
+  });
   await client.chat.completions.create({
     model: 'gpt-4o',
     messages: [{ role: 'user', content: 'A longer question for the larger model' }],

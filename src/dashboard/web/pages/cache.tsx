@@ -48,7 +48,10 @@ export function CachePage(props: { theme?: string }) {
     const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
     const range = { preset: 'custom' as const, start: today - (Number(days) - 1) * 86_400_000, end: today + 86_400_000 };
     const points = eachDay(range, (day, t) => ({ t, row: byDay.get(day) }));
-    return { times: points.map((entry) => entry.t), series: [{ label: 'Hit rate', values: points.map((entry) => entry.row?.hit_rate ?? null) }] };
+    return {
+      times: points.map((entry) => entry.t),
+      series: [{ label: 'Hit rate', values: points.map((entry) => entry.row?.hit_rate ?? null) }],
+    };
   }, [data, days]);
   const purge = async (event: Event) => {
     event.preventDefault();

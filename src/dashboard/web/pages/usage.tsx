@@ -64,7 +64,10 @@ export function UsagePage(props: { theme: string }) {
     const byDay = new Map((daily.data?.data ?? []).map((row) => [row.period, row]));
     const days = eachDay(range, (day, t) => ({ t, row: byDay.get(day) }));
     const pick = (row: Totals | undefined) => (row ? (measure === 'tokens' ? row.total_tokens : row.cost_usd) : 0);
-    return { times: days.map((entry) => entry.t), series: [{ label: measure === 'tokens' ? 'Tokens' : 'Cost', values: days.map((entry) => pick(entry.row)) }] };
+    return {
+      times: days.map((entry) => entry.t),
+      series: [{ label: measure === 'tokens' ? 'Tokens' : 'Cost', values: days.map((entry) => pick(entry.row)) }],
+    };
   }, [daily.data, measure, range]);
   const columns: Column<GroupRow>[] = [
     { label: groupLabels[by], value: (row) => row.name },
