@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatCompact, formatInteger, formatUsd } from '../src/dashboard/web/format.ts';
+import { formatCompact, formatInteger, formatMs, formatPercent, formatUsd } from '../src/dashboard/web/format.ts';
 import { goTo, launchBrowser, openPage, screenshot, seedTraffic, signIn, type WatchedPage } from './helpers/dashboard-browser.ts';
 import { type RunningGateway, startGateway } from './helpers/start-gateway.ts';
 import { createBackend, type StorageBackend } from './helpers/storage-backends.ts';
@@ -107,6 +107,14 @@ describe('dashboard pages', () => {
     expect(await stat('tokens').textContent()).toBe(formatCompact(summary.total_tokens));
     expect(await stat('cost').textContent()).toBe(formatUsd(summary.cost_usd));
     expect(await stat('error-rate').textContent()).toBe(`${((summary.error_requests / summary.requests) * 100).toFixed(1)}%`);
+    // Latency percentiles and the cache come from /usage/timeseries (every seeded call is inside the range).
+    const now = Date.now();
+    const series = await admin(`/usage/timeseries?start=${now - 7 * 86_400_000}&end=${now + 3_600_000}&bucket=day`);
+    expect(series.totals.requests).toBe(summary.requests);
+    expect(await stat('latency-p50').textContent()).toBe(formatMs(series.totals.latency_p50_ms));
+    expect(await stat('latency-p95').textContent()).toBe(formatMs(series.totals.latency_p95_ms));
+    expect(await stat('cache-hit-rate').textContent()).toBe(formatPercent(series.totals.cache_hit_rate));
+    expect(series.totals.cache_hits).toBe(1);
     // The charts are drawn (uPlot canvases), one per metric that has data.
     expect(await page.locator('[data-testid^="chart-"] canvas').count()).toBeGreaterThanOrEqual(4);
     // The range buttons change the range without a reload; the previous period is shown beside it.

@@ -97,6 +97,18 @@ async function fromDaily(api: Api, range: TimeRange, filters: SeriesFilters): Pr
   return { points, totals: totalsOf(points) };
 }
 
+/** A bucket without requests has no latency, error rate or hit rate (the API counts them as 0): a gap, not a 0. */
+function withoutEmptyRates<T extends Omit<SeriesPoint, 't'> & { cache_hit_rate?: number | null }>(point: T): T {
+  if (point.requests > 0) return point;
+  return {
+    ...point,
+    error_rate: null,
+    latency_p50_ms: null,
+    latency_p95_ms: null,
+    ...('cache_hit_rate' in point ? { cache_hit_rate: null } : {}),
+  };
+}
+
 export async function loadSeries(api: Api, range: TimeRange, filters: SeriesFilters = {}): Promise<UsageSeries> {
   const bucket = bucketOf(range);
   try {
@@ -106,7 +118,13 @@ export async function loadSeries(api: Api, range: TimeRange, filters: SeriesFilt
       bucket,
       ...filters,
     });
-    return { ...answer, source: 'timeseries' };
+    return {
+      ...answer,
+      source: 'timeseries',
+      points: answer.points.map(withoutEmptyRates),
+      totals: withoutEmptyRates(answer.totals),
+      previous: { points: answer.previous.points.map(withoutEmptyRates), totals: withoutEmptyRates(answer.previous.totals) },
+    };
   } catch (error) {
     // 404: a gateway without the endpoint; anything else is a real failure.
     if (!(error instanceof ApiError && error.status === 404)) throw error;

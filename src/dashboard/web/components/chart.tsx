@@ -12,6 +12,8 @@ export interface ChartSeries {
   previous?: boolean;
 }
 
+const integerSteps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 1e6, 1e7, 1e8, 1e9];
+
 function cssVariable(name: string, fallback: string): string {
   const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
   return value || fallback;
@@ -26,11 +28,13 @@ export function TimeChart(props: {
   testId?: string;
   theme: string;
   emptyText?: string;
+  /** Counts: ticks at whole numbers only. */
+  integer?: boolean;
   /** The x axis from .. to (epoch ms), so that one point does not fill the axis. */
   xRange?: [number, number];
 }) {
   const box = useRef<HTMLDivElement>(null);
-  const { times, series, format, theme } = props;
+  const { times, series, format, theme, integer } = props;
   const xStart = props.xRange?.[0];
   const xEnd = props.xRange?.[1];
   useEffect(() => {
@@ -56,6 +60,7 @@ export function TimeChart(props: {
           grid: { stroke: grid, width: 1 },
           ticks: { stroke: grid },
           size: 84,
+          ...(integer ? { incrs: integerSteps } : {}),
           values: (_u, values) => values.map((value) => format(value)),
         },
       ],
@@ -79,7 +84,7 @@ export function TimeChart(props: {
       observer.disconnect();
       chart.destroy();
     };
-  }, [times, series, format, theme, xStart, xEnd]);
+  }, [times, series, format, theme, xStart, xEnd, integer]);
   const empty = series.every((entry) => entry.values.every((value) => value === null));
   return (
     <figure class="card chart" data-testid={props.testId}>

@@ -16,11 +16,12 @@ interface Metric {
   point: (point: SeriesPoint) => number | null;
   format: (value: number | null) => string;
   riseIsBad?: boolean;
+  integer?: boolean;
 }
 
 const metrics: Metric[] = [
-  { id: 'requests', label: 'Requests', total: (t) => t.requests, point: (p) => p.requests, format: formatInteger },
-  { id: 'tokens', label: 'Tokens', total: (t) => t.total_tokens, point: (p) => p.total_tokens, format: formatCompact },
+  { id: 'requests', label: 'Requests', total: (t) => t.requests, point: (p) => p.requests, format: formatInteger, integer: true },
+  { id: 'tokens', label: 'Tokens', total: (t) => t.total_tokens, point: (p) => p.total_tokens, format: formatCompact, integer: true },
   { id: 'cost', label: 'Cost', total: (t) => t.cost_usd, point: (p) => p.cost_usd, format: formatUsd, riseIsBad: true },
   {
     id: 'error-rate',
@@ -115,6 +116,7 @@ export function OverviewPage(props: { theme: string }) {
                 series={chart.series}
                 format={chart.metric.format}
                 theme={props.theme}
+                integer={chart.metric.integer ?? false}
                 emptyText={
                   data.source === 'daily' && chart.metric.total(data.totals) === null
                     ? 'Unavailable on this gateway.'
