@@ -43,7 +43,8 @@ async function seriousViolations(page: Page): Promise<string[]> {
     );
 }
 
-describe('dashboard accessibility and CSP', () => {
+// Each test loads many pages in a real browser: on a loaded 2-core machine that takes more than the default 30 s.
+describe('dashboard accessibility and CSP', { timeout: 180_000 }, () => {
   let backend: StorageBackend;
   let simulator: Simulator;
   let running: RunningGateway;
@@ -80,8 +81,9 @@ describe('dashboard accessibility and CSP', () => {
     await backend?.cleanup();
   });
 
-  it('axe-core finds no serious or critical violation on any page, light and dark, sign-in and drawer included', async () => {
-    for (const colorScheme of ['light', 'dark'] as const) {
+  it.each(['light', 'dark'] as const)(
+    'axe-core finds no serious or critical violation on any page in the %s theme, sign-in and drawer included',
+    async (colorScheme) => {
       const watched = await openPage(browser, running.url, { colorScheme, bypassCSP: true });
       opened.push(watched);
       const { page } = watched;
@@ -102,8 +104,8 @@ describe('dashboard accessibility and CSP', () => {
       await goTo(page, 'Keys');
       await page.getByRole('button', { name: 'New key' }).click();
       expect(await seriousViolations(page), `key form ${colorScheme}`).toEqual([]);
-    }
-  });
+    },
+  );
 
   it('sends and enforces the CSP: an inline script is refused and reported, the pages themselves cause no violation', async () => {
     const response = await fetch(`${running.url}/admin/dashboard/usage`);

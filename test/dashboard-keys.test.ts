@@ -21,7 +21,8 @@ const pageTitles = ['Overview', 'Usage', 'Logs', 'Keys', 'Providers', 'Models', 
 /** Buttons that only look or move (ranges, filters, paging, export, theme, refresh, sign-out): allowed to anyone. */
 const readingButtons = new Set(['24 h', '7 d', '30 d', 'Custom', 'Apply', 'Clear', 'Export CSV', 'Newer', 'Older', 'Close']);
 
-describe('dashboard keys', () => {
+// Each test loads many pages in a real browser: on a loaded 2-core machine that takes more than the default 30 s.
+describe('dashboard keys', { timeout: 180_000 }, () => {
   let backend: StorageBackend;
   let simulator: Simulator;
   let running: RunningGateway;

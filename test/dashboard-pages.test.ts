@@ -6,6 +6,7 @@
  * and dark at 1280 px, a few at 390 px) land in test-output/dashboard/.
  */
 import { readFileSync } from 'node:fs';
+import OpenAI from 'openai';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCompact, formatInteger, formatMs, formatPercent, formatUsd } from '../src/dashboard/web/format.ts';
@@ -18,7 +19,8 @@ const upstreamKey = 'sk-upstream-dashboard-pages-77c1';
 const masterKey = 'mg-master-dashboard-pages-4b8e';
 const pageTitles = ['Overview', 'Usage', 'Logs', 'Keys', 'Providers', 'Models', 'Cache', 'Guardrails', 'Workflows'];
 
-describe('dashboard pages', () => {
+// Each test loads many pages in a real browser: on a loaded 2-core machine that takes more than the default 30 s.
+describe('dashboard pages', { timeout: 180_000 }, () => {
   let backend: StorageBackend;
   let simulator: Simulator;
   let running: RunningGateway;
@@ -122,6 +124,21 @@ describe('dashboard pages', () => {
     await expect.poll(() => page.getByRole('button', { name: '30 d' }).getAttribute('aria-pressed')).toBe('true');
     await expect.poll(() => stat('requests').textContent()).toBe(formatInteger(summary.requests));
     expect(await page.getByTestId('stat-requests').textContent()).toContain('previous 0');
+    // Live refresh: a new call shows up without a reload; paused, the page stays as it is.
+    let navigations = 0;
+    page.on('framenavigated', () => navigations++);
+    await page.getByLabel('Refresh every').selectOption('5');
+    const client = new OpenAI({ apiKey: masterKey, baseURL: `${running.url}/v1`, maxRetries: 0 });
+    await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'A call made while the page is open' }],
+    });
+    await expect.poll(() => stat('requests').textContent(), { timeout: 30_000 }).toBe(formatInteger(summary.requests + 1));
+    await page.getByLabel('Live').uncheck();
+    await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'A call made while paused' }] });
+    await page.waitForTimeout(7_000);
+    expect(await stat('requests').textContent()).toBe(formatInteger(summary.requests + 1));
+    expect(navigations).toBe(0);
   });
 
   it('Usage shows the per-model and per-key numbers of the admin API and exports them as CSV', async () => {

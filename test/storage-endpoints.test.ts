@@ -135,6 +135,7 @@ describe.each(['sqlite', 'postgresql'] as const)('usage of every endpoint on %s'
         .replace('/v1/models/*', '/v1/models/:model')
         .replace('/v1beta/models/*', '/v1beta/models/:model')
         .replace('/p/:provider/*', '/p/:provider/:path')
+        .replace('/admin/dashboard/*', '/admin/dashboard/:path')
         .replace(/:[A-Za-z_]+/g, ':param');
       const operations = [...documented].find(([path]) => path.replace(/:[A-Za-z_]+/g, ':param') === normalized)?.[1] ?? [];
       // The Gemini API's `POST /{version}/models/*` serves `{model}:{action}`, documented one action at a time;

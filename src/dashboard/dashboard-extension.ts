@@ -16,6 +16,16 @@ documentOperations({
   responseType: 'text/html',
   errors: [404, 503],
 });
+documentOperations({
+  method: 'get',
+  path: `${dashboardPath}/{path}`,
+  tag: 'Dashboard',
+  summary: "The dashboard's built assets by name; any other path answers the page (the app's own routes)",
+  parameters: [{ name: 'path', in: 'path', description: 'An asset of the build (app-<hash>.js) or a page of the app (logs, keys, ...)' }],
+  response: z.string(),
+  responseType: 'text/html',
+  errors: [404, 503],
+});
 
 export function createDashboardExtension(options: DashboardRoutesOptions = {}): GatewayExtension {
   return (gateway) => {

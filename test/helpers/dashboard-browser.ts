@@ -102,7 +102,9 @@ export async function seedTraffic(gatewayUrl: string, key: string): Promise<void
       messages: [{ role: 'user', content: `Question number ${index} about the weather` }],
     });
   }
-  // The same question again: a cache hit when the response cache is on.
+  // The same question again: a cache hit when the response cache is on (once the answers are stored, which
+  // happens after they were sent).
+  await untilCacheStored(gatewayUrl, key, 4);
   await client.chat.completions.create({
     model: 'gpt-4o-mini',
     messages: [{ role: 'user', content: 'Question number 0 about the weather' }],
@@ -126,4 +128,16 @@ export async function seedTraffic(gatewayUrl: string, key: string): Promise<void
   await client.chat.completions
     .create({ model: 'sim-server-error', messages: [{ role: 'user', content: 'This one fails' }] })
     .catch(() => undefined);
+}
+
+/** Waits (at most 10 s) until the response cache, when it is on, has stored `count` answers. */
+async function untilCacheStored(gatewayUrl: string, key: string, count: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const response = await fetch(`${gatewayUrl}/admin/api/v1/cache/overview`, { headers: { authorization: `Bearer ${key}` } });
+    if (!response.ok) return;
+    const overview = (await response.json()) as { enabled: { exact: boolean }; process: { stored: number } };
+    if (!overview.enabled.exact || overview.process.stored >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
