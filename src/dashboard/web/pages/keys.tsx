@@ -2,9 +2,10 @@
 import { useState } from 'preact/hooks';
 import { BudgetsPanel } from '../components/budgets-panel.tsx';
 import { type KeyDraft, KeyForm } from '../components/key-form.tsx';
-import { DataTable, Loading, Notice, PageHeader, UsageBar } from '../components/ui.tsx';
+import { KeyLimits } from '../components/key-limits.tsx';
+import { DataTable, Loading, Notice, PageHeader } from '../components/ui.tsx';
 import { useDashboard } from '../context.ts';
-import { formatInteger, formatTime, formatUsd } from '../format.ts';
+import { formatTime } from '../format.ts';
 import type { Budget, ManagedKey } from '../governance-types.ts';
 import { useResource } from '../hooks.ts';
 
@@ -129,60 +130,13 @@ export function KeysPage() {
             { label: 'Scopes', value: (row) => row.scopes.join(', ') },
             { label: 'Owner', value: (row) => [row.user, row.team].filter(Boolean).join(' / ') || '–' },
             {
-              label: 'Today (UTC)',
-              value: (row) => {
-                const used = usageOf(row.id);
-                const limits = row.rate_limits;
-                return (
-                  <div class="limits">
-                    {limits.requests_per_day ? (
-                      <UsageBar
-                        label="requests/day"
-                        used={used?.requests ?? 0}
-                        limit={limits.requests_per_day}
-                        text={`${formatInteger(used?.requests ?? 0)} / ${formatInteger(limits.requests_per_day)}`}
-                      />
-                    ) : (
-                      <span>{formatInteger(used?.requests ?? 0)} requests</span>
-                    )}
-                    {limits.tokens_per_day ? (
-                      <UsageBar
-                        label="tokens/day"
-                        used={used?.total_tokens ?? 0}
-                        limit={limits.tokens_per_day}
-                        text={`${formatInteger(used?.total_tokens ?? 0)} / ${formatInteger(limits.tokens_per_day)}`}
-                      />
-                    ) : (
-                      <span class="muted small">{formatInteger(used?.total_tokens ?? 0)} tokens</span>
-                    )}
-                  </div>
-                );
-              },
-            },
-            {
-              label: 'Limits and budgets',
-              value: (row) => {
-                const perMinute = [
-                  row.rate_limits.requests_per_minute ? `${row.rate_limits.requests_per_minute} req/min` : null,
-                  row.rate_limits.tokens_per_minute ? `${row.rate_limits.tokens_per_minute} tok/min` : null,
-                  row.rate_limits.concurrent ? `${row.rate_limits.concurrent} concurrent` : null,
-                ].filter(Boolean);
-                return (
-                  <div class="limits">
-                    {perMinute.length ? <span class="small">{perMinute.join(', ')}</span> : null}
-                    {budgetsOf(row.id).map((budget) => (
-                      <UsageBar
-                        key={budget.id}
-                        label={`${budget.period} budget`}
-                        used={budget.spent_usd ?? 0}
-                        limit={budget.limit_usd}
-                        text={`${formatUsd(budget.spent_usd)} / ${formatUsd(budget.limit_usd)}`}
-                      />
-                    ))}
-                    {!perMinute.length && budgetsOf(row.id).length === 0 ? <span class="muted small">none of its own</span> : null}
-                  </div>
-                );
-              },
+              label: 'Today, limits and budgets',
+              value: (row) =>
+                row.status === 'revoked' ? (
+                  <span class="muted small">–</span>
+                ) : (
+                  <KeyLimits keyEntry={row} usage={usageOf(row.id)} budgets={budgetsOf(row.id)} />
+                ),
             },
             { label: 'Created', value: (row) => formatTime(row.created_at) },
             ...(writable
