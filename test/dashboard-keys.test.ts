@@ -101,6 +101,13 @@ describe('dashboard keys', { timeout: 180_000 }, () => {
     expect(await page.content()).not.toContain(secret);
     // The call shows in its usage bar (requests today against its per-day limit).
     await expect.poll(() => row.textContent(), { timeout: 15_000 }).toContain('1 / 1,000');
+    // ...read from the key's usage report: what is left of the limit now, as the admin API says.
+    expect(await row.locator('[data-source="key-usage"]').count()).toBe(1);
+    const created = (await admin('GET', '/keys')).data.find((key: any) => key.name === 'ui-created');
+    const report = await admin('GET', `/keys/${created.id}/usage?days=1`);
+    const perDay = report.rate_limits.find((limit: any) => limit.scope === 'key' && limit.name === 'requests_per_day');
+    expect(perDay).toMatchObject({ limit: 1000, remaining: 999 });
+    expect(report.usage.requests).toBe(1);
 
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Revoke ui-created' }).click();
