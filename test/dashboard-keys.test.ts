@@ -142,9 +142,9 @@ describe('dashboard keys', { timeout: 180_000 }, () => {
     expect(budget.spent_usd).toBeGreaterThan(0);
     const budgetRow = page.getByTestId('budgets-table').locator('tbody tr').first();
     await expect.poll(() => budgetRow.textContent(), { timeout: 15_000 }).toContain(`${formatUsd(budget.spent_usd)} / ${formatUsd(2.5)}`);
-    // The key's own row shows the same budget as a bar.
+    // The key's own row shows the same budget as a bar (at the next live refresh, every 10 s).
     await expect
-      .poll(() => page.getByTestId('keys-table').locator('tbody tr', { hasText: 'ui-rotated' }).textContent())
+      .poll(() => page.getByTestId('keys-table').locator('tbody tr', { hasText: 'ui-rotated' }).textContent(), { timeout: 15_000 })
       .toContain('daily budget');
   });
 
