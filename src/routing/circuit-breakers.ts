@@ -6,7 +6,12 @@
  * or opens again on a failed one. Failures are 5xx answers, timeouts and connection errors; a 429 is
  * the upstream working as designed and neither trips nor closes a circuit; other 4xx count as the
  * upstream answering. Also keeps what the status page shows per target: in flight and mean latency.
+ *
+ * Bounded: a client may name any model behind a provider (`openai/<anything>`), so the breakers are
+ * kept in an LRU of `maxBreakers` targets (default 4,096). A breaker in use is looked up on every call
+ * and stays; one of a name that random traffic pushed out starts closed again when it comes back.
  */
+import { LRUCache } from 'lru-cache';
 import type { Attempt } from '../core/outcome.ts';
 import type { Clock } from './clock.ts';
 import type { BreakerSettings } from './resilience-config.ts';
@@ -34,7 +39,12 @@ export interface CircuitBreakers {
   /** Whether routing may pick the target (false while its circuit is open). */
   available(provider: string, model: string): boolean;
   all(): CircuitBreaker[];
+  /** Targets tracked now (at most `maxBreakers`). */
+  size(): number;
 }
+
+/** Default bound on the targets tracked (see the header). */
+export const defaultMaxBreakers = 4_096;
 
 const smoothing = 0.2;
 
@@ -86,7 +96,8 @@ function createBreaker(provider: string, model: string, settings: BreakerSetting
       for (let index = from; index < attempts.length; index++) {
         const attempt = attempts[index] as Attempt;
         if (attempt.provider !== provider || attempt.model !== model) continue;
-        breaker.latencyMs = breaker.latencyMs === null ? attempt.latencyMs : breaker.latencyMs + smoothing * (attempt.latencyMs - breaker.latencyMs);
+        breaker.latencyMs =
+          breaker.latencyMs === null ? attempt.latencyMs : breaker.latencyMs + smoothing * (attempt.latencyMs - breaker.latencyMs);
         const verdict = attemptVerdict(attempt);
         if (verdict === 'neutral') continue;
         if (verdict === 'failure') {
@@ -105,29 +116,32 @@ function createBreaker(provider: string, model: string, settings: BreakerSetting
   return breaker;
 }
 
-export function createCircuitBreakers(defaults: BreakerSettings, perProvider: Record<string, BreakerSettings>, clock: Clock): CircuitBreakers {
-  const byProvider = new Map<string, Map<string, CircuitBreaker>>();
+export function createCircuitBreakers(
+  defaults: BreakerSettings,
+  perProvider: Record<string, BreakerSettings>,
+  clock: Clock,
+  maxBreakers = defaultMaxBreakers,
+): CircuitBreakers {
+  const breakers = new LRUCache<string, CircuitBreaker>({ max: Math.max(1, maxBreakers) });
+  const keyOf = (provider: string, model: string) => `${provider}\u0000${model}`;
   const get = (provider: string, model: string): CircuitBreaker => {
-    let models = byProvider.get(provider);
-    if (!models) {
-      models = new Map();
-      byProvider.set(provider, models);
-    }
-    let breaker = models.get(model);
+    const key = keyOf(provider, model);
+    let breaker = breakers.get(key);
     if (!breaker) {
       breaker = createBreaker(provider, model, perProvider[provider] ?? defaults, clock);
-      models.set(model, breaker);
+      breakers.set(key, breaker);
     }
     return breaker;
   };
   return {
     get,
     available(provider, model) {
-      const breaker = byProvider.get(provider)?.get(model);
+      const breaker = breakers.get(keyOf(provider, model));
       return breaker === undefined || breaker.state() !== 'open';
     },
     all() {
-      return [...byProvider.values()].flatMap((models) => [...models.values()]);
+      return [...breakers.values()];
     },
+    size: () => breakers.size,
   };
 }

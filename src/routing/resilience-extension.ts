@@ -23,6 +23,8 @@ export interface ResilienceExtensionOptions {
   /** How often each replica reloads the fallback lists stored through the admin API (seconds). */
   reloadSeconds?: number;
   observer?: RetryObserver & FallbackObserver;
+  /** Bound on the targets whose circuit breakers are kept (default 4,096; tests use small values). */
+  maxCircuitBreakers?: number;
 }
 
 export function createResilienceExtension(logger: Logger, options: ResilienceExtensionOptions = {}): GatewayExtension {
@@ -45,7 +47,10 @@ export function createResilienceExtension(logger: Logger, options: ResilienceExt
       const threshold = (settings.providerBreakers[provider.name] ?? settings.breaker).failureThreshold;
       if (threshold === 0) disabled.add(provider.name);
     }
-    const breakers = disabled.size < gateway.providers.length ? createCircuitBreakers(settings.breaker, settings.providerBreakers, clock) : null;
+    const breakers =
+      disabled.size < gateway.providers.length
+        ? createCircuitBreakers(settings.breaker, settings.providerBreakers, clock, options.maxCircuitBreakers)
+        : null;
     if (breakers) {
       gateway.pipeline.use(createCircuitBreakerStage(breakers, disabled));
       gateway.breakers = breakers;

@@ -2,7 +2,10 @@
  * Per target (the model name a virtual model lists), what the least-latency and least-busy strategies
  * need: calls in flight and a moving average of the time to the upstream's first content (the first
  * chunk of a stream, the whole body otherwise). Process-local: each replica balances what it sends.
+ * Bounded: at most `maxTargets` names (default 4,096), least recently used forgotten first.
  */
+import { LRUCache } from 'lru-cache';
+
 export interface TargetStats {
   inFlight(target: string): number;
   /** Exponentially weighted moving average in ms, or undefined before the first answer. */
@@ -10,31 +13,40 @@ export interface TargetStats {
   begin(target: string): void;
   end(target: string, latencyMs: number | null): void;
   snapshot(): Record<string, { in_flight: number; latency_ms: number | null }>;
+  /** Targets tracked now (at most `maxTargets`). */
+  size(): number;
 }
 
 /** Weight of the newest sample in the moving average. */
 const smoothing = 0.3;
 
-export function createTargetStats(): TargetStats {
-  const busy = new Map<string, number>();
-  const averages = new Map<string, number>();
+export function createTargetStats(maxTargets = 4_096): TargetStats {
+  const targets = new LRUCache<string, { busy: number; average: number | undefined }>({ max: Math.max(1, maxTargets) });
+  const entry = (target: string) => {
+    let found = targets.get(target);
+    if (!found) {
+      found = { busy: 0, average: undefined };
+      targets.set(target, found);
+    }
+    return found;
+  };
   return {
-    inFlight: (target) => busy.get(target) ?? 0,
-    latency: (target) => averages.get(target),
+    inFlight: (target) => targets.peek(target)?.busy ?? 0,
+    latency: (target) => targets.peek(target)?.average,
     begin(target) {
-      busy.set(target, (busy.get(target) ?? 0) + 1);
+      entry(target).busy += 1;
     },
     end(target, latencyMs) {
-      busy.set(target, Math.max(0, (busy.get(target) ?? 0) - 1));
+      const found = entry(target);
+      found.busy = Math.max(0, found.busy - 1);
       if (latencyMs === null) return;
-      const previous = averages.get(target);
-      averages.set(target, previous === undefined ? latencyMs : previous + smoothing * (latencyMs - previous));
+      found.average = found.average === undefined ? latencyMs : found.average + smoothing * (latencyMs - found.average);
     },
     snapshot() {
-      const names = new Set([...busy.keys(), ...averages.keys()]);
       return Object.fromEntries(
-        [...names].map((name) => [name, { in_flight: busy.get(name) ?? 0, latency_ms: averages.get(name) ?? null }]),
+        [...targets.entries()].map(([name, found]) => [name, { in_flight: found.busy, latency_ms: found.average ?? null }]),
       );
     },
+    size: () => targets.size,
   };
 }
