@@ -15,7 +15,7 @@ import type { Next, Stage } from '../../pipeline/stage.ts';
 import type { ProviderResult } from '../../providers/types.ts';
 import type { Clock } from '../clock.ts';
 import type { FallbackLists } from '../fallback-store.ts';
-import { attemptOnce } from './retry-stage.ts';
+import { attemptBeforeDeadline, attemptOnce } from '../attempt-deadline.ts';
 
 export const fallbacksHeader = 'x-modelgate-fallbacks';
 const maxHeaderFallbacks = 8;
@@ -84,7 +84,11 @@ export function createFallbackStage(options: FallbackStageOptions): Stage {
       const model = chain[index] as string;
       const attempt = index === 0 ? call : { ...call, requestedModel: model, target: null };
       try {
-        const result = await attemptOnce(attempt, next, options.streamStartTimeoutMs);
+        // The first model as any call; each fallback within the request's deadline (src/routing/attempt-deadline.ts).
+        const result =
+          index === 0
+            ? await attemptOnce(attempt, next, options.streamStartTimeoutMs)
+            : await attemptBeforeDeadline(attempt, next, { ...options, clock });
         call.trace.headers['x-modelgate-attempts'] = String(call.trace.attempts.length);
         if (index > 0) call.trace.headers['x-modelgate-fallback'] = `${first} -> ${model}`;
         return result;

@@ -4,7 +4,8 @@
  * RETRY_INITIAL_BACKOFF (1s), RETRY_MAX_BACKOFF (30s), RETRY_BACKOFF_FACTOR (2), RETRY_JITTER_FACTOR (0.1).
  * The upstream's own wait (`retry-after-ms`, `Retry-After`, `x-ratelimit-reset-*`) replaces the backoff
  * when it is at most RETRY_MAX_BACKOFF; a longer one is not waited for (the error goes up, so a
- * fallback can take over). Every retry starts before the request's total deadline (RETRY_TOTAL_TIMEOUT from its arrival).
+ * fallback can take over). Every retry starts before the request's total deadline (RETRY_TOTAL_TIMEOUT from its arrival),
+ * and is cut when the deadline passes before it has an answer (src/routing/attempt-deadline.ts).
  * A stream is returned only once it has sent content (src/routing/stream-start.ts): a stream that fails
  * before is retried too; once content went to the client nothing is retried.
  *
@@ -16,8 +17,8 @@ import type { Next, Stage } from '../../pipeline/stage.ts';
 import type { ProviderResult } from '../../providers/types.ts';
 import type { Clock } from '../clock.ts';
 import type { RetrySettings } from '../resilience-config.ts';
+import { attemptBeforeDeadline, attemptOnce } from '../attempt-deadline.ts';
 import { retryAfterMs } from '../retry-after.ts';
-import { awaitStreamStart } from '../stream-start.ts';
 
 export interface RetryObserver {
   /** Called before each retry with the wait chosen and the error retried. */
@@ -35,16 +36,6 @@ export function retryDelay(settings: RetrySettings, retry: number, error: Gatewa
   const asked = retryAfterMs(error.headers);
   if (asked === undefined) return backoffMs(settings, retry, clock.random());
   return asked > settings.maxBackoffMs ? undefined : Math.ceil(asked);
-}
-
-/**
- * Calls `next` once; a stream is held until its first content. A stream that never starts is torn down
- * upstream through its own `abort` (no extra signal or controller per call).
- */
-export async function attemptOnce(call: ModelCall, next: Next, streamStartTimeoutMs: number): Promise<ProviderResult> {
-  const attemptIndex = call.trace.attempts.length;
-  const result = await next(call);
-  return result.kind === 'json' ? result : awaitStreamStart(result, streamStartTimeoutMs, call.trace, attemptIndex);
 }
 
 export function createRetryStage(settings: RetrySettings, clock: Clock, observer: RetryObserver = {}): Stage {
@@ -65,7 +56,11 @@ export function createRetryStage(settings: RetrySettings, clock: Clock, observer
       }
       call.context.droppedParams.length = dropped;
       try {
-        const result = await attemptOnce(call, next, settings.streamStartTimeoutMs);
+        const result = await attemptBeforeDeadline(call, next, {
+          streamStartTimeoutMs: settings.streamStartTimeoutMs,
+          totalTimeoutMs: settings.totalTimeoutMs,
+          clock,
+        });
         call.trace.headers['x-modelgate-attempts'] = String(call.trace.attempts.length);
         return result;
       } catch (failure) {
