@@ -6,7 +6,7 @@ import { createModelRegistry, type ModelRegistry } from './core/model-registry.t
 import { createOutcomeBus, type KeyOwnerLookup, type OutcomeBus } from './core/outcome.ts';
 import { type Authenticator, createAuthenticator } from './http/auth.ts';
 import { createHttpServer } from './http/server.ts';
-import type { Route } from './http/types.ts';
+import type { GatewayRequest, Route } from './http/types.ts';
 import { createDispatch, type Dispatch } from './pipeline/dispatch.ts';
 import { createPipeline, type Pipeline } from './pipeline/pipeline.ts';
 import { createResolveStage } from './pipeline/stages/resolve.ts';
@@ -28,6 +28,7 @@ import { createRecordFailures, type RecordFailures } from './storage/record-fail
 import type { Storage } from './storage/database.ts';
 import type { Metric } from 'prom-client';
 import type { AdminQueries } from './admin/queries.ts';
+import type { BatchLineGuard } from './batches/batch-input.ts';
 
 export interface Gateway {
   config: GatewayConfig;
@@ -55,6 +56,8 @@ export interface Gateway {
   records?: AdminQueries;
   /** Owner fields (user, team, tags) of a managed key, for usage and audit records; set by governance. */
   keyOwner?: KeyOwnerLookup;
+  /** Checks each line of a new batch (input guardrails with ENABLE_GUARDRAILS_FOR_BATCH_PROCESSING), set by guardrails. */
+  batchLineGuard?: (request: GatewayRequest) => BatchLineGuard;
   /** Metrics features contribute (registered at /metrics by the metrics extension). */
   metrics: Metric[];
   /** Records that could not be built whole (modelgate_record_failures_total). */

@@ -237,8 +237,17 @@ describe('request text', () => {
 describe('configuration', () => {
   it('is off by default and names bad keys', () => {
     expect(loadConfig({}, '/nonexistent').guardrails.enabled).toBe(false);
-    expect(loadConfig({ GUARDRAILS_ENABLED: 'true' }, '/nonexistent').guardrails).toEqual({ enabled: true, rules: [], refreshSeconds: 10 });
+    expect(loadConfig({ GUARDRAILS_ENABLED: 'true' }, '/nonexistent').guardrails).toEqual({
+      enabled: true,
+      rules: [],
+      refreshSeconds: 10,
+      batchProcessing: false,
+    });
     expect(() => loadConfig({ GUARDRAILS_ENABLED: 'maybe' }, '/nonexistent')).toThrow(/GUARDRAILS_ENABLED/);
+    expect(loadConfig({ ENABLE_GUARDRAILS_FOR_BATCH_PROCESSING: 'true' }, '/nonexistent').guardrails.batchProcessing).toBe(true);
+    expect(() => loadConfig({ ENABLE_GUARDRAILS_FOR_BATCH_PROCESSING: 'sometimes' }, '/nonexistent')).toThrow(
+      /ENABLE_GUARDRAILS_FOR_BATCH_PROCESSING/,
+    );
     expect(guardrailDefinitionSchema.safeParse({ name: 'r', type: 'regex', patterns: ['('] }).success).toBe(false);
     expect(guardrailDefinitionSchema.safeParse({ name: 'm', type: 'max_input' }).success).toBe(false);
   });

@@ -18,6 +18,13 @@ type Json = Record<string, unknown>;
 /** OpenAI's per-batch limit (https://platform.openai.com/docs/api-reference/batch/create: up to 50,000 requests). */
 export const maxBatchRequests = 50_000;
 
+/**
+ * A check applied to each line's body before it is spooled (input guardrails with
+ * ENABLE_GUARDRAILS_FOR_BATCH_PROCESSING): the body to send instead, or null when unchanged; throws to refuse
+ * the batch (the error names the line).
+ */
+export type BatchLineGuard = (line: { body: Json; url: string; index: number }) => Promise<Json | null>;
+
 export interface LineRules {
   catalog: RoutingCatalog;
   /** Configured provider instance names (a `name/` prefix naming another provider is refused). */
@@ -25,6 +32,7 @@ export interface LineRules {
   /** The provider instance that runs the batch, and the most lines it takes in one batch. */
   target: { name: string; maxRequests: number };
   endpoint: string;
+  guard?: BatchLineGuard;
 }
 
 function lineError(index: number, message: string, code = 'invalid_batch_line', status = 400): GatewayError {
@@ -89,6 +97,13 @@ export async function spoolLines(
         throw lineError(count, `a batch at '${rules.target.name}' holds at most ${rules.target.maxRequests} requests`);
       }
       const prepared = prepareLine(raw, count, rules);
+      if (rules.guard) {
+        const guarded = await rules.guard({ body: prepared.line.body as Json, url: String(prepared.line.url), index: count });
+        if (guarded) {
+          prepared.line = { ...prepared.line, body: guarded };
+          prepared.changed = true;
+        }
+      }
       changed ||= prepared.changed;
       if (!output.write(`${JSON.stringify(prepared.line)}\n`)) await once(output, 'drain');
     }

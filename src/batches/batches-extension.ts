@@ -43,6 +43,7 @@ export function createBatchesExtension(logger: Logger): GatewayExtension {
         catalog: gateway.routing.catalog,
         registry: gateway.registry,
         providerNames: new Set(gateway.config.providers.map((provider) => provider.name)),
+        ...(gateway.batchLineGuard ? { lineGuard: gateway.batchLineGuard } : {}),
       }),
     );
     if (providers.all.length > 0) {

@@ -17,7 +17,7 @@ import type { GatewayReply, GatewayRequest, Route } from '../http/types.ts';
 import type { UpstreamClient } from '../providers/upstream-client.ts';
 import type { RoutingCatalog } from '../routing/routing-catalog.ts';
 import { followAliases } from '../routing/stages/alias-stage.ts';
-import { type LineRules, parsedLines, type SpooledInput, spoolLines } from './batch-input.ts';
+import { type BatchLineGuard, type LineRules, parsedLines, type SpooledInput, spoolLines } from './batch-input.ts';
 import type { BatchProvider, BatchProviders, ProviderBatch } from './batch-provider.ts';
 import type { BatchService } from './batch-service.ts';
 import type { BatchStore } from './batch-store.ts';
@@ -38,6 +38,8 @@ export interface BatchesDependencies {
   catalog: RoutingCatalog;
   registry: ModelRegistry;
   providerNames: Set<string>;
+  /** Checks each line of a batch created by `request` (input guardrails), when switched on. */
+  lineGuard?: (request: GatewayRequest) => BatchLineGuard;
 }
 
 const maxInputLineBytes = 16 * 1024 * 1024;
@@ -105,7 +107,7 @@ async function create(dependencies: BatchesDependencies, request: GatewayRequest
     if (fields.input_file_id !== undefined) throw invalid("Give either 'input_file_id' or 'requests', not both", 'requests');
     if (!Array.isArray(fields.requests)) throw invalid("'requests' must be an array of {custom_id, body} objects", 'requests');
     provider = await chooseProvider(dependencies, fields.provider, fields.requests[0], undefined);
-    input = await spoolLines(fields.requests, rules(dependencies, provider, endpoint), dependencies.config.spoolDir);
+    input = await spoolLines(fields.requests, rules(dependencies, provider, endpoint, request), dependencies.config.spoolDir);
   } else {
     if (typeof fields.input_file_id !== 'string' || fields.input_file_id === '')
       throw invalid("Missing required parameter: 'input_file_id' (or 'requests')", 'input_file_id');
@@ -119,7 +121,7 @@ async function create(dependencies: BatchesDependencies, request: GatewayRequest
     });
     const { first, all } = await peek(parsedLines(jsonlLines(content.body, maxInputLineBytes, 'the input file')));
     provider = await chooseProvider(dependencies, fields.provider, first, file.provider);
-    input = await spoolLines(all, rules(dependencies, provider, endpoint), dependencies.config.spoolDir);
+    input = await spoolLines(all, rules(dependencies, provider, endpoint, request), dependencies.config.spoolDir);
     if (!input.changed && provider.name === file.provider) unchangedFileId = file.providerFileId;
   }
   let reported: ProviderBatch;
@@ -145,8 +147,10 @@ async function create(dependencies: BatchesDependencies, request: GatewayRequest
   return json(await dependencies.service.publicBatch(batch));
 }
 
-function rules(dependencies: BatchesDependencies, provider: BatchProvider, endpoint: string): LineRules {
-  return { catalog: dependencies.catalog, providerNames: dependencies.providerNames, target: provider, endpoint };
+function rules(dependencies: BatchesDependencies, provider: BatchProvider, endpoint: string, request: GatewayRequest): LineRules {
+  const found: LineRules = { catalog: dependencies.catalog, providerNames: dependencies.providerNames, target: provider, endpoint };
+  if (dependencies.lineGuard) found.guard = dependencies.lineGuard(request);
+  return found;
 }
 
 async function list(dependencies: BatchesDependencies, request: GatewayRequest): Promise<GatewayReply> {

@@ -7,7 +7,8 @@
  * ones are `other`. Actions and phases are fixed sets.
  */
 import { Counter } from 'prom-client';
-import type { CallOutcome } from '../core/outcome.ts';
+import type { CallOutcome, GuardrailRecord } from '../core/outcome.ts';
+import type { CallTrace } from '../pipeline/model-call.ts';
 import { createBoundedNameLabels } from '../metrics/metric-labels.ts';
 
 const maxGuardrailLabels = 500;
@@ -16,8 +17,8 @@ export interface GuardrailMetrics {
   decisions: Counter<'guardrail' | 'action' | 'phase'>;
   /** Counts the decisions of one call. */
   record(outcome: CallOutcome): void;
-  /** Counts one decision made outside a call's outcome (batch lines). */
-  decision(guardrail: string, action: string, phase: string): void;
+  /** Counts the decisions kept in a trace that has no outcome of its own (a batch line). */
+  recordTrace(trace: CallTrace): void;
 }
 
 export function createGuardrailMetrics(): GuardrailMetrics {
@@ -29,21 +30,21 @@ export function createGuardrailMetrics(): GuardrailMetrics {
   });
   const label = createBoundedNameLabels(maxGuardrailLabels);
   const decision = (guardrail: string, action: string, phase: string) => decisions.inc({ guardrail: label(guardrail), action, phase });
+  const count = (events: readonly GuardrailRecord[] | undefined, checks: Iterable<string> | undefined) => {
+    const acted = new Set<string>();
+    for (const event of events ?? []) {
+      acted.add(`${event.phase}:${event.name}`);
+      decision(event.name, event.action, event.phase);
+    }
+    for (const check of checks ?? []) {
+      if (acted.has(check)) continue;
+      const colon = check.indexOf(':');
+      decision(check.slice(colon + 1), 'allow', check.slice(0, colon));
+    }
+  };
   return {
     decisions,
-    decision,
-    record(outcome) {
-      const events = outcome.guardrails;
-      const acted = new Set<string>();
-      for (const event of events ?? []) {
-        acted.add(`${event.phase}:${event.name}`);
-        decision(event.name, event.action, event.phase);
-      }
-      for (const check of outcome.guardrailChecks ?? []) {
-        if (acted.has(check)) continue;
-        const colon = check.indexOf(':');
-        decision(check.slice(colon + 1), 'allow', check.slice(0, colon));
-      }
-    },
+    record: (outcome) => count(outcome.guardrails, outcome.guardrailChecks),
+    recordTrace: (trace) => count(trace.guardrails, trace.guardrailChecks),
   };
 }

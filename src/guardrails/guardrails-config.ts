@@ -1,6 +1,7 @@
 /**
  * Guardrail definitions (the `guardrails:` section of config.yaml and the bodies of the admin API),
- * and the switch: GUARDRAILS_ENABLED (default false; the environment wins over `guardrails.enabled`).
+ * and the switches: GUARDRAILS_ENABLED (default false; the environment wins over `guardrails.enabled`) and
+ * ENABLE_GUARDRAILS_FOR_BATCH_PROCESSING (default false; `guardrails.batch_processing`).
  * When guardrails are off no stage is registered, so a call pays nothing for them.
  */
 import { z } from 'zod';
@@ -178,6 +179,8 @@ export const guardrailsYamlSchema = z
     rules: z.array(guardrailDefinitionSchema).max(500).optional(),
     /** How often every replica reloads the guardrails stored through the admin API (seconds; 0 = never). */
     refresh_seconds: z.union([z.string(), z.number()]).optional(),
+    /** Input guardrails on the lines of batches (ENABLE_GUARDRAILS_FOR_BATCH_PROCESSING wins). */
+    batch_processing: z.union([z.string(), z.boolean()]).optional(),
   })
   .strict()
   .optional();
@@ -186,6 +189,8 @@ export interface GuardrailsConfig {
   enabled: boolean;
   rules: GuardrailDefinition[];
   refreshSeconds: number;
+  /** ENABLE_GUARDRAILS_FOR_BATCH_PROCESSING (default false): input guardrails on each line of a batch. */
+  batchProcessing: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -219,5 +224,10 @@ export function loadGuardrailsConfig(env: Env, yaml: { guardrails?: z.infer<type
   if (!Number.isInteger(refreshSeconds) || refreshSeconds < 0 || refreshSeconds > 86_400) {
     throw new ConfigError('GUARDRAILS_REFRESH_SECONDS', `expected whole seconds between 0 and 86400, got '${refreshValue}'`);
   }
-  return { enabled, rules, refreshSeconds };
+  const batchProcessing = flag(
+    env.ENABLE_GUARDRAILS_FOR_BATCH_PROCESSING !== undefined ? 'ENABLE_GUARDRAILS_FOR_BATCH_PROCESSING' : 'guardrails.batch_processing',
+    env.ENABLE_GUARDRAILS_FOR_BATCH_PROCESSING ?? section.batch_processing,
+    false,
+  );
+  return { enabled, rules, refreshSeconds, batchProcessing };
 }

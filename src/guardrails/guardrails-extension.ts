@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import type { GatewayExtension } from '../app.ts';
 import type { ModelCall } from '../pipeline/model-call.ts';
+import { createBatchLineGuard } from './batch-line-guard.ts';
 import { createGuardrailMetrics } from './guardrail-metrics.ts';
 import { createGuardrailsAdminRoutes } from './guardrails-admin-routes.ts';
 import { createGuardrailsEngine } from './guardrails-engine.ts';
@@ -38,6 +39,7 @@ export function createGuardrailsExtension(logger?: Logger): GatewayExtension {
       gateway.bus.subscribe((outcome) => {
         if (outcome.guardrails !== undefined || outcome.guardrailChecks !== undefined) metrics.record(outcome);
       });
+      if (config.batchProcessing) gateway.batchLineGuard = createBatchLineGuard(() => engine.selector().all, metrics);
     }
     if (gateway.storage) {
       await engine.attachStore(createKyselyGuardrailsStore(gateway.storage.db as never));
