@@ -9,6 +9,7 @@ import { GatewayError } from '../core/errors.ts';
 import type { FileTargets } from '../files/file-targets.ts';
 import type { UpstreamClient } from '../providers/upstream-client.ts';
 import { createAnthropicBatches } from './anthropic-batches.ts';
+import { createGeminiBatches } from './gemini-batches.ts';
 import type { SpooledInput } from './batch-input.ts';
 import type { StoredBatch } from './batch-store.ts';
 
@@ -72,6 +73,7 @@ export function createBatchProviders(options: BatchProvidersOptions): BatchProvi
     const native = options.fileTargets.byName(config.name);
     if (native) all.push(createNativeBatches(native, options.client));
     else if (config.type === 'anthropic') all.push(createAnthropicBatches(config, options.client, options.spoolDir));
+    else if (config.type === 'gemini') all.push(createGeminiBatches(config, options.client, options.spoolDir));
   }
   const names = new Map(all.map((provider) => [provider.name, provider]));
   const list = () => all.map((entry) => entry.name).join(', ') || 'none';

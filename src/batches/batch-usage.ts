@@ -9,7 +9,8 @@
  * (https://learn.microsoft.com/en-us/azure/ai-services/openai/how-to/batch: "50% less cost than global standard")
  * and Groq (https://console.groq.com/docs/batch: "50% lower cost"), Anthropic Message Batches
  * (https://docs.anthropic.com/en/docs/build-with-claude/batch-processing: "reducing costs by 50%") and the Gemini
- * Batch API (https://ai.google.dev/gemini-api/docs/batch-mode: "at 50% of the standard cost").
+ * Batch API (https://ai.google.dev/gemini-api/docs/batch-mode; "priced at 50% less than the standard rate",
+ * https://developers.googleblog.com/scale-your-ai-workloads-batch-mode-gemini-api).
  * A request that never ran (cancelled or expired in the batch) is recorded with no tokens: 499 and 408.
  */
 import { createHash } from 'node:crypto';

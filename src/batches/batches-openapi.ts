@@ -52,7 +52,7 @@ documentOperations(
     method: 'post',
     path: '/v1/batches',
     tag: 'Batches',
-    summary: 'Create a batch (native at OpenAI, Azure OpenAI, Groq; translated for Anthropic Message Batches)',
+    summary: 'Create a batch (native at OpenAI, Azure OpenAI, Groq; translated for Anthropic Message Batches and the Gemini Batch API)',
     description: `Each line's model passes the gateway's aliases and model access first. ${ownership}`,
     request: createSchema,
     response: batchObjectSchema,

@@ -37,6 +37,7 @@
  * with a thoughtSignature.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createGeminiBatchesSimulator, type GeminiBatchesSimulator } from './gemini-batches-simulator.ts';
 import { scriptedToolCall } from './scripted-tool-call.ts';
 import { createSimulatorServer, listenSimulator, readRequestJson } from './simulator-server.ts';
 
@@ -73,6 +74,8 @@ export interface GeminiSimulator {
   /** Resolves when a request has been aborted by its client before the response finished. */
   waitForAbort(): Promise<void>;
   close(): Promise<void>;
+  /** The Batch API (test/simulators/gemini-batches-simulator.ts). */
+  batches: GeminiBatchesSimulator;
 }
 
 type Json = Record<string, unknown>;
@@ -124,6 +127,8 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
   let responseCounter = 0;
 
   const server: Server = createSimulatorServer(handle, (response, message) => googleError(response, 500, 'INTERNAL', message));
+  let baseUrl = '';
+  const batches = createGeminiBatchesSimulator({ baseUrl: () => baseUrl, apiKey: options.apiKey, error: googleError });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://simulator');
@@ -152,7 +157,7 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
         for (const waiter of abortWaiters.splice(0)) waiter();
       }
     });
-    if (!match) {
+    if (!match && !url.pathname.startsWith('/v1beta/batches/')) {
       googleError(response, 404, 'NOT_FOUND', `The requested URL ${url.pathname} was not found on this server.`);
       return;
     }
@@ -179,6 +184,7 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
         return;
       }
     }
+    if (await batches.handle(request.method ?? 'GET', url.pathname, model, body, response)) return;
     if (action === 'models') {
       if (request.method !== 'GET') {
         googleError(response, 405, 'INVALID_ARGUMENT', 'Method not allowed');
@@ -515,9 +521,11 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
 
   const listening = await listenSimulator(server, requests, abortWaiters);
   const url = listening.url;
+  baseUrl = `${url}/v1beta`;
   return {
     url,
-    baseUrl: `${url}/v1beta`,
+    baseUrl,
+    batches,
     requests,
     issuedSignatures,
     waitForAbort: listening.waitForAbort,
