@@ -17,7 +17,7 @@
  *   namespace and web_search tools, client_metadata and prompt_cache_key reported as dropped).
  * - Gemini model: gemini/gemini-2.5-flash through the same translation.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,7 +91,7 @@ function codexConfig(model: string): string {
 }
 
 /** Runs `codex exec` in a fresh working directory and CODEX_HOME, asking it to write `note.txt` with a shell command. */
-async function runCodex(model: string, name: string) {
+async function runCodex(model: string, name: string, key = gatewayKey) {
   const workdir = mkdtempSync(join(directory, `${name}-work-`));
   const home = mkdtempSync(join(directory, `${name}-home-`));
   writeFileSync(join(home, 'config.toml'), codexConfig(model));
@@ -102,7 +102,7 @@ async function runCodex(model: string, name: string) {
     cwd: workdir,
     home,
     proxyUrl: trap.url,
-    env: { CODEX_HOME: home, MODELGATE_API_KEY: gatewayKey },
+    env: { CODEX_HOME: home, MODELGATE_API_KEY: key },
   });
   return { run, file: join(workdir, 'note.txt'), content, command };
 }
@@ -198,5 +198,15 @@ describe('Codex (codex exec) through the gateway', () => {
     expect(call?.functionCall).toMatchObject({ name: 'exec_command', args: { cmd: command } });
     expect(JSON.stringify(response?.functionResponse)).toContain(content);
     await expectRecords('gemini', 'gemini-2.5-flash');
+  });
+  it('gives up on a wrong gateway key with the 401 message, without calling the upstream', { timeout: 180_000 }, async () => {
+    const before = openai.requests.length;
+    const { run, file } = await runCodex('gpt-5', 'wrong-key', 'not-the-gateway-key');
+    expect(run.timedOut).toBe(false);
+    expect(run.code).toBe(1);
+    // Codex 0.171 retries a failed stream 5 times whatever x-should-retry says, then reports the gateway's answer.
+    expect(run.stderr).toContain('401 Unauthorized: Invalid API key');
+    expect(existsSync(file)).toBe(false);
+    expect(openai.requests.slice(before).filter((request) => request.path === '/v1/responses')).toEqual([]);
   });
 });

@@ -13,9 +13,10 @@
  * - Anthropic model: Claude Code's default model (claude-opus-5-5), listed by the Anthropic simulator.
  * - OpenAI model: the same default and haiku ids aliased to openai/gpt-4o-mini (MODEL_ALIASES), through the
  *   /v1/messages translation (max_tokens 128000 clamped to gpt-4o-mini's 16384, thinking not sent).
- * - Gemini model: chosen with ANTHROPIC_MODEL=gemini/gemini-2.5-flash.
+ * - Gemini model: chosen with ANTHROPIC_MODEL=gemini/gemini-2.5-flash, the gateway key in ANTHROPIC_AUTH_TOKEN
+ *   (sent as Authorization: Bearer) instead of ANTHROPIC_API_KEY (x-api-key).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,7 +79,14 @@ afterAll(async () => {
 });
 
 /** Runs `claude -p` in a fresh working directory and home, asking it to write `note.txt` there. */
-async function runClaude(gateway: RunningGateway, name: string, env: Record<string, string> = {}) {
+/** `keyVariable`: Claude Code sends ANTHROPIC_API_KEY as x-api-key, ANTHROPIC_AUTH_TOKEN as Authorization: Bearer. */
+async function runClaude(
+  gateway: RunningGateway,
+  name: string,
+  env: Record<string, string> = {},
+  keyVariable: 'ANTHROPIC_API_KEY' | 'ANTHROPIC_AUTH_TOKEN' = 'ANTHROPIC_API_KEY',
+  key = gatewayKey,
+) {
   const workdir = mkdtempSync(join(directory, `${name}-work-`));
   const home = mkdtempSync(join(directory, `${name}-home-`));
   const file = join(workdir, 'note.txt');
@@ -90,7 +98,7 @@ async function runClaude(gateway: RunningGateway, name: string, env: Record<stri
     proxyUrl: trap.url,
     env: {
       ANTHROPIC_BASE_URL: gateway.url,
-      ANTHROPIC_API_KEY: gatewayKey,
+      [keyVariable]: key,
       DISABLE_TELEMETRY: '1',
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
       DISABLE_AUTOUPDATER: '1',
@@ -197,9 +205,14 @@ describe('Claude Code (claude -p) through the gateway', () => {
     }
   });
 
-  it('writes a file on a Gemini model chosen with ANTHROPIC_MODEL', { timeout: 180_000 }, async () => {
+  it('writes a file on a Gemini model chosen with ANTHROPIC_MODEL, the key in ANTHROPIC_AUTH_TOKEN', { timeout: 180_000 }, async () => {
     const before = gemini.requests.length;
-    const { run, file, content } = await runClaude(native, 'gemini', { ANTHROPIC_MODEL: 'gemini/gemini-2.5-flash' });
+    const { run, file, content } = await runClaude(
+      native,
+      'gemini',
+      { ANTHROPIC_MODEL: 'gemini/gemini-2.5-flash' },
+      'ANTHROPIC_AUTH_TOKEN',
+    );
     expectSuccess(run, file);
     expect(readFileSync(file, 'utf8')).toBe(content);
 
@@ -217,5 +230,15 @@ describe('Claude Code (claude -p) through the gateway', () => {
     const usage = await waitForRows(native.url, gatewayKey, 'usage', (row) => row.endpoint === 'messages' && row.provider === 'gemini', 2);
     expect(usage.length).toBeGreaterThanOrEqual(2);
     for (const row of usage) expect(row).toMatchObject({ status: 200, model: 'gemini-2.5-flash' });
+  });
+  it('exits 1 on a wrong gateway key, saying so, without calling the upstream', { timeout: 180_000 }, async () => {
+    const before = anthropic.requests.length;
+    const { run, file } = await runClaude(native, 'wrong-key', {}, 'ANTHROPIC_API_KEY', 'not-the-gateway-key');
+    expect(run.timedOut).toBe(false);
+    expect(run.code).toBe(1);
+    // The gateway's 401 (Anthropic-shaped, x-should-retry: false) is what Claude Code reports.
+    expect(run.stdout + run.stderr).toContain('401');
+    expect(existsSync(file)).toBe(false);
+    expect(anthropic.requests.slice(before).filter((request) => request.path === '/v1/messages')).toEqual([]);
   });
 });
