@@ -5,6 +5,7 @@
  */
 import { type SelectQueryBuilder, sql } from 'kysely';
 import { invalidRequest } from '../core/errors.ts';
+import { parseInstant } from './parse-instant.ts';
 import type { AuditLogTable, Storage, StorageTables, UsageTable } from '../storage/database.ts';
 
 export interface DateRange {
@@ -28,6 +29,11 @@ export interface UsageFilters {
 }
 
 export interface AuditFilters extends UsageFilters {
+  /** Case-insensitive substring of the model, path, request id, error and (when stored) the bodies. */
+  text?: string;
+  /** Instants (epoch ms) narrowing the days: start <= created_at < end. */
+  start?: number;
+  end?: number;
   method?: string;
   path?: string;
   errorsOnly?: boolean;
@@ -128,8 +134,28 @@ export function parseUsageFilters(query: Record<string, string>): UsageFilters {
   return { range: parseRange(query), ...parseCallFilters(query) };
 }
 
-export function parseAuditFilters(query: Record<string, string>): AuditFilters {
+/** Longest `q` of the audit log search. */
+export const maxSearchLength = 200;
+
+export function parseAuditFilters(query: Record<string, string>, now = Date.now()): AuditFilters {
+  const start = optional(query, 'start') === undefined ? undefined : parseInstant(query.start as string, 'start');
+  const end = optional(query, 'end') === undefined ? undefined : parseInstant(query.end as string, 'end');
+  if (start !== undefined && end !== undefined && start >= end) throw invalidRequest("'start' must be before 'end'", 'start', 'invalid_value');
   const filters: AuditFilters = parseUsageFilters(query);
+  if (start !== undefined || end !== undefined) {
+    // Instants without days: the days they span (start alone: up to today; end alone: the 30 days before it).
+    if (!query.start_date && !query.end_date && !query.days) {
+      const last = end === undefined ? now : end - 1;
+      filters.range = { startDay: dayOf(new Date(start ?? last - 29 * 86_400_000)), endDay: dayOf(new Date(Math.max(last, start ?? last))) };
+    }
+    if (start !== undefined) filters.start = start;
+    if (end !== undefined) filters.end = end;
+  }
+  const text = optional(query, 'q');
+  if (text !== undefined) {
+    if (text.length > maxSearchLength) throw invalidRequest(`'q' must be at most ${maxSearchLength} characters`, 'q', 'invalid_value');
+    filters.text = text;
+  }
   const method = optional(query, 'method');
   const path = optional(query, 'path');
   if (method) filters.method = method.toUpperCase();
@@ -262,6 +288,14 @@ export function createAdminQueries(storage: Storage) {
     if (filters.errorsOnly === true) query = query.where('status', '>=', 400);
     if (filters.errorsOnly === false) query = query.where('status', '<', 400);
     if (filters.stream !== undefined) query = query.where('stream', '=', filters.stream ? 1 : 0);
+    if (filters.start !== undefined) query = query.where('created_at', '>=', filters.start);
+    if (filters.end !== undefined) query = query.where('created_at', '<', filters.end);
+    if (filters.text !== undefined) {
+      // Parameterised LIKE on lower() of each column, `!` escaping the wildcards: the same on both dialects.
+      const pattern = `%${filters.text.toLowerCase().replace(/[!%_]/g, (character) => `!${character}`)}%`;
+      const columns = ['model', 'requested_model', 'path', 'request_id', 'error_code', 'error_message', 'request_body', 'response_body'] as const;
+      query = query.where((eb) => eb.or(columns.map((column) => sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '!'`)));
+    }
     return query;
   }
 

@@ -15,6 +15,7 @@ import { createUsageRecorder } from '../usage/usage-recorder.ts';
 import { createAdminRoutes } from './admin-routes.ts';
 import { createOpenApiRoutes } from './openapi.ts';
 import { createAdminQueries } from './queries.ts';
+import { createUsageLatency, createUsageLatencyRoute } from './usage-latency.ts';
 import { createUsageTimeseries } from './usage-timeseries.ts';
 import { createUsageTimeseriesRoute } from './usage-timeseries-route.ts';
 
@@ -140,11 +141,16 @@ export function createRecordsExtensions(logger: Logger, options: RecordsOptions 
     ) as typeof queries;
     gateway.records = flushed;
     const timeseries = createUsageTimeseries(requireStorage(gateway));
+    const latency = createUsageLatency(requireStorage(gateway));
     gateway.addRoutes([
       ...createAdminRoutes(flushed, gateway.registry),
       createUsageTimeseriesRoute(async (request) => {
         await flush();
         return timeseries(request);
+      }),
+      createUsageLatencyRoute(async (request, by) => {
+        await flush();
+        return latency(request, by);
       }),
       ...createOpenApiRoutes(),
     ]);
