@@ -3,7 +3,8 @@ import { GatewayError } from '../core/errors.ts';
 import type { ModelRegistry } from '../core/model-registry.ts';
 import type { GatewayRequest, JsonReply, Route } from '../http/types.ts';
 import { publicModelIds } from '../routes/models.ts';
-import { type AdminQueries, foldPeriods, parseAuditFilters, parsePage, parseUsageFilters, type UsageGroup, usageGroups } from './queries.ts';
+import { parseAuditFilters, parsePage, parseUsageFilters } from './admin-filters.ts';
+import { type AdminQueries, foldPeriods, type UsageGroup, usageGroups } from './queries.ts';
 
 export const adminPrefix = '/admin/api/v1';
 

@@ -9,7 +9,8 @@ import { invalidRequest } from '../core/errors.ts';
 import type { Storage } from '../storage/database.ts';
 import { type LatencyCell, latencyBucketSql, mergeCells, percentile } from './latency-histogram.ts';
 import { parseInstant } from './parse-instant.ts';
-import { filterUsage, parseCallFilters, type UsageFilters } from './queries.ts';
+import { parseCallFilters, type UsageFilters } from './admin-filters.ts';
+import { filterUsage } from './queries.ts';
 
 export const timeseriesBuckets = { hour: 3_600_000, day: 86_400_000 } as const;
 export type TimeseriesBucket = keyof typeof timeseriesBuckets;

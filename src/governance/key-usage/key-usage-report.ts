@@ -5,7 +5,8 @@
  * taken). Used by GET /v1/usage (the calling key) and GET /admin/api/v1/keys/{id}/usage (the Keys page).
  * Budgets and limits of providers and models are per target and not listed.
  */
-import type { UsageFilters, UsageTotals } from '../../admin/queries.ts';
+import type { UsageFilters } from '../../admin/admin-filters.ts';
+import type { UsageTotals } from '../../admin/queries.ts';
 import type { SharedState } from '../../state/shared-state.ts';
 import type { Budget, BudgetConfig } from '../budgets/budget-config.ts';
 import { applicableCounters, createWindowCache } from '../budgets/budget-stage.ts';

@@ -6,7 +6,7 @@
  */
 import { adminPrefix } from '../../admin/admin-routes.ts';
 import { documentOperations } from '../../admin/openapi-registry.ts';
-import { parseRange } from '../../admin/queries.ts';
+import { parseRange } from '../../admin/admin-filters.ts';
 import { GatewayError } from '../../core/errors.ts';
 import type { GatewayRequest, JsonReply, Route } from '../../http/types.ts';
 import type { KeyStore } from '../keys/key-store.ts';
