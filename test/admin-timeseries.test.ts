@@ -281,6 +281,10 @@ describe.each(['sqlite', 'postgresql'] as const)('usage time series on %s', (bac
       expect(answer.status, query).toBe(400);
       expect(answer.body.error, query).toMatchObject({ param, type: 'invalid_request_error' });
     }
+    // A repeated parameter counts once (its first value), never a 500.
+    const repeated = await admin('/usage/timeseries?start=2026-11-20&start=nonsense&end=2026-11-21&end=x&bucket=day&bucket=hour');
+    expect(repeated.status).toBe(200);
+    expect(repeated.body).toMatchObject({ bucket: 'day', start: '2026-11-20T00:00:00.000Z', end: '2026-11-21T00:00:00.000Z' });
     // 1,000 points is the most answered.
     expect((await admin(`/usage/timeseries?start=${base}&end=${base + 1000 * hour}&bucket=hour`)).status).toBe(200);
     expect((await admin(`/usage/timeseries?start=${base}&end=${base + 1000 * hour + 1}&bucket=hour`)).status).toBe(400);

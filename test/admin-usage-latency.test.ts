@@ -157,6 +157,7 @@ describe.each(['sqlite', 'postgresql'] as const)('latency per provider and model
     ]);
     expect(recent.body.data.find((group) => group.model === 'sim-slow-250')?.latency_p50_ms).toBeGreaterThanOrEqual(250);
     expect(recent.body.data.find((group) => group.model === 'sim-slow-60')?.latency_p95_ms).toBeGreaterThanOrEqual(60);
+    expect((await latency(`start=${started - 1}&start=x&by=model&by=provider`)).body.by).toBe('model');
     const bad = await latency('by=planet');
     expect(bad.status).toBe(400);
     expect(bad.body.error?.param).toBe('by');

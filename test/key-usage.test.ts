@@ -205,6 +205,9 @@ describe.each(['sqlite', 'postgresql'] as const)('key usage on %s', (backendName
     const bad = await call('/v1/usage?start_date=2026-02-30x', key.secret);
     expect(bad.status).toBe(400);
     expect(bad.body.error).toMatchObject({ param: 'start_date', type: 'invalid_request_error' });
+    const repeated = await call('/v1/usage?start_date=2026-01-01&start_date=x&end_date=2026-01-02&end_date=y&days=1&days=2', key.secret);
+    expect(repeated.status).toBe(200);
+    expect(repeated.body).toMatchObject({ start_date: '2026-01-01', end_date: '2026-01-02' });
     const adminOnly = await createKey({ scopes: ['admin'] });
     const forbidden = await call('/v1/usage', adminOnly.secret);
     expect(forbidden.status).toBe(403);

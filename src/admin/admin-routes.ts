@@ -13,7 +13,7 @@ function json(body: unknown): JsonReply {
 }
 
 /** Query values as single strings (a repeated parameter keeps its first value). */
-function flatQuery(request: GatewayRequest): Record<string, string> {
+export function flatQuery(request: GatewayRequest): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.query as Record<string, unknown>)) {
     const first = Array.isArray(value) ? value[0] : value;

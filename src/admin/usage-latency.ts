@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { GatewayError, invalidRequest } from '../core/errors.ts';
 import type { GatewayRequest, JsonReply, Route } from '../http/types.ts';
 import type { Storage } from '../storage/database.ts';
-import { adminPrefix } from './admin-routes.ts';
+import { adminPrefix, flatQuery } from './admin-routes.ts';
 import { type LatencyCell, latencyBucketSql, percentile, relativePrecision } from './latency-histogram.ts';
 import { documentOperations } from './openapi-registry.ts';
 import { filterUsage } from './queries.ts';
@@ -136,7 +136,7 @@ export function createUsageLatencyRoute(latency: ReturnType<typeof createUsageLa
     path: `${adminPrefix}/usage/latency`,
     authenticated: true,
     handler: async (request: GatewayRequest): Promise<JsonReply> => {
-      const query = request.query as Record<string, string>;
+      const query = flatQuery(request);
       const by = query.by === undefined || query.by === '' ? 'provider' : query.by;
       if (!(groupings as readonly string[]).includes(by)) throw invalidRequest("'by' must be provider or model", 'by', 'invalid_value');
       const parsed = parseTimeseriesRequest({ ...query, bucket: 'day' });

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { GatewayError } from '../core/errors.ts';
 import type { GatewayRequest, JsonReply, Route } from '../http/types.ts';
-import { adminPrefix } from './admin-routes.ts';
+import { adminPrefix, flatQuery } from './admin-routes.ts';
 import { relativePrecision } from './latency-histogram.ts';
 import { documentOperations } from './openapi-registry.ts';
 import { maxTimeseriesPoints, parseTimeseriesRequest, type TimeseriesRequest, type UsageTimeseries } from './usage-timeseries.ts';
@@ -82,7 +82,7 @@ export function createUsageTimeseriesRoute(
     path: `${adminPrefix}/usage/timeseries`,
     authenticated: true,
     handler: async (request: GatewayRequest): Promise<JsonReply> => {
-      const parsed = parseTimeseriesRequest(request.query as Record<string, string>);
+      const parsed = parseTimeseriesRequest(flatQuery(request));
       try {
         return { kind: 'json', status: 200, body: await timeseries(parsed) };
       } catch (error) {

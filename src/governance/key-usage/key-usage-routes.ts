@@ -4,7 +4,7 @@
  * for any managed key, for the admin UI's Keys page. Date range as on the admin usage endpoints: `days`
  * (default 30) or `start_date`/`end_date` (YYYY-MM-DD, UTC, inclusive). Errors are OpenAI-shaped.
  */
-import { adminPrefix } from '../../admin/admin-routes.ts';
+import { adminPrefix, flatQuery } from '../../admin/admin-routes.ts';
 import { documentOperations } from '../../admin/openapi-registry.ts';
 import { parseRange } from '../../admin/admin-filters.ts';
 import { GatewayError } from '../../core/errors.ts';
@@ -58,7 +58,7 @@ async function guarded(work: () => Promise<JsonReply>): Promise<JsonReply> {
 }
 
 export function createKeyUsageRoutes(report: KeyUsageReporter, keys: KeyStore): Route[] {
-  const range = (request: GatewayRequest) => parseRange(request.query as Record<string, string>);
+  const range = (request: GatewayRequest) => parseRange(flatQuery(request));
   return [
     {
       method: 'GET',
