@@ -157,9 +157,13 @@ export async function createGateway(
     },
     async listen() {
       // Listening does not wait for the model lists: calls and listing endpoints wait for them instead.
+      // The lists are fetched once the server is built and listening: building it blocks the event loop
+      // for a while, and a list request started before would spend its timeout (UPSTREAM_TOTAL_TIMEOUT_MS)
+      // waiting on it. A call arriving in between starts the fetch itself (registry.resolve).
+      const address = await gateway.http.listen({ port: config.port, host: config.host });
       void registry.refresh();
       registry.start(config.modelsRefreshSeconds);
-      return gateway.http.listen({ port: config.port, host: config.host });
+      return address;
     },
     async close() {
       registry.stop();
