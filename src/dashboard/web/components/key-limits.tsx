@@ -29,11 +29,13 @@ function FromReport(props: { report: KeyUsageReport }) {
   return (
     <div class="limits" data-source="key-usage">
       <span class="small">
-        today: {formatInteger(report.usage.requests)} requests, {formatInteger(report.usage.total_tokens)} tokens, {formatUsd(report.usage.cost_usd)}
+        today: {formatInteger(report.usage.requests)} requests, {formatInteger(report.usage.total_tokens)} tokens,{' '}
+        {formatUsd(report.usage.cost_usd)}
       </span>
       {report.rate_limits.map((limit) => {
         const label = `${limitNames[limit.name] ?? limit.name}${limit.scope === 'key' ? '' : ` (${limit.scope} ${limit.subject})`}`;
-        if (limit.remaining === null) return <span class="small" key={`${limit.scope}/${limit.name}`}>{`${label}: ${formatInteger(limit.limit)}`}</span>;
+        if (limit.remaining === null)
+          return <span class="small" key={`${limit.scope}/${limit.name}`}>{`${label}: ${formatInteger(limit.limit)}`}</span>;
         const used = Math.max(0, limit.limit - limit.remaining);
         return (
           <UsageBar
@@ -71,12 +73,22 @@ function Fallback(props: { keyEntry: ManagedKey; usage: { requests: number; tota
   return (
     <div class="limits" data-source="usage-groups">
       {limits.requests_per_day ? (
-        <UsageBar label="requests today" used={requests} limit={limits.requests_per_day} text={`${formatInteger(requests)} / ${formatInteger(limits.requests_per_day)}`} />
+        <UsageBar
+          label="requests today"
+          used={requests}
+          limit={limits.requests_per_day}
+          text={`${formatInteger(requests)} / ${formatInteger(limits.requests_per_day)}`}
+        />
       ) : (
         <span class="small">today: {formatInteger(requests)} requests</span>
       )}
       {limits.tokens_per_day ? (
-        <UsageBar label="tokens today" used={tokens} limit={limits.tokens_per_day} text={`${formatInteger(tokens)} / ${formatInteger(limits.tokens_per_day)}`} />
+        <UsageBar
+          label="tokens today"
+          used={tokens}
+          limit={limits.tokens_per_day}
+          text={`${formatInteger(tokens)} / ${formatInteger(limits.tokens_per_day)}`}
+        />
       ) : (
         <span class="muted small">{formatInteger(tokens)} tokens</span>
       )}
@@ -94,10 +106,19 @@ function Fallback(props: { keyEntry: ManagedKey; usage: { requests: number; tota
   );
 }
 
-export function KeyLimits(props: { keyEntry: ManagedKey; usage: { requests: number; total_tokens: number } | undefined; budgets: Budget[] }) {
+export function KeyLimits(props: {
+  keyEntry: ManagedKey;
+  usage: { requests: number; total_tokens: number } | undefined;
+  budgets: Budget[];
+  /** The page's lists (keys, budgets): when one is loaded again (a key or budget changed), so is the report. */
+  versions?: unknown[];
+}) {
   const { api } = useDashboard();
   const id = props.keyEntry.id;
-  const report = useResource(() => api.get<KeyUsageReport>(`/keys/${encodeURIComponent(id)}/usage`, { days: 1 }), [api, id]);
+  const report = useResource(
+    () => api.get<KeyUsageReport>(`/keys/${encodeURIComponent(id)}/usage`, { days: 1 }),
+    [api, id, ...(props.versions ?? [])],
+  );
   if (report.data) return <FromReport report={report.data} />;
   if (report.error instanceof ApiError && report.error.status === 404) return <Fallback {...props} />;
   if (report.error) return <span class="muted small">usage unavailable: {report.error.message}</span>;

@@ -14,6 +14,9 @@ interface CacheTotals {
   hit_rate: number | null;
   saved_tokens: number;
   saved_cost_usd: number;
+  /** The semantic layer's own embedding calls and their cost (gateways that report them). */
+  embedder_requests?: number;
+  embedder_cost_usd?: number;
 }
 
 interface CacheOverview {
@@ -96,6 +99,13 @@ export function CachePage(props: { theme?: string }) {
             <StatCard testId="cache-saved-tokens" label="Saved tokens" value={formatCompact(data.totals.saved_tokens)} />
             <StatCard testId="cache-saved-cost" label="Saved cost" value={formatUsd(data.totals.saved_cost_usd)} />
             <StatCard testId="cache-entries" label="Entries stored" value={formatInteger(data.store?.entries)} />
+            {data.totals.embedder_requests ? (
+              <StatCard
+                testId="cache-embedder"
+                label="Semantic embeddings (cost)"
+                value={`${formatInteger(data.totals.embedder_requests)} (${formatUsd(data.totals.embedder_cost_usd)})`}
+              />
+            ) : null}
           </div>
           <div class="grid-2">
             <div class="card">

@@ -135,7 +135,7 @@ export function KeysPage() {
                 row.status === 'revoked' ? (
                   <span class="muted small">–</span>
                 ) : (
-                  <KeyLimits keyEntry={row} usage={usageOf(row.id)} budgets={budgetsOf(row.id)} />
+                  <KeyLimits keyEntry={row} usage={usageOf(row.id)} budgets={budgetsOf(row.id)} versions={[keys.data, budgets.data]} />
                 ),
             },
             { label: 'Created', value: (row) => formatTime(row.created_at) },
