@@ -5,7 +5,7 @@
  * workflow version, so a new version is a miss on both replicas.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayProcess, startGatewayProcess } from './helpers/gateway-process.ts';
+import { type ReplicaSet, startReplicaSet } from './helpers/replica-set.ts';
 import { createStateBackend, type StateBackend } from './helpers/state-backends.ts';
 import { createBackend, type StorageBackend } from './helpers/storage-backends.ts';
 import { type Simulator, startOpenAISimulator } from './simulators/openai-simulator.ts';
@@ -16,14 +16,14 @@ const headers = { authorization: `Bearer ${masterKey}`, 'content-type': 'applica
 let simulator: Simulator;
 let storage: StorageBackend;
 let state: StateBackend;
-let replicas: GatewayProcess[] = [];
+let replicas: ReplicaSet | undefined;
 let urls: string[] = [];
 
 beforeAll(async () => {
   simulator = await startOpenAISimulator({ apiKey: 'sk-workflow-replicas' });
   storage = createBackend('postgresql');
   state = createStateBackend('redis');
-  const env = {
+  replicas = await startReplicaSet({
     ...storage.env,
     ...state.env,
     OPENAI_API_KEY: 'sk-workflow-replicas',
@@ -32,16 +32,12 @@ beforeAll(async () => {
     RESPONSE_CACHE_SIMPLE_ENABLED: 'true',
     // Only the change message can carry a write to the other replica.
     WORKFLOWS_REFRESH_SECONDS: '0',
-  };
-  // The first replica runs the migrations; the second starts on the migrated schema.
-  replicas = [startGatewayProcess(env)];
-  urls = [await replicas[0]!.ready()];
-  replicas.push(startGatewayProcess(env));
-  urls.push(await replicas[1]!.ready());
+  });
+  urls = replicas.urls;
 }, 150_000);
 
 afterAll(async () => {
-  await Promise.all(replicas.map((replica) => replica.stop()));
+  await replicas?.stop();
   await simulator?.close();
   await state?.cleanup();
   await storage?.cleanup();
@@ -65,7 +61,8 @@ describe('workflows across two gateway processes', { timeout: 90_000 }, () => {
   it('a workflow written on one replica applies on the other, and so do its new version and its deletion', async () => {
     const [first = '', second = ''] = urls;
     expect(await cacheOf(second, 'replicated')).toBe('MISS');
-    expect(await cacheOf(first, 'replicated')).toBe('HIT (exact)');
+    // The entry is stored after the answer has gone out: the other replica sees it a moment later.
+    await expect.poll(() => cacheOf(first, 'replicated'), { timeout: 10_000, interval: 100 }).toBe('HIT (exact)');
 
     const created = await admin(first, 'POST', '/workflows', { name: 'everyone', cache: false });
     expect(created.status).toBe(200);
@@ -76,7 +73,7 @@ describe('workflows across two gateway processes', { timeout: 90_000 }, () => {
     const replaced = await admin(second, 'PUT', '/workflows/everyone', { cache: true });
     expect(((await replaced.json()) as { version: number }).version).toBe(2);
     await expect.poll(() => cacheOf(first, 'replicated'), { timeout: 15_000, interval: 200 }).toBe('MISS');
-    expect(await cacheOf(second, 'replicated')).toBe('HIT (exact)');
+    await expect.poll(() => cacheOf(second, 'replicated'), { timeout: 10_000, interval: 100 }).toBe('HIT (exact)');
 
     // Deleted: the calls are back on the key without a workflow, stored before the workflow existed.
     expect((await admin(first, 'DELETE', '/workflows/everyone')).status).toBe(200);
