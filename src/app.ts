@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/load-config.ts';
 import { createModelRegistry, type ModelRegistry } from './core/model-registry.ts';
-import { createOutcomeBus, type KeyOwnerLookup, type OutcomeBus } from './core/outcome.ts';
+import { createOutcomeBus, type KeyModelAccess, type KeyOwnerLookup, type OutcomeBus } from './core/outcome.ts';
 import { type Authenticator, createAuthenticator } from './http/auth.ts';
 import { createHttpServer } from './http/server.ts';
 import type { GatewayRequest, Route } from './http/types.ts';
@@ -56,6 +56,8 @@ export interface Gateway {
   records?: AdminQueries;
   /** Owner fields (user, team, tags) of a managed key, for usage and audit records; set by governance. */
   keyOwner?: KeyOwnerLookup;
+  /** A managed key's model lists, for calls outside the pipeline (batch lines); set by governance. */
+  keyModelAccess?: KeyModelAccess;
   /** Checks each line of a new batch (input guardrails with ENABLE_GUARDRAILS_FOR_BATCH_PROCESSING), set by guardrails. */
   batchLineGuard?: (request: GatewayRequest) => BatchLineGuard;
   /** Metrics features contribute (registered at /metrics by the metrics extension). */

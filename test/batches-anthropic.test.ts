@@ -310,6 +310,51 @@ describe.each(['sqlite', 'postgresql'] as const)('Anthropic batches on %s', (bac
     await expect(client.batches.retrieve('batch_mgnothing')).rejects.toMatchObject({ status: 404, error: { code: 'batch_not_found' } });
   });
 
+  it("applies a managed key's model lists to every line and attributes the usage to the key's user and team", async () => {
+    const createKey = async (body: Record<string, unknown>) =>
+      (
+        (await (await fetch(`${running.url}/admin/api/v1/keys`, { method: 'POST', headers, body: JSON.stringify(body) })).json()) as {
+          key: string;
+        }
+      ).key;
+    const allowOnlyAlias = await createKey({ name: 'alias only', allowed_models: ['claude'], user: 'ada', team: 'research' });
+    const denyTarget = await createKey({ name: 'no haiku', denied_models: ['claude-haiku-4-5'] });
+    const postAs = async (key: string, body: unknown) => {
+      const response = await fetch(`${running.url}/v1/batches`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as { id: string; error: { code: string; message: string } } };
+    };
+    const refused = await postAs(allowOnlyAlias, {
+      endpoint: '/v1/chat/completions',
+      requests: [request('ok', 'claude', 'x'), request('no', 'anthropic/claude-opus-4-1', 'x')],
+    });
+    expect(refused).toMatchObject({ status: 403, body: { error: { code: 'model_not_allowed' } } });
+    expect(refused.body.error.message).toContain('Batch line 2');
+    // An alias cannot lead a key to a model it is denied.
+    const viaAlias = await postAs(denyTarget, { endpoint: '/v1/chat/completions', requests: [request('a', 'claude', 'x')] });
+    expect(viaAlias).toMatchObject({ status: 403, body: { error: { code: 'model_not_allowed' } } });
+
+    const allowed = await postAs(allowOnlyAlias, { endpoint: '/v1/chat/completions', requests: [request('mine', 'claude', 'attributed')] });
+    expect(allowed.status).toBe(200);
+    const owner = new OpenAI({ apiKey: allowOnlyAlias, baseURL: `${running.url}/v1`, maxRetries: 0 });
+    for (let tries = 0; tries < 200 && (await owner.batches.retrieve(allowed.body.id)).status !== 'completed'; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const rows = (await (
+      running.gateway.storage!.db as unknown as import('kysely').Kysely<{
+        usage: { request_id: string; key_user: string | null; key_team: string | null };
+      }>
+    )
+      .selectFrom('usage')
+      .selectAll()
+      .where('request_id', '=', allowed.body.id)
+      .execute()) as { key_user: string | null; key_team: string | null }[];
+    expect(rows.map((row) => [row.key_user, row.key_team])).toEqual([['ada', 'research']]);
+  });
+
   it('never sends the Anthropic key to a results_url on another origin', async () => {
     const seen: string[] = [];
     const trap = createServer((incoming, response) => {

@@ -31,6 +31,8 @@ export interface LineRules {
   providerNames: Set<string>;
   /** The provider instance that runs the batch, and the most lines it takes in one batch. */
   target: { name: string; maxRequests: number };
+  /** The calling key's model lists (managed keys), applied to each line's requested and resolved model. */
+  keyAccess?: ((requested: string, target: { provider: string; model: string }) => Error | null) | undefined;
   endpoint: string;
   guard?: BatchLineGuard;
 }
@@ -63,6 +65,8 @@ export function prepareLine(raw: unknown, index: number, rules: LineRules): { li
   if (!rules.catalog.isEnabled(rules.target.name, model)) {
     throw lineError(index, `the model '${rules.target.name}/${model}' is disabled on this gateway`, 'model_disabled', 403);
   }
+  const refusal = rules.keyAccess?.(requested, { provider: rules.target.name, model });
+  if (refusal) throw lineError(index, refusal.message, 'model_not_allowed', 403);
   const url = line.url ?? rules.endpoint;
   const method = line.method ?? 'POST';
   const changed = model !== requested || line.url === undefined || line.method === undefined;

@@ -14,6 +14,7 @@
  * A request that never ran (cancelled or expired in the batch) is recorded with no tokens: 499 and 408.
  */
 import { createHash } from 'node:crypto';
+import type { KeyOwner, KeyOwnerLookup } from '../core/outcome.ts';
 import { usageFromOpenAI } from '../core/usage.ts';
 import type { Storage, UsageTable } from '../storage/database.ts';
 import { ownerColumns } from '../storage/tables.ts';
@@ -40,6 +41,8 @@ export interface BatchUsageDependencies {
   storage: Storage;
   store: BatchStore;
   pricing: PricingTable;
+  /** The user, team and tags of a managed key (governance), for the usage rows. */
+  keyOwner?: KeyOwnerLookup;
 }
 
 export function itemUsageId(batchId: string, customId: string): string {
@@ -53,6 +56,7 @@ function usageRowOf(
   index: string,
   pricing: PricingTable,
   createdAt: number,
+  owner: KeyOwner | undefined,
 ): UsageTable {
   const response = (line.response ?? null) as Json | null;
   const body = (response?.body ?? null) as Json | null;
@@ -85,8 +89,7 @@ function usageRowOf(
     cost_usd: cost,
     priced: cost === null ? 0 : 1,
     key_id: batch.owner === '' ? null : batch.owner,
-    // The key's owner fields are not known here (the batch stores only the key id).
-    ...ownerColumns(undefined),
+    ...ownerColumns(owner),
     latency_ms: 0,
     first_byte_ms: null,
     cache_status: 'none',
@@ -104,6 +107,7 @@ export async function settleBatchUsage(
   if (!finalStatuses.has(batch.status)) return false;
   const completedAt = Number(batch.object.completed_at ?? batch.object.cancelled_at ?? batch.object.expired_at ?? batch.object.failed_at);
   const createdAt = Number.isFinite(completedAt) && completedAt > 0 ? completedAt * 1000 : batch.createdAt;
+  const owner = batch.owner === '' ? undefined : dependencies.keyOwner?.(batch.owner);
   let rows: UsageTable[] = [];
   let index = 0;
   for await (const text of jsonlLines(await provider.results(batch), maxLineBytes, 'the batch results')) {
@@ -114,7 +118,7 @@ export async function settleBatchUsage(
     } catch {
       continue;
     }
-    rows.push(usageRowOf(batch, provider, line, `#${index}`, dependencies.pricing, createdAt));
+    rows.push(usageRowOf(batch, provider, line, `#${index}`, dependencies.pricing, createdAt, owner));
     if (rows.length >= rowsPerInsert) {
       await dependencies.storage.insertIgnoringDuplicates('usage', rows);
       rows = [];

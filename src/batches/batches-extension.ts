@@ -30,6 +30,7 @@ export function createBatchesExtension(logger: Logger): GatewayExtension {
       files,
       providers,
       pricing: createPricingTable(gateway.config.pricing),
+      keyOwner: (keyId) => gateway.keyOwner?.(keyId),
     });
     gateway.addRoutes(
       createBatchesRoutes({
@@ -42,6 +43,7 @@ export function createBatchesExtension(logger: Logger): GatewayExtension {
         client: gateway.client,
         catalog: gateway.routing.catalog,
         registry: gateway.registry,
+        keyModelAccess: () => gateway.keyModelAccess,
         providerNames: new Set(gateway.config.providers.map((provider) => provider.name)),
         ...(gateway.batchLineGuard ? { lineGuard: gateway.batchLineGuard } : {}),
       }),

@@ -13,6 +13,7 @@ import type { FilesConfig } from '../files/files-config.ts';
 import { listBody } from '../files/files-routes.ts';
 import { callProvider } from '../files/provider-call.ts';
 import type { ModelRegistry } from '../core/model-registry.ts';
+import type { KeyModelAccess } from '../core/outcome.ts';
 import type { GatewayReply, GatewayRequest, Route } from '../http/types.ts';
 import type { UpstreamClient } from '../providers/upstream-client.ts';
 import type { RoutingCatalog } from '../routing/routing-catalog.ts';
@@ -40,6 +41,8 @@ export interface BatchesDependencies {
   providerNames: Set<string>;
   /** Checks each line of a batch created by `request` (input guardrails), when switched on. */
   lineGuard?: (request: GatewayRequest) => BatchLineGuard;
+  /** A managed key's model lists (set by governance, read at each request). */
+  keyModelAccess?: () => KeyModelAccess | undefined;
 }
 
 const maxInputLineBytes = 16 * 1024 * 1024;
@@ -150,6 +153,9 @@ async function create(dependencies: BatchesDependencies, request: GatewayRequest
 function rules(dependencies: BatchesDependencies, provider: BatchProvider, endpoint: string, request: GatewayRequest): LineRules {
   const found: LineRules = { catalog: dependencies.catalog, providerNames: dependencies.providerNames, target: provider, endpoint };
   if (dependencies.lineGuard) found.guard = dependencies.lineGuard(request);
+  const access = dependencies.keyModelAccess?.();
+  const keyId = request.keyId;
+  if (access && keyId !== null) found.keyAccess = (requested, target) => access(keyId, requested, target);
   return found;
 }
 

@@ -41,6 +41,9 @@ export interface KeyOwner {
 /** Finds the owner of a key id (undefined for the master key and unknown keys). */
 export type KeyOwnerLookup = (keyId: string) => KeyOwner | undefined;
 
+/** Why a key may not use a model (its allow/deny lists), for calls outside the pipeline; null when it may. */
+export type KeyModelAccess = (keyId: string, requested: string, target: { provider: string; model: string }) => Error | null;
+
 export interface CallOutcome {
   requestId: string;
   endpoint: Endpoint;

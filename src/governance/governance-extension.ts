@@ -9,7 +9,7 @@ import { setUpBudgets } from './budgets/budget-setup.ts';
 import { createGovernanceMetrics } from './governance-metrics.ts';
 import { createKeyUsageReport } from './key-usage/key-usage-report.ts';
 import { createKeyUsageRoutes } from './key-usage/key-usage-routes.ts';
-import { createKeyAccessStage, createKeyTargetAccessStage } from './keys/key-access-stage.ts';
+import { createKeyAccessStage, createKeyTargetAccessStage, keyModelRefusal } from './keys/key-access-stage.ts';
 import { createManagedKeyAuthenticator } from './keys/key-authenticator.ts';
 // Documents the key routes in /openapi.json (at module load).
 import './keys/key-openapi.ts';
@@ -38,6 +38,7 @@ export function createGovernanceExtension(logger: Logger): GatewayExtension {
     gateway.pipeline.use(createKeyAccessStage(store));
     gateway.pipeline.use(createKeyTargetAccessStage(store));
     gateway.keyOwner = (keyId) => store.byId(keyId);
+    gateway.keyModelAccess = (keyId, requested, target) => keyModelRefusal(store.byId(keyId), requested, target);
 
     const metrics = createGovernanceMetrics();
     gateway.metrics.push(...metrics.all());

@@ -40,6 +40,22 @@ function refused(model: string): GatewayError {
 const hasLists = (key: ManagedKey | undefined): key is ManagedKey =>
   key !== undefined && (key.allowedModels.length > 0 || key.deniedModels.length > 0);
 
+/**
+ * What the two stages decide for one call, outside the pipeline (batch lines, src/batches/batch-input.ts): the
+ * requested name must be allowed and not denied, and the target it resolved to not denied. Null when allowed.
+ */
+export function keyModelRefusal(
+  key: ManagedKey | undefined,
+  requested: string,
+  target: { provider: string; model: string },
+): GatewayError | null {
+  if (!hasLists(key)) return null;
+  const names = forms(requested);
+  if (denies(key, names) || !allows(key, names) || denies(key, [`${target.provider}/${target.model}`, target.model]))
+    return refused(requested);
+  return null;
+}
+
 export function createKeyAccessStage(store: KeyStore): Stage {
   return {
     name: 'key-access',
