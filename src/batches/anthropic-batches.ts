@@ -25,12 +25,13 @@ import { batchFromAnthropic, epochSeconds, lineFromAnthropic } from './anthropic
 import type { BatchProvider, ProviderBatch } from './batch-provider.ts';
 import type { StoredBatch } from './batch-store.ts';
 import { jsonlLines } from './jsonl-lines.ts';
+import { requireTranslatedEndpoint, translatedBatchEndpoint } from './translated-endpoint.ts';
 
 type Json = Record<string, unknown>;
 
 export const anthropicBatchLimits = { maxRequests: 100_000, maxBytes: 256 * 1024 * 1024 };
 const customIdPattern = /^[a-zA-Z0-9_-]{1,64}$/;
-const chatEndpoint = '/v1/chat/completions';
+const chatEndpoint = translatedBatchEndpoint;
 const maxLineBytes = 16 * 1024 * 1024;
 
 function lineError(index: number, message: string, status = 400, code = 'invalid_batch_line'): GatewayError {
@@ -136,14 +137,7 @@ export function createAnthropicBatches(config: ProviderConfig, client: UpstreamC
     type: 'anthropic',
     maxRequests: anthropicBatchLimits.maxRequests,
     async create(input, options) {
-      if (options.endpoint !== chatEndpoint) {
-        throw new GatewayError(`Batches at Anthropic run ${chatEndpoint} only, not '${options.endpoint}'`, {
-          status: 400,
-          code: 'unsupported_endpoint',
-          param: 'endpoint',
-          retryable: false,
-        });
-      }
+      requireTranslatedEndpoint('Anthropic', options.endpoint);
       const spooled = await spoolRequests(input.path);
       try {
         const response = await send(batchesUrl, 'POST', options.signal, { stream: createReadStream(spooled.path), bytes: spooled.bytes });

@@ -26,13 +26,14 @@ import type { BatchProvider, ProviderBatch } from './batch-provider.ts';
 import type { StoredBatch } from './batch-store.ts';
 import { batchFromGemini, inlinedResponses, lineFromGemini } from './gemini-batch-format.ts';
 import { jsonlLines } from './jsonl-lines.ts';
+import { requireTranslatedEndpoint, translatedBatchEndpoint } from './translated-endpoint.ts';
 
 type Json = Record<string, unknown>;
 
 export const geminiBatchLimits = { maxInlineBytes: 20 * 1024 * 1024 };
 /** No per-batch request count is documented for inline requests; the byte limit bounds them. The gateway keeps OpenAI's. */
 const maxRequests = 50_000;
-const chatEndpoint = '/v1/chat/completions';
+const chatEndpoint = translatedBatchEndpoint;
 const maxLineBytes = 16 * 1024 * 1024;
 
 function lineError(index: number, message: string, status = 400, code = 'invalid_batch_line'): GatewayError {
@@ -131,14 +132,7 @@ export function createGeminiBatches(config: ProviderConfig, client: UpstreamClie
     type: 'gemini',
     maxRequests,
     async create(input, options) {
-      if (options.endpoint !== chatEndpoint) {
-        throw new GatewayError(`Batches at Gemini run ${chatEndpoint} only, not '${options.endpoint}'`, {
-          status: 400,
-          code: 'unsupported_endpoint',
-          param: 'endpoint',
-          retryable: false,
-        });
-      }
+      requireTranslatedEndpoint('Gemini', options.endpoint);
       const spooled = await spoolRequests(input.path);
       try {
         const url = `${base}/models/${encodeURIComponent(spooled.model)}:batchGenerateContent`;
