@@ -9,28 +9,13 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { itemUsageId } from '../src/batches/batch-usage.ts';
 import { createPricingTable } from '../src/usage/pricing.ts';
+import { batchRequest, createBatchCalls } from './helpers/batch-calls.ts';
 import { type RunningGateway, startGateway } from './helpers/start-gateway.ts';
 import { createBackend, type StorageBackend } from './helpers/storage-backends.ts';
 import { type GeminiSimulator, startGeminiSimulator } from './simulators/gemini-simulator.ts';
 
 const masterKey = 'gemini-batches-master';
 
-interface UsageRow {
-  id: string;
-  model: string | null;
-  provider: string;
-  status: number;
-  input_tokens: number | string;
-  output_tokens: number | string;
-  cost_usd: number | string | null;
-}
-
-interface OutputLine {
-  id: string;
-  custom_id: string;
-  response: { status_code: number; request_id: string | null; body: Record<string, unknown> } | null;
-  error: { code: string; message: string } | null;
-}
 
 describe.each(['sqlite', 'postgresql'] as const)('Gemini batches on %s', (backendName) => {
   let backend: StorageBackend;
@@ -46,50 +31,8 @@ describe.each(['sqlite', 'postgresql'] as const)('Gemini batches on %s', (backen
     MODEL_ALIASES: 'flash=gemini/gemini-2.5-flash',
     BATCH_POLL_INTERVAL: '0',
   });
-  const headers = { authorization: `Bearer ${masterKey}`, 'content-type': 'application/json' };
-
-  const usageOf = async (batchId: string): Promise<UsageRow[]> =>
-    (running.gateway.storage!.db as unknown as import('kysely').Kysely<{ usage: UsageRow & { request_id: string } }>)
-      .selectFrom('usage')
-      .selectAll()
-      .where('request_id', '=', batchId)
-      .execute();
-
-  const results = async (batchId: string) => {
-    const response = await fetch(`${running.url}/v1/batches/${batchId}/results`, { headers });
-    const text = await response.text();
-    const lines =
-      response.ok && text.trim() !== ''
-        ? text
-            .trim()
-            .split('\n')
-            .map((line) => JSON.parse(line) as OutputLine)
-        : [];
-    return { status: response.status, text, lines, byId: new Map(lines.map((line) => [line.custom_id, line])) };
-  };
-
-  const finished = async (id: string) => {
-    for (let tries = 0; tries < 200; tries++) {
-      const batch = await client.batches.retrieve(id);
-      if (['completed', 'failed', 'cancelled', 'expired'].includes(batch.status)) return batch;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    throw new Error(`batch ${id} did not finish`);
-  };
-
-  const request = (customId: string, model: string, text: string, extra: Record<string, unknown> = {}) => ({
-    custom_id: customId,
-    body: { model, messages: [{ role: 'user', content: text }], ...extra },
-  });
-
-  const post = async (body: unknown) => {
-    const response = await fetch(`${running.url}/v1/batches`, { method: 'POST', headers, body: JSON.stringify(body) });
-    return {
-      status: response.status,
-      body: (await response.json()) as { error: { message: string; code: string; type: string; param: string | null } },
-    };
-  };
-
+  const { usageOf, results, finished, post } = createBatchCalls(() => ({ running, client }), masterKey);
+  const request = batchRequest;
   const lastUpstream = () => [...gemini.batches.batches.values()].at(-1);
 
   beforeAll(async () => {
