@@ -280,7 +280,7 @@ describe('dashboard pages', { timeout: 180_000 }, () => {
     for (const colorScheme of ['light', 'dark'] as const) {
       const { page } = await open({ colorScheme });
       await signIn(page, running.url, masterKey);
-      expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(colorScheme);
+      await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe(colorScheme);
       for (const title of pageTitles) {
         await goTo(page, title);
         await page.waitForLoadState('networkidle');
@@ -298,6 +298,7 @@ describe('dashboard pages', { timeout: 180_000 }, () => {
     }
     // The toggle switches the theme without a reload.
     await page.getByRole('button', { name: 'Switch to dark theme' }).click();
-    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    // Polled: the click resolves before Preact has re-rendered (read too early in one clean-clone CI run).
+    await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
   });
 });
