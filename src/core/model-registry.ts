@@ -49,7 +49,6 @@ export function createModelRegistry(providers: Provider[], options: ModelRegistr
   let lastRefresh = 0;
   let inFlight: Promise<void> | null = null;
   let first: Promise<void> | null = null;
-  let listed = false;
   let version = 0;
   let timer: NodeJS.Timeout | undefined;
 
@@ -78,7 +77,6 @@ export function createModelRegistry(providers: Provider[], options: ModelRegistr
     inFlight ??= Promise.all(providers.map(refreshOne)).then(() => {
       lastRefresh = Date.now();
       rebuildIndex();
-      listed = true;
       inFlight = null;
     });
     first ??= inFlight;
@@ -118,7 +116,7 @@ export function createModelRegistry(providers: Provider[], options: ModelRegistr
       return first ?? refresh();
     },
     get listed() {
-      return listed;
+      return lastRefresh > 0;
     },
     get version() {
       return version;

@@ -67,7 +67,8 @@ async function handleEmbed(dependencies: RouteDependencies, request: GatewayRequ
 function handleModelAction(dependencies: GeminiRouteDependencies, request: GatewayRequest): Promise<GatewayReply> {
   const { model, action } = parseModelAction(request.params['*'] ?? '');
   if (action === 'generateContent') return handleGenerate(dependencies, request, model, 'json');
-  if (action === 'streamGenerateContent') return handleGenerate(dependencies, request, model, request.query.alt === 'sse' ? 'sse' : 'array');
+  if (action === 'streamGenerateContent')
+    return handleGenerate(dependencies, request, model, request.query.alt === 'sse' ? 'sse' : 'array');
   if (action === 'countTokens') return countTokens(request);
   return handleEmbed(dependencies, request, model, action === 'batchEmbedContents');
 }
@@ -87,14 +88,24 @@ export function createGeminiRoutes(dependencies: GeminiRouteDependencies): Route
   return [
     { ...common, method: 'POST', path: '/v1beta/models/*', handler: (request) => handleModelAction(dependencies, request) },
     { ...common, method: 'POST', path: '/v1/models/*', handler: (request) => handleModelAction(dependencies, request) },
-    { ...common, method: 'GET', path: '/v1beta/models', handler: async (request) => {
-      await models.registry.ready();
-      return listModels(models, request);
-    } },
-    { ...common, method: 'GET', path: '/v1beta/models/*', handler: async (request) => {
-      await models.registry.ready();
-      return getModel(models, request);
-    } },
+    {
+      ...common,
+      method: 'GET',
+      path: '/v1beta/models',
+      handler: async (request) => {
+        await models.registry.ready();
+        return listModels(models, request);
+      },
+    },
+    {
+      ...common,
+      method: 'GET',
+      path: '/v1beta/models/*',
+      handler: async (request) => {
+        await models.registry.ready();
+        return getModel(models, request);
+      },
+    },
     // Anything else under /v1beta answers in Google's shape too (the SDK reads that body).
     {
       ...common,
@@ -121,7 +132,9 @@ export function withGeminiModelListing(route: Route): Route {
       if (request.headers['x-goog-api-key'] === undefined || reply.kind !== 'json' || reply.status !== 200) return reply;
       const body = reply.body as { data?: ListedModel[]; id?: string; owned_by?: string };
       const gemini = list ? geminiModelsPage(body.data ?? [], request.query) : geminiModel(String(body.id), String(body.owned_by));
-      return reply.headers ? { kind: 'json', status: 200, headers: reply.headers, body: gemini } : { kind: 'json', status: 200, body: gemini };
+      return reply.headers
+        ? { kind: 'json', status: 200, headers: reply.headers, body: gemini }
+        : { kind: 'json', status: 200, body: gemini };
     },
   };
 }

@@ -61,12 +61,12 @@ export function createModelsRoutes(registry: ModelRegistry, catalog?: RoutingCat
       handler: async () => {
         await registry.ready();
         return {
-        kind: 'json',
-        status: 200,
-        body: {
-          object: 'list',
-          data: listedModels(registry, catalog).map(({ id, owned_by }) => ({ id, object: 'model', created: startedAtSeconds, owned_by })),
-        },
+          kind: 'json',
+          status: 200,
+          body: {
+            object: 'list',
+            data: listedModels(registry, catalog).map(({ id, owned_by }) => ({ id, object: 'model', created: startedAtSeconds, owned_by })),
+          },
         };
       },
     },
