@@ -2,7 +2,8 @@
  * Admin API for guardrails, under /admin/api/v1/guardrails (master key or an admin-scoped key), with the
  * routes every versioned resource has (src/admin/versioned-admin-routes.ts): list, create or replace (a new
  * version), get, replace, delete (a version without definition), and every stored version.
- * Stored in the database, versioned, and in force on every replica within GUARDRAILS_REFRESH_SECONDS.
+ * Stored in the database, versioned; a write is in force on this replica at once and on the others when the
+ * change message reaches them (or within GUARDRAILS_REFRESH_SECONDS).
  * A stored guardrail replaces a configured one of the same name; deleting it brings the configured one
  * back. Webhook header values are write-only: they are shown as "[redacted]".
  */
@@ -33,6 +34,6 @@ export function createGuardrailsAdminRoutes(engine: GuardrailsEngine): Route[] {
     configured: engine.configured,
     stored: engine.stored,
     store: engine.store,
-    changed: engine.reload,
+    changed: engine.announce,
   });
 }

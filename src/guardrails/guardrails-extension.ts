@@ -1,8 +1,8 @@
 /**
  * Guardrails in the gateway: with GUARDRAILS_ENABLED the input and output stages join the pipeline;
  * without it nothing is registered and calls pay nothing. The admin API (/admin/api/v1/guardrails)
- * is served either way; once storage is open, stored guardrails are loaded and reloaded every
- * GUARDRAILS_REFRESH_SECONDS on every replica. Decisions are counted in
+ * is served either way; once storage is open, stored guardrails are loaded, and reloaded on every replica
+ * when a change message arrives (Redis pub/sub with REDIS_URL) and every GUARDRAILS_REFRESH_SECONDS. Decisions are counted in
  * modelgate_guardrail_decisions_total (guardrail-metrics.ts); an llm guardrail's model calls are
  * recorded as usage of the calling key (model-completer.ts).
  */
@@ -42,9 +42,9 @@ export function createGuardrailsExtension(logger?: Logger): GatewayExtension {
       if (config.batchProcessing) gateway.batchLineGuard = createBatchLineGuard(() => engine.selector().all, metrics);
     }
     if (gateway.storage) {
-      await engine.attachStore(createKyselyGuardrailsStore(gateway.storage.db as never));
+      await engine.attachStore(createKyselyGuardrailsStore(gateway.storage.db as never), gateway.state);
       engine.start(config.refreshSeconds);
-      gateway.onClose(async () => engine.stop());
+      gateway.onClose(() => engine.stop());
     }
     gateway.addRoutes(createGuardrailsAdminRoutes(engine));
   };

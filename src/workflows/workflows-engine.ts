@@ -1,12 +1,13 @@
 /**
  * The workflows of a gateway: those of config.yaml and those the admin API stored (a stored one of the
  * same name wins), compiled into a resolver that is replaced as a whole when the stored ones change.
- * Every replica sharing the database sees a change: the replica that took the write reloads at once and
- * announces it on the shared state's `workflows:changed` channel, on which every replica reloads; a reload
- * every WORKFLOWS_REFRESH_SECONDS catches a lost message.
+ * Every replica sharing the database sees a change (src/storage/versioned-sync.ts): the replica that took
+ * the write reloads at once and announces it on the shared state's `workflows:changed` channel, on which
+ * every replica reloads; a reload every WORKFLOWS_REFRESH_SECONDS catches a lost message.
  */
 import { createHash } from 'node:crypto';
 import type { SharedState } from '../state/shared-state.ts';
+import { createVersionedSync } from '../storage/versioned-sync.ts';
 import type { WorkflowDefinition } from './workflow-config.ts';
 import { createWorkflowResolver, type WorkflowEntry, type WorkflowResolver } from './workflow-resolver.ts';
 import type { StoredWorkflow, WorkflowsStore } from './workflows-store.ts';
@@ -40,78 +41,39 @@ export function createWorkflowsEngine(configured: readonly WorkflowDefinition[])
     version: configVersion(definition),
     source: 'config',
   }));
-  let stored: readonly StoredWorkflow[] = [];
   let entries: readonly WorkflowEntry[] = configuredEntries;
   let resolver = createWorkflowResolver(entries);
-  let attached: WorkflowsStore | null = null;
-  let state: SharedState | undefined;
-  let unsubscribe: (() => Promise<void>) | null = null;
-  let timer: NodeJS.Timeout | null = null;
-  let reloads = 0;
 
-  function replace(next: readonly StoredWorkflow[]): void {
-    const names = new Set(next.map((entry) => entry.name));
-    entries = [
-      ...configuredEntries.filter((entry) => !names.has(entry.definition.name)),
-      ...next.map(
-        (entry): WorkflowEntry => ({ definition: entry.definition as WorkflowDefinition, version: String(entry.version), source: 'admin' }),
-      ),
-    ];
-    stored = next;
-    resolver = createWorkflowResolver(entries);
-  }
+  const sync = createVersionedSync<WorkflowDefinition>({
+    channel: workflowsChannel,
+    onChange(next) {
+      const names = new Set(next.map((entry) => entry.name));
+      entries = [
+        ...configuredEntries.filter((entry) => !names.has(entry.definition.name)),
+        ...next.map(
+          (entry): WorkflowEntry => ({
+            definition: entry.definition as WorkflowDefinition,
+            version: String(entry.version),
+            source: 'admin',
+          }),
+        ),
+      ];
+      resolver = createWorkflowResolver(entries);
+    },
+    onError: (error) => engine.onError?.(error),
+  });
 
   const engine: WorkflowsEngine = {
     resolver: () => resolver,
     entries: () => entries,
-    stored: () => stored,
+    stored: sync.current,
     configured,
-    store: () => attached,
-    async attach(store, shared) {
-      attached = store;
-      state = shared;
-      await engine.reload();
-      if (shared) {
-        unsubscribe = await shared
-          .subscribe(workflowsChannel, () => {
-            engine.reload().catch((error: unknown) => engine.onError?.(error));
-          })
-          .catch((error: unknown) => {
-            engine.onError?.(error);
-            return null;
-          });
-      }
-    },
-    async reload() {
-      if (!attached) return;
-      const generation = ++reloads;
-      const next = await attached.current();
-      // Only the latest reload started is applied (a slow periodic one never undoes an admin write's).
-      if (generation !== reloads) return;
-      if (
-        next.length === stored.length &&
-        next.every((entry, index) => entry.name === stored[index]?.name && entry.version === stored[index]?.version)
-      )
-        return;
-      replace(next);
-    },
-    async announce() {
-      await engine.reload();
-      await state?.publish(workflowsChannel, 'changed').catch((error: unknown) => engine.onError?.(error));
-    },
-    start(refreshSeconds) {
-      if (refreshSeconds <= 0 || timer) return;
-      timer = setInterval(() => {
-        engine.reload().catch((error: unknown) => engine.onError?.(error));
-      }, refreshSeconds * 1000);
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = null;
-      await unsubscribe?.().catch(() => {});
-      unsubscribe = null;
-    },
+    store: sync.store,
+    attach: sync.attach,
+    reload: sync.reload,
+    announce: sync.announce,
+    start: sync.start,
+    stop: sync.stop,
   };
   return engine;
 }
