@@ -99,7 +99,7 @@ function metricSum(text: string, name: string, match: string): number {
 }
 
 export interface CacheBenchTargets {
-  /** The bench's own definitions (bench/run.ts `targetDefinitions`): direct, floor and modelgate are used. */
+  /** The bench's own definitions (bench/target-definitions.ts `targetDefinitions`): direct, floor and modelgate are used. */
   definitions: Record<string, TargetDefinition>;
   /** Where the targets keep their databases and logs (removed by the caller). */
   workDirectory: string;

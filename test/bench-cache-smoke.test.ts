@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cacheWorkloadIds, formatCacheReport, runCacheBench, writeCacheResults } from '../bench/cache.ts';
-import { quickSettings, targetDefinitions } from '../bench/run.ts';
+import { quickSettings } from '../bench/settings.ts';
+import { targetDefinitions } from '../bench/target-definitions.ts';
 import { freePort } from '../bench/targets.ts';
 
 describe('the response cache bench at tiny scale', () => {

@@ -12,8 +12,11 @@ import { type BareProxy, startBareProxy } from '../bench/bare-proxy.ts';
 import { runStreamProbe, runThroughput, summarize } from '../bench/load.ts';
 import { benchModel, type MockUpstream, startMockUpstream } from '../bench/mock-upstream.ts';
 import { formatReport, workloadIds } from '../bench/report.ts';
-import { type BenchSettings, quickSettings, runBench, targetDefinitions, writeResults } from '../bench/run.ts';
+import { type BenchSettings, quickSettings } from '../bench/settings.ts';
+import { targetDefinitions } from '../bench/target-definitions.ts';
 import { startTarget, type TargetDefinition } from '../bench/targets.ts';
+import { runBench } from '../bench/workload-runner.ts';
+import { writeResults } from '../bench/write-results.ts';
 
 describe('bench pieces in-process', () => {
   let upstream: MockUpstream;
