@@ -70,6 +70,8 @@ describe('pricing', () => {
     expect(pricing.costOf(null, 'gpt-4o')).toBe(0);
     const row = usageRow(outcome({ model: 'no-such-model' }), pricing);
     expect(row).toMatchObject({ cost_usd: null, priced: 0 });
+    // Time-ordered ids (src/storage/record-id.ts): cheaper inserts than random ones.
+    expect(row.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(computeCost(usage, { input: 0, output: 0 })).toBe(0);
   });
 });
@@ -292,5 +294,6 @@ describe.each(['sqlite', 'postgresql'] as const)('recorders on %s', (backendName
       createSecretScrubber([]),
     );
     expect(row).toMatchObject({ request_body: null, response_body: null, request_headers: null, response_headers: null });
+    expect(row.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 });

@@ -3,8 +3,9 @@
  * and bodies (streamed responses reassembled by the route), redacted and capped, written in batches.
  * Rows older than the retention period are deleted by a periodic sweep.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { CallOutcome, KeyOwner, KeyOwnerLookup, OutcomeBus } from '../core/outcome.ts';
+import { recordId } from '../storage/record-id.ts';
 import { ownerColumns } from '../storage/tables.ts';
 import { type BatchWriter, type BatchWriterTuning, createBatchWriter, pickTuning } from '../storage/batch-writer.ts';
 import type { AuditLogTable, Storage } from '../storage/database.ts';
@@ -106,7 +107,7 @@ export function auditRow(outcome: CallOutcome, settings: AuditSettings, scrubber
   const headers = (value: Record<string, string> | undefined): string | null =>
     settings.logHeaders && value ? scrub(JSON.stringify(redactHeaders(value))) : null;
   return {
-    id: randomUUID(),
+    id: recordId(),
     request_id: outcome.requestId,
     created_at: outcome.startedAt.getTime(),
     day: outcome.startedAt.toISOString().slice(0, 10),
@@ -184,7 +185,7 @@ function minimalAuditRow(outcome: CallOutcome, scrubber: SecretScrubber, owner?:
   const startedAt = outcome.startedAt instanceof Date && !Number.isNaN(outcome.startedAt.getTime()) ? outcome.startedAt : new Date();
   const textOrNull = (value: unknown): string | null => (typeof value === 'string' ? scrubber.scrub(value) : null);
   return {
-    id: randomUUID(),
+    id: recordId(),
     request_id: String(outcome.requestId),
     created_at: startedAt.getTime(),
     day: startedAt.toISOString().slice(0, 10),
@@ -235,7 +236,15 @@ export function createAuditRecorder(options: AuditRecorderOptions): AuditRecorde
   options.bus.subscribe((outcome) => {
     // A workflow switched the audit log off for this call.
     if (outcome.workflow?.audit === false) return;
-    writer.add(safeAuditRow(outcome, settings, scrubber, options.onRecordFailure, owner && outcome.keyId !== null ? owner(outcome.keyId) : undefined));
+    writer.add(
+      safeAuditRow(
+        outcome,
+        settings,
+        scrubber,
+        options.onRecordFailure,
+        owner && outcome.keyId !== null ? owner(outcome.keyId) : undefined,
+      ),
+    );
   });
 
   async function sweep(now = Date.now()): Promise<number> {

@@ -119,12 +119,17 @@ export function createRecordJournal(options: RecordJournalOptions): RecordJourna
 
   return {
     append(line) {
-      const buffer = Buffer.from(line, 'utf8');
-      if (sealedBytes + currentBytes + buffer.length > options.maxBytes) return false;
+      const length = Buffer.byteLength(line, 'utf8');
+      if (sealedBytes + currentBytes + length > options.maxBytes) return false;
       const target = fd ?? open();
-      let offset = 0;
-      while (offset < buffer.length) offset += writeSync(target, buffer, offset, buffer.length - offset);
-      currentBytes += buffer.length;
+      // The string goes to write(2) as is (no Buffer per line); a short write (rare on a regular file) ends in bytes.
+      const written = writeSync(target, line);
+      if (written < length) {
+        const buffer = Buffer.from(line, 'utf8');
+        let offset = written;
+        while (offset < length) offset += writeSync(target, buffer, offset, length - offset);
+      }
+      currentBytes += length;
       return true;
     },
     seal() {

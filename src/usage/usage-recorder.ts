@@ -1,6 +1,6 @@
 /** Turns every CallOutcome into one usage row (tokens, cost, latency, status) written in batches. */
-import { randomUUID } from 'node:crypto';
 import type { CallOutcome, KeyOwner, KeyOwnerLookup, OutcomeBus } from '../core/outcome.ts';
+import { recordId } from '../storage/record-id.ts';
 import { ownerColumns } from '../storage/tables.ts';
 import { type BatchWriter, type BatchWriterTuning, createBatchWriter, pickTuning } from '../storage/batch-writer.ts';
 import type { Storage, UsageTable } from '../storage/database.ts';
@@ -43,7 +43,7 @@ export function usageRow(outcome: CallOutcome, pricing: PricingTable, owner?: Ke
   const hit = outcome.cacheStatus === 'hit';
   const cost = hit && priced !== null ? 0 : priced;
   return {
-    id: randomUUID(),
+    id: recordId(),
     request_id: outcome.requestId,
     created_at: outcome.startedAt.getTime(),
     day: utcDay(outcome.startedAt),
@@ -90,7 +90,7 @@ export function safeUsageRow(
     const startedAt = outcome.startedAt instanceof Date && !Number.isNaN(outcome.startedAt.getTime()) ? outcome.startedAt : new Date();
     const textOrNull = (value: unknown): string | null => (typeof value === 'string' ? processScrubber.scrub(value) : null);
     return {
-      id: randomUUID(),
+      id: recordId(),
       request_id: String(outcome.requestId),
       created_at: startedAt.getTime(),
       day: utcDay(startedAt),
@@ -133,7 +133,9 @@ export function createUsageRecorder(options: UsageRecorderOptions): UsageRecorde
   options.bus.subscribe((outcome) => {
     // A workflow switched usage records off for this call (budget counters are kept by the budget stage).
     if (outcome.workflow?.usage === false) return;
-    writer.add(safeUsageRow(outcome, options.pricing, options.onRecordFailure, owner && outcome.keyId !== null ? owner(outcome.keyId) : undefined));
+    writer.add(
+      safeUsageRow(outcome, options.pricing, options.onRecordFailure, owner && outcome.keyId !== null ? owner(outcome.keyId) : undefined),
+    );
   });
   return { writer, close: () => writer.close() };
 }
