@@ -1,42 +1,24 @@
 /** The batched writer: back-pressure by spilling to disk, retry, flush on close, replay at the next start. */
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createBatchWriter } from '../src/storage/batch-writer.ts';
+import { gate, recordingWriter, spillDirectories, stuckWriterScript } from './helpers/batch-writer-fixtures.ts';
 
 interface Item {
   id: number;
 }
 
-const directories: string[] = [];
-function spillDirectory(): string {
-  const directory = mkdtempSync(join(tmpdir(), 'modelgate-spill-'));
-  directories.push(directory);
-  return join(directory, 'spill');
-}
-
-afterEach(() => {
-  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
-});
-
-function gate(): { wait: Promise<void>; open(): void } {
-  let open = () => {};
-  const wait = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { wait, open };
-}
+const spillDirectory = spillDirectories('modelgate-spill-');
 
 describe('batch writer', () => {
   it('spills to disk when the queue is full and writes every record once the database keeps up', async () => {
     const spillDir = spillDirectory();
-    const written: number[] = [];
     const blocked = gate();
     let spills = 0;
-    const writer = createBatchWriter<Item>({
+    const { writer, written } = recordingWriter<number>({
       name: 'test',
       spillDir,
       maxBatch: 5,
@@ -45,10 +27,7 @@ describe('batch writer', () => {
       onSpill: () => {
         spills += 1;
       },
-      write: async (items) => {
-        await blocked.wait;
-        written.push(...items.map((item) => item.id));
-      },
+      holdWrites: blocked.wait,
     });
     for (let id = 0; id < 100; id++) writer.add({ id });
     // The first batch is stuck in the database; 10 wait in memory; the rest went to disk.
@@ -86,15 +65,7 @@ describe('batch writer', () => {
     // After close, a late record is not dropped either.
     failing.add({ id: 20 });
 
-    const written: number[] = [];
-    const next = createBatchWriter<Item>({
-      name: 'usage',
-      spillDir,
-      flushIntervalMs: 3_600_000,
-      write: async (items) => {
-        written.push(...items.map((item) => item.id));
-      },
-    });
+    const { writer: next, written } = recordingWriter<number>({ name: 'usage', spillDir, flushIntervalMs: 3_600_000 });
     await next.flush();
     expect(written.sort((left, right) => left - right)).toEqual(Array.from({ length: 21 }, (_unused, id) => id));
     expect(readdirSync(spillDir)).toEqual([]);
@@ -103,15 +74,7 @@ describe('batch writer', () => {
 
   it('writes what is queued on close without waiting for the timer', async () => {
     const spillDir = spillDirectory();
-    const written: number[] = [];
-    const writer = createBatchWriter<Item>({
-      name: 'audit',
-      spillDir,
-      flushIntervalMs: 3_600_000,
-      write: async (items) => {
-        written.push(...items.map((item) => item.id));
-      },
-    });
+    const { writer, written } = recordingWriter<number>({ name: 'audit', spillDir, flushIntervalMs: 3_600_000 });
     for (let id = 0; id < 7; id++) writer.add({ id });
     expect(written).toEqual([]);
     await writer.close();
@@ -122,12 +85,7 @@ describe('batch writer', () => {
 
   it('spills the queue when the process is forced to exit before close', () => {
     const spillDir = spillDirectory();
-    const script = `
-      import { createBatchWriter } from ${JSON.stringify(join(process.cwd(), 'src/storage/batch-writer.ts'))};
-      const writer = createBatchWriter({ name: 'usage', spillDir: ${JSON.stringify(spillDir)}, flushIntervalMs: 3600000, write: () => new Promise(() => {}) });
-      for (let id = 0; id < 7; id++) writer.add({ id });
-      process.exit(1);
-    `;
+    const script = stuckWriterScript(spillDir, 7, 'id', 'process.exit(1);');
     const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(result.status).toBe(1);
     const lines = readFileSync(join(spillDir, 'usage.jsonl'), 'utf8').trim().split('\n');
@@ -138,15 +96,7 @@ describe('batch writer', () => {
     const spillDir = spillDirectory();
     mkdirSync(spillDir, { recursive: true });
     writeFileSync(join(spillDir, 'usage.jsonl'), '{"id":1}\n{"id":2}\n{"id":');
-    const written: number[] = [];
-    const writer = createBatchWriter<Item>({
-      name: 'usage',
-      spillDir,
-      flushIntervalMs: 3_600_000,
-      write: async (items) => {
-        written.push(...items.map((item) => item.id));
-      },
-    });
+    const { writer, written } = recordingWriter<number>({ name: 'usage', spillDir, flushIntervalMs: 3_600_000 });
     await writer.flush();
     expect(written).toEqual([1, 2]);
     await writer.close();

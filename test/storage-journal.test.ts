@@ -5,29 +5,21 @@
  * never claimed, and the SQLite inserter takes rows shaped before a column-adding migration.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-config.ts';
 import { createBatchWriter } from '../src/storage/batch-writer.ts';
 import { createStorage } from '../src/storage/database.ts';
+import { gate, recordingWriter, spillDirectories, stuckWriterScript } from './helpers/batch-writer-fixtures.ts';
 import { createBackend, type StorageBackend } from './helpers/storage-backends.ts';
 
 interface Item {
   id: string;
 }
 
-const directories: string[] = [];
-function spillDirectory(): string {
-  const directory = mkdtempSync(join(tmpdir(), 'modelgate-journal-'));
-  directories.push(directory);
-  return join(directory, 'spill');
-}
-
-afterEach(() => {
-  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
-});
+const spillDirectory = spillDirectories('modelgate-journal-');
 
 function journalFiles(spillDir: string): string[] {
   try {
@@ -46,28 +38,16 @@ function linesOf(spillDir: string, files: string[]): Item[] {
   );
 }
 
-function gate(): { wait: Promise<void>; open(): void } {
-  let open = () => {};
-  const wait = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { wait, open };
-}
-
 describe('record journal', () => {
   it('has each record on disk when add returns, and deletes the segments once written', async () => {
     const spillDir = spillDirectory();
     const blocked = gate();
-    const written: string[] = [];
-    const writer = createBatchWriter<Item>({
+    const { writer, written } = recordingWriter<string>({
       name: 'usage',
       spillDir,
       maxBatch: 4,
       flushIntervalMs: 3_600_000,
-      write: async (items) => {
-        await blocked.wait;
-        written.push(...items.map((item) => item.id));
-      },
+      holdWrites: blocked.wait,
     });
     for (let index = 0; index < 10; index++) writer.add({ id: `r${index}` });
     // Nothing is written yet (the first batch waits on the database), everything is journaled.
@@ -94,13 +74,7 @@ describe('record journal', () => {
 
   it('replays the journal of a process killed with SIGKILL, once, in the next writer', async () => {
     const spillDir = spillDirectory();
-    const script = `
-      import { createBatchWriter } from ${JSON.stringify(join(process.cwd(), 'src/storage/batch-writer.ts'))};
-      const writer = createBatchWriter({ name: 'usage', spillDir: ${JSON.stringify(spillDir)}, flushIntervalMs: 3600000, write: () => new Promise(() => {}) });
-      for (let id = 0; id < 25; id++) writer.add({ id: 'killed-' + id });
-      process.stdout.write('added\\n');
-      setInterval(() => {}, 1000);
-    `;
+    const script = stuckWriterScript(spillDir, 25, "'killed-' + id", "process.stdout.write('added\\n'); setInterval(() => {}, 1000);");
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve) => child.stdout?.on('data', (data: Buffer) => data.toString().includes('added') && resolve()));
     const exited = new Promise((resolve) => child.on('exit', resolve));
@@ -110,15 +84,7 @@ describe('record journal', () => {
     expect(readdirSync(spillDir).filter((name) => name === 'usage.jsonl')).toEqual([]);
     expect(linesOf(spillDir, journalFiles(spillDir))).toHaveLength(25);
 
-    const written: string[] = [];
-    const writer = createBatchWriter<Item>({
-      name: 'usage',
-      spillDir,
-      flushIntervalMs: 3_600_000,
-      write: async (items) => {
-        written.push(...items.map((item) => item.id));
-      },
-    });
+    const { writer, written } = recordingWriter<string>({ name: 'usage', spillDir, flushIntervalMs: 3_600_000 });
     await writer.flush();
     expect(written.sort()).toEqual(Array.from({ length: 25 }, (_unused, id) => `killed-${id}`).sort());
     expect(readdirSync(spillDir)).toEqual([]);
@@ -139,15 +105,7 @@ describe('record journal', () => {
     // Another host's segment: its process may be alive there.
     const otherHost = 'audit.journal-some_other_host-1-abcd1234-1.jsonl';
     writeFileSync(join(spillDir, otherHost), '{"id":"other-host"}\n');
-    const written: string[] = [];
-    const second = createBatchWriter<Item>({
-      name: 'audit',
-      spillDir,
-      flushIntervalMs: 3_600_000,
-      write: async (items) => {
-        written.push(...items.map((item) => item.id));
-      },
-    });
+    const { writer: second, written } = recordingWriter<string>({ name: 'audit', spillDir, flushIntervalMs: 3_600_000 });
     await second.flush();
     expect(written).toEqual([]);
     expect(journalFiles(spillDir)).toEqual(expect.arrayContaining([foreign, otherHost]));
@@ -161,18 +119,14 @@ describe('record journal', () => {
     const spillDir = spillDirectory();
     const blocked = gate();
     const fullEvents: boolean[] = [];
-    const written: string[] = [];
-    const writer = createBatchWriter<Item>({
+    const { writer, written } = recordingWriter<string>({
       name: 'usage',
       spillDir,
       maxBatch: 100,
       flushIntervalMs: 3_600_000,
       journalMaxBytes: 200,
       onJournalFull: (first) => fullEvents.push(first),
-      write: async (items) => {
-        await blocked.wait;
-        written.push(...items.map((item) => item.id));
-      },
+      holdWrites: blocked.wait,
     });
     // 13 bytes a line ({"id":"cNN"}\n): 15 fit in 200 bytes.
     for (let index = 10; index < 40; index++) writer.add({ id: `c${index}` });
