@@ -3,10 +3,10 @@
  * and both serve results fetches of the same batch at once, yet each item is recorded exactly once.
  */
 import OpenAI, { toFile } from 'openai';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createBatchReplicaCalls } from './helpers/batch-replica-calls.ts';
 import { type ReplicaSet, startReplicaSet } from './helpers/replica-set.ts';
-import { createBackend, postgresUrl, type StorageBackend } from './helpers/storage-backends.ts';
+import { createBackend, type StorageBackend } from './helpers/storage-backends.ts';
 import { type Simulator, startOpenAISimulator } from './simulators/openai-simulator.ts';
 
 const masterKey = 'batches-replicas-master-key';
@@ -14,6 +14,7 @@ let backend: StorageBackend;
 let simulator: Simulator;
 let replicas: ReplicaSet | undefined;
 let urls: string[] = [];
+const { usageRows, fetchResults, polledUsageRows } = createBatchReplicaCalls(() => backend, masterKey);
 
 beforeAll(async () => {
   backend = createBackend('postgresql');
@@ -35,19 +36,6 @@ afterAll(async () => {
   await backend?.cleanup();
 });
 
-async function usageRows(batchId: string): Promise<{ id: string }[]> {
-  const client = new pg.Client({ connectionString: postgresUrl });
-  await client.connect();
-  try {
-    const result = await client.query<{ id: string }>(`select id from "${backend.settings.postgresSchema}".usage where request_id = $1`, [
-      batchId,
-    ]);
-    return result.rows;
-  } finally {
-    await client.end();
-  }
-}
-
 it('records each item once while two replicas poll and fetch the results of the same batch concurrently', async () => {
   const [first, second] = urls.map((url) => new OpenAI({ apiKey: masterKey, baseURL: `${url}/v1`, maxRetries: 0 })) as [OpenAI, OpenAI];
   const lines = Array.from({ length: 20 }, (_unused, index) =>
@@ -65,12 +53,7 @@ it('records each item once while two replicas poll and fetch the results of the 
   expect((await second.batches.retrieve(batch.id)).status).toBe('validating');
   await simulator.filesApi.releaseBatches();
 
-  const fetchResults = (url: string) =>
-    fetch(`${url}/v1/batches/${batch.id}/results`, { headers: { authorization: `Bearer ${masterKey}` } }).then(async (response) => ({
-      status: response.status,
-      text: await response.text(),
-    }));
-  const answers = await Promise.all([...urls, ...urls, ...urls].map(fetchResults));
+  const answers = await fetchResults([...urls, ...urls, ...urls], batch.id);
   for (const answer of answers) {
     expect(answer.status).toBe(200);
     expect(answer.text.trim().split('\n')).toHaveLength(20);
@@ -92,12 +75,5 @@ it('records the usage of a batch nobody fetches, through the poller', async () =
   });
   const file = await client.files.create({ file: await toFile(Buffer.from(body), 'polled.jsonl'), purpose: 'batch' });
   const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
-  const deadline = Date.now() + 30_000;
-  let rows: { id: string }[] = [];
-  while (Date.now() < deadline) {
-    rows = await usageRows(batch.id);
-    if (rows.length > 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  expect(rows).toHaveLength(1);
+  expect(await polledUsageRows(batch.id)).toHaveLength(1);
 }, 60_000);

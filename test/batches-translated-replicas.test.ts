@@ -4,10 +4,10 @@
  * item is recorded exactly once; a batch nobody fetches is recorded by the poller.
  */
 import OpenAI from 'openai';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createBatchReplicaCalls } from './helpers/batch-replica-calls.ts';
 import { type ReplicaSet, startReplicaSet } from './helpers/replica-set.ts';
-import { createBackend, postgresUrl, type StorageBackend } from './helpers/storage-backends.ts';
+import { createBackend, type StorageBackend } from './helpers/storage-backends.ts';
 import { type AnthropicSimulator, startAnthropicSimulator } from './simulators/anthropic-simulator.ts';
 import { type GeminiSimulator, startGeminiSimulator } from './simulators/gemini-simulator.ts';
 
@@ -17,6 +17,7 @@ let anthropic: AnthropicSimulator;
 let gemini: GeminiSimulator;
 let replicas: ReplicaSet | undefined;
 let urls: string[] = [];
+const { usageRows, fetchResults, polledUsageRows } = createBatchReplicaCalls(() => backend, masterKey);
 
 beforeAll(async () => {
   backend = createBackend('postgresql');
@@ -42,20 +43,6 @@ afterAll(async () => {
   await backend?.cleanup();
 });
 
-async function usageRows(batchId: string): Promise<{ id: string; provider: string }[]> {
-  const client = new pg.Client({ connectionString: postgresUrl });
-  await client.connect();
-  try {
-    const result = await client.query<{ id: string; provider: string }>(
-      `select id, provider from "${backend.settings.postgresSchema}".usage where request_id = $1`,
-      [batchId],
-    );
-    return result.rows;
-  } finally {
-    await client.end();
-  }
-}
-
 const requests = (count: number, prefix: string, model = 'anthropic/claude-haiku-4-5') =>
   Array.from({ length: count }, (_unused, index) => ({
     custom_id: `${prefix}-${index}`,
@@ -73,12 +60,7 @@ it('records each item of an Anthropic batch once while two replicas poll and fet
   expect((await second.batches.retrieve(batch.id)).status).toBe('in_progress');
   await anthropic.messageBatches.release();
 
-  const fetchResults = (url: string) =>
-    fetch(`${url}/v1/batches/${batch.id}/results`, { headers: { authorization: `Bearer ${masterKey}` } }).then(async (response) => ({
-      status: response.status,
-      text: await response.text(),
-    }));
-  const answers = await Promise.all([...urls, ...urls, ...urls].map(fetchResults));
+  const answers = await fetchResults([...urls, ...urls, ...urls], batch.id);
   for (const answer of answers) {
     expect(answer.status).toBe(200);
     expect(answer.text.trim().split('\n')).toHaveLength(20);
@@ -97,14 +79,7 @@ it('records the usage of an Anthropic batch nobody fetches, through the poller',
     completion_window: '24h',
     requests: requests(3, 'polled'),
   } as never);
-  const deadline = Date.now() + 30_000;
-  let rows: { id: string }[] = [];
-  while (Date.now() < deadline) {
-    rows = await usageRows(batch.id);
-    if (rows.length > 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  expect(rows).toHaveLength(3);
+  expect(await polledUsageRows(batch.id)).toHaveLength(3);
 }, 60_000);
 
 it('records each item of a Gemini batch once while two replicas poll and fetch its results concurrently', async () => {
@@ -117,14 +92,7 @@ it('records each item of a Gemini batch once while two replicas poll and fetch i
   } as never);
   expect((await second.batches.retrieve(batch.id)).status).toBe('validating');
   await gemini.batches.release();
-  const answers = await Promise.all(
-    [...urls, ...urls].map((url) =>
-      fetch(`${url}/v1/batches/${batch.id}/results`, { headers: { authorization: `Bearer ${masterKey}` } }).then(async (response) => ({
-        status: response.status,
-        text: await response.text(),
-      })),
-    ),
-  );
+  const answers = await fetchResults([...urls, ...urls], batch.id);
   for (const answer of answers) {
     expect(answer.status).toBe(200);
     expect(answer.text.trim().split('\n')).toHaveLength(12);
