@@ -22,6 +22,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentRun, runAgentCli } from './helpers/agent-cli.ts';
+import {
+  agentRunDirectories,
+  anthropicToolRoundTrip,
+  expectStreamedRecords,
+  geminiToolRoundTrip,
+  runDetail,
+} from './helpers/agent-round-trips.ts';
 import { waitForRows } from './helpers/gateway-records.ts';
 import { type OutboundTrap, startOutboundTrap } from './helpers/outbound-trap.ts';
 import { type RunningGateway, startGateway } from './helpers/start-gateway.ts';
@@ -92,8 +99,7 @@ function codexConfig(model: string): string {
 
 /** Runs `codex exec` in a fresh working directory and CODEX_HOME, asking it to write `note.txt` with a shell command. */
 async function runCodex(model: string, name: string, key = gatewayKey) {
-  const workdir = mkdtempSync(join(directory, `${name}-work-`));
-  const home = mkdtempSync(join(directory, `${name}-home-`));
+  const { workdir, home } = agentRunDirectories(directory, name);
   writeFileSync(join(home, 'config.toml'), codexConfig(model));
   const content = `written by codex (${name})`;
   const command = `printf '${content}' > note.txt && cat note.txt`;
@@ -108,7 +114,7 @@ async function runCodex(model: string, name: string, key = gatewayKey) {
 }
 
 function expectSuccess(run: AgentRun, content: string): void {
-  const detail = `exit ${run.code} ${run.signal ?? ''}${run.timedOut ? ' (timed out)' : ''}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`;
+  const detail = runDetail(run);
   expect(run.timedOut, detail).toBe(false);
   expect(run.code, detail).toBe(0);
   // The simulators' final answer quotes the tool output Codex sent back.
@@ -118,18 +124,8 @@ function expectSuccess(run: AgentRun, content: string): void {
   expect(trap.attempts).toEqual([]);
 }
 
-async function expectRecords(provider: string, model: string): Promise<void> {
-  const match = (row: Json) => row.endpoint === 'responses' && row.provider === provider;
-  const usage = await waitForRows(gateway.url, gatewayKey, 'usage', match, 2);
-  expect(usage.length).toBeGreaterThanOrEqual(2);
-  for (const row of usage) {
-    expect(row).toMatchObject({ status: 200, model, stream: true });
-    expect(Number(row.input_tokens)).toBeGreaterThan(0);
-    expect(Number(row.output_tokens)).toBeGreaterThan(0);
-  }
-  const audit = await waitForRows(gateway.url, gatewayKey, 'audit', match, 2);
-  expect(audit.length).toBeGreaterThanOrEqual(2);
-  for (const row of audit) expect(row).toMatchObject({ status: 200, path: '/v1/responses' });
+function expectRecords(provider: string, model: string): Promise<void> {
+  return expectStreamedRecords({ url: gateway.url, key: gatewayKey }, { endpoint: 'responses', path: '/v1/responses', provider, model });
 }
 
 describe('Codex (codex exec) through the gateway', () => {
@@ -160,13 +156,7 @@ describe('Codex (codex exec) through the gateway', () => {
     expect(readFileSync(file, 'utf8')).toBe(content);
 
     const calls = anthropic.requests.slice(before).filter((request) => request.path === '/v1/messages');
-    const withResult = calls.find((request) => {
-      const last = (request.body?.messages as Json[] | undefined)?.at(-1);
-      return Array.isArray(last?.content) && (last.content as Json[]).some((block) => block.type === 'tool_result');
-    });
-    const messages = (withResult?.body?.messages as Json[] | undefined) ?? [];
-    const call = ((messages.at(-2)?.content as Json[] | undefined) ?? []).find((block) => block.type === 'tool_use');
-    const result = ((messages.at(-1)?.content as Json[] | undefined) ?? []).find((block) => block.type === 'tool_result');
+    const { call, result } = anthropicToolRoundTrip(calls);
     expect(call).toMatchObject({ name: 'exec_command', input: { cmd: command } });
     expect(result).toMatchObject({ tool_use_id: call?.id });
     expect(JSON.stringify(result?.content)).toContain(content);
@@ -188,13 +178,7 @@ describe('Codex (codex exec) through the gateway', () => {
     expect(readFileSync(file, 'utf8')).toBe(content);
 
     const calls = gemini.requests.slice(before).filter((request) => /:streamGenerateContent$/.test(request.path));
-    const withResponse = calls.find((request) => {
-      const contents = (request.body?.contents as Json[] | undefined) ?? [];
-      return ((contents.at(-1)?.parts as Json[] | undefined) ?? []).some((part) => part.functionResponse !== undefined);
-    });
-    const contents = (withResponse?.body?.contents as Json[] | undefined) ?? [];
-    const call = ((contents.at(-2)?.parts as Json[] | undefined) ?? []).find((part) => part.functionCall !== undefined);
-    const response = ((contents.at(-1)?.parts as Json[] | undefined) ?? []).find((part) => part.functionResponse !== undefined);
+    const { call, response } = geminiToolRoundTrip(calls);
     expect(call?.functionCall).toMatchObject({ name: 'exec_command', args: { cmd: command } });
     expect(JSON.stringify(response?.functionResponse)).toContain(content);
     await expectRecords('gemini', 'gemini-2.5-flash');

@@ -21,7 +21,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAgentCli } from './helpers/agent-cli.ts';
-import { waitForRows } from './helpers/gateway-records.ts';
+import {
+  agentRunDirectories,
+  anthropicToolRoundTrip,
+  chatToolRoundTrip,
+  expectStreamedRecords,
+  runDetail,
+} from './helpers/agent-round-trips.ts';
 import { type OutboundTrap, startOutboundTrap } from './helpers/outbound-trap.ts';
 import { type RunningGateway, startGateway } from './helpers/start-gateway.ts';
 import { type AnthropicSimulator, startAnthropicSimulator } from './simulators/anthropic-simulator.ts';
@@ -77,8 +83,7 @@ function opencodeConfig(): Json {
 }
 
 async function runOpencode(model: string, name: string) {
-  const workdir = mkdtempSync(join(directory, `${name}-work-`));
-  const home = mkdtempSync(join(directory, `${name}-home-`));
+  const { workdir, home } = agentRunDirectories(directory, name);
   mkdirSync(join(home, '.config', 'opencode'), { recursive: true });
   writeFileSync(join(home, '.config', 'opencode', 'opencode.json'), JSON.stringify(opencodeConfig(), null, 2));
   const file = join(workdir, 'note.txt');
@@ -99,7 +104,7 @@ async function runOpencode(model: string, name: string) {
       OPENCODE_DISABLE_SHARE: '1',
     },
   });
-  const detail = `exit ${run.code} ${run.signal ?? ''}${run.timedOut ? ' (timed out)' : ''}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`;
+  const detail = runDetail(run);
   expect(run.timedOut, detail).toBe(false);
   expect(run.code, detail).toBe(0);
   expect(run.stdout, detail).toContain('Tool said: Wrote file successfully.');
@@ -108,17 +113,11 @@ async function runOpencode(model: string, name: string) {
   return { file, content };
 }
 
-async function expectRecords(provider: string, model: string): Promise<void> {
-  const match = (row: Json) => row.endpoint === 'chat.completions' && row.provider === provider;
-  const usage = await waitForRows(gateway.url, gatewayKey, 'usage', match, 2);
-  expect(usage.length).toBeGreaterThanOrEqual(2);
-  for (const row of usage) {
-    expect(row).toMatchObject({ status: 200, model, stream: true });
-    expect(Number(row.input_tokens)).toBeGreaterThan(0);
-  }
-  const audit = await waitForRows(gateway.url, gatewayKey, 'audit', match, 2);
-  expect(audit.length).toBeGreaterThanOrEqual(2);
-  for (const row of audit) expect(row).toMatchObject({ status: 200, path: '/v1/chat/completions' });
+function expectRecords(provider: string, model: string): Promise<void> {
+  return expectStreamedRecords(
+    { url: gateway.url, key: gatewayKey },
+    { endpoint: 'chat.completions', path: '/v1/chat/completions', provider, model },
+  );
 }
 
 describe('opencode (opencode run) through the gateway', () => {
@@ -126,12 +125,10 @@ describe('opencode (opencode run) through the gateway', () => {
     const before = openai.requests.length;
     const { file, content } = await runOpencode('gpt-4o-mini', 'openai');
     const calls = openai.requests.slice(before).filter((request) => request.path === '/v1/chat/completions');
-    const withResult = calls.find((request) => (request.body?.messages as Json[] | undefined)?.at(-1)?.role === 'tool');
-    const messages = (withResult?.body?.messages as Json[] | undefined) ?? [];
-    const toolCall = (messages.at(-2)?.tool_calls as Json[] | undefined)?.[0];
+    const { call: toolCall, result: toolMessage } = chatToolRoundTrip(calls);
     expect(toolCall).toMatchObject({ type: 'function', function: { name: 'write' } });
     expect(JSON.parse(String((toolCall?.function as Json | undefined)?.arguments))).toEqual({ filePath: file, content });
-    expect(messages.at(-1)).toMatchObject({ role: 'tool', tool_call_id: toolCall?.id, content: 'Wrote file successfully.' });
+    expect(toolMessage).toMatchObject({ role: 'tool', tool_call_id: toolCall?.id, content: 'Wrote file successfully.' });
     await expectRecords('openai', 'gpt-4o-mini');
   });
 
@@ -139,13 +136,7 @@ describe('opencode (opencode run) through the gateway', () => {
     const before = anthropic.requests.length;
     const { file, content } = await runOpencode('anthropic/claude-sonnet-4-5', 'anthropic');
     const calls = anthropic.requests.slice(before).filter((request) => request.path === '/v1/messages');
-    const withResult = calls.find((request) => {
-      const last = (request.body?.messages as Json[] | undefined)?.at(-1);
-      return Array.isArray(last?.content) && (last.content as Json[]).some((block) => block.type === 'tool_result');
-    });
-    const messages = (withResult?.body?.messages as Json[] | undefined) ?? [];
-    const call = ((messages.at(-2)?.content as Json[] | undefined) ?? []).find((block) => block.type === 'tool_use');
-    const result = ((messages.at(-1)?.content as Json[] | undefined) ?? []).find((block) => block.type === 'tool_result');
+    const { call, result } = anthropicToolRoundTrip(calls);
     expect(call).toMatchObject({ name: 'write', input: { filePath: file, content } });
     expect(result).toMatchObject({ tool_use_id: call?.id, content: 'Wrote file successfully.' });
     await expectRecords('anthropic', 'claude-sonnet-4-5');

@@ -21,6 +21,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentRun, runAgentCli } from './helpers/agent-cli.ts';
+import {
+  agentRunDirectories,
+  anthropicToolRoundTrip,
+  chatToolRoundTrip,
+  expectStreamedRecords,
+  geminiToolRoundTrip,
+  runDetail,
+} from './helpers/agent-round-trips.ts';
 import { waitForRows } from './helpers/gateway-records.ts';
 import { type OutboundTrap, startOutboundTrap } from './helpers/outbound-trap.ts';
 import { type RunningGateway, startGateway } from './helpers/start-gateway.ts';
@@ -87,8 +95,7 @@ async function runClaude(
   keyVariable: 'ANTHROPIC_API_KEY' | 'ANTHROPIC_AUTH_TOKEN' = 'ANTHROPIC_API_KEY',
   key = gatewayKey,
 ) {
-  const workdir = mkdtempSync(join(directory, `${name}-work-`));
-  const home = mkdtempSync(join(directory, `${name}-home-`));
+  const { workdir, home } = agentRunDirectories(directory, name);
   const file = join(workdir, 'note.txt');
   const content = `written by claude code (${name})`;
   const prompt = `Write the note. [[sim-tool Write ${JSON.stringify({ file_path: file, content })}]]`;
@@ -109,22 +116,13 @@ async function runClaude(
 }
 
 function expectSuccess(run: AgentRun, file: string): void {
-  const detail = `exit ${run.code} ${run.signal ?? ''}${run.timedOut ? ' (timed out)' : ''}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`;
+  const detail = runDetail(run);
   expect(run.timedOut, detail).toBe(false);
   expect(run.code, detail).toBe(0);
   // The simulators' final answer quotes the tool result (Gemini's simulator as its JSON functionResponse).
   expect(run.stdout.startsWith('Tool said: '), detail).toBe(true);
   expect(run.stdout, detail).toContain(`File created successfully at: ${file}`);
   expect(trap.attempts).toEqual([]);
-}
-
-/** The tool_use block Claude Code sent back in `messages` before its tool_result, and that result. */
-function anthropicRoundTrip(messages: Json[]): { call: Json; result: Json } | undefined {
-  const last = messages.at(-1);
-  const result = (Array.isArray(last?.content) ? (last.content as Json[]) : []).find((block) => block.type === 'tool_result');
-  const previous = messages.at(-2);
-  const call = (Array.isArray(previous?.content) ? (previous.content as Json[]) : []).find((block) => block.type === 'tool_use');
-  return result && call ? { call, result } : undefined;
 }
 
 describe('Claude Code (claude -p) through the gateway', () => {
@@ -135,36 +133,19 @@ describe('Claude Code (claude -p) through the gateway', () => {
     expect(readFileSync(file, 'utf8')).toBe(content);
 
     const calls = anthropic.requests.slice(before).filter((request) => request.path === '/v1/messages');
-    const trip = calls.map((request) => anthropicRoundTrip((request.body?.messages as Json[]) ?? [])).find(Boolean);
-    expect(trip?.call).toMatchObject({ type: 'tool_use', name: 'Write', input: { file_path: file, content } });
-    expect(trip?.result).toMatchObject({ tool_use_id: trip?.call.id });
-    expect(JSON.stringify(trip?.result.content)).toContain(`File created successfully at: ${file}`);
+    const { call, result } = anthropicToolRoundTrip(calls);
+    expect(call).toMatchObject({ type: 'tool_use', name: 'Write', input: { file_path: file, content } });
+    expect(result).toMatchObject({ tool_use_id: call?.id });
+    expect(JSON.stringify(result?.content)).toContain(`File created successfully at: ${file}`);
     // The upstream got the upstream key, Claude Code's betas and model, not the gateway's key.
     expect(calls[0]?.headers['x-api-key']).toBe('sk-ant-agents');
     expect(String(calls[0]?.headers['anthropic-beta'])).toContain('claude-code-20250219');
     expect(calls.every((request) => request.body?.model === 'claude-opus-5-5')).toBe(true);
 
-    const usage = await waitForRows(
-      native.url,
-      gatewayKey,
-      'usage',
-      (row) => row.endpoint === 'messages' && row.provider === 'anthropic',
-      2,
+    await expectStreamedRecords(
+      { url: native.url, key: gatewayKey },
+      { endpoint: 'messages', path: '/v1/messages', provider: 'anthropic', model: 'claude-opus-5-5' },
     );
-    expect(usage.length).toBeGreaterThanOrEqual(2);
-    for (const row of usage) {
-      expect(row).toMatchObject({ status: 200, model: 'claude-opus-5-5', stream: true });
-      expect(Number(row.input_tokens)).toBeGreaterThan(0);
-      expect(Number(row.output_tokens)).toBeGreaterThan(0);
-    }
-    const audit = await waitForRows(
-      native.url,
-      gatewayKey,
-      'audit',
-      (row) => row.endpoint === 'messages' && row.provider === 'anthropic',
-      2,
-    );
-    expect(audit.map((row) => row.status)).toEqual(audit.map(() => 200));
   });
 
   it('writes a file on an OpenAI model its model ids are aliased to', { timeout: 180_000 }, async () => {
@@ -174,11 +155,7 @@ describe('Claude Code (claude -p) through the gateway', () => {
     expect(readFileSync(file, 'utf8')).toBe(content);
 
     const calls = openai.requests.slice(before).filter((request) => request.path === '/v1/chat/completions');
-    const withResult = calls.find((request) => (request.body?.messages as Json[] | undefined)?.at(-1)?.role === 'tool');
-    const messages = (withResult?.body?.messages as Json[] | undefined) ?? [];
-    const toolMessage = messages.at(-1);
-    const assistant = messages.at(-2);
-    const toolCall = (assistant?.tool_calls as Json[] | undefined)?.[0];
+    const { call: toolCall, result: toolMessage } = chatToolRoundTrip(calls);
     expect(toolCall).toMatchObject({ type: 'function', function: { name: 'Write' } });
     expect(JSON.parse(String((toolCall?.function as Json | undefined)?.arguments))).toEqual({ file_path: file, content });
     expect(toolMessage).toMatchObject({ role: 'tool', tool_call_id: toolCall?.id });
@@ -217,13 +194,7 @@ describe('Claude Code (claude -p) through the gateway', () => {
     expect(readFileSync(file, 'utf8')).toBe(content);
 
     const calls = gemini.requests.slice(before).filter((request) => /:streamGenerateContent$/.test(request.path));
-    const withResult = calls.find((request) => {
-      const contents = (request.body?.contents as Json[] | undefined) ?? [];
-      return ((contents.at(-1)?.parts as Json[] | undefined) ?? []).some((part) => part.functionResponse !== undefined);
-    });
-    const contents = (withResult?.body?.contents as Json[] | undefined) ?? [];
-    const call = ((contents.at(-2)?.parts as Json[] | undefined) ?? []).find((part) => part.functionCall !== undefined);
-    const response = ((contents.at(-1)?.parts as Json[] | undefined) ?? []).find((part) => part.functionResponse !== undefined);
+    const { call, response } = geminiToolRoundTrip(calls);
     expect(call?.functionCall).toMatchObject({ name: 'Write', args: { file_path: file, content } });
     expect(JSON.stringify(response?.functionResponse)).toContain(`File created successfully at: ${file}`);
 
