@@ -146,6 +146,14 @@ describe('dashboard keys', { timeout: 180_000 }, () => {
     await expect
       .poll(() => page.getByTestId('keys-table').locator('tbody tr', { hasText: 'ui-rotated' }).textContent(), { timeout: 15_000 })
       .toContain('daily budget');
+    // Deleted in the UI after confirming: gone from the admin API.
+    page.once('dialog', (dialog) => {
+      expect(dialog.message()).toBe(`Delete the daily budget of ui-rotated (${key.id})?`);
+      void dialog.accept();
+    });
+    await page.getByRole('button', { name: `Delete budget ${budget.id}` }).click();
+    await expect.poll(async () => (await admin('GET', '/budgets')).data).toEqual([]);
+    await expect.poll(() => page.locator('.toast').textContent()).toBe('Budget deleted');
   });
 
   it('a read-only admin (admin:read) sees the pages but no control that changes anything', async () => {

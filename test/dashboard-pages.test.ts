@@ -276,6 +276,65 @@ describe('dashboard pages', { timeout: 180_000 }, () => {
     }
   });
 
+  it('Models: a virtual model made, changed and deleted in the editor; an alias and an override deleted', async () => {
+    const { page } = await open();
+    await signIn(page, running.url, masterKey);
+    await goTo(page, 'Models');
+    const toast = () => page.locator('.toast').textContent();
+    const virtualModels = async () =>
+      (await admin('/virtual-models')).data.map((entry: any) => `${entry.name}:${entry.strategy}:${entry.source}`);
+
+    await page.getByRole('button', { name: 'New virtual model' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('mix');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(virtualModels).toContain('mix:weighted:admin');
+    await expect.poll(toast).toBe('Virtual model mix saved');
+    await expect.poll(() => page.getByTestId('virtual-models-table').textContent()).toContain('openai/gpt-4o-mini ×3');
+
+    await page.getByRole('button', { name: 'Edit virtual model mix' }).click();
+    await page
+      .getByLabel(/^Definition/)
+      .fill(JSON.stringify({ strategy: 'priority', targets: [{ model: 'openai/gpt-4o', priority: 1 }], session_affinity: false }));
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(virtualModels).toContain('mix:priority:admin');
+    // Not JSON: said in the form, nothing sent.
+    await page.getByRole('button', { name: 'Edit virtual model mix' }).click();
+    await page.getByLabel(/^Definition/).fill('{ not json');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Not JSON');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+
+    page.once('dialog', (dialog) => {
+      expect(dialog.message()).toBe('Delete virtual model mix?');
+      void dialog.accept();
+    });
+    await page.getByRole('button', { name: 'Delete virtual model mix' }).click();
+    await expect.poll(virtualModels).not.toContain('mix:priority:admin');
+    await expect.poll(toast).toBe('Virtual model mix deleted');
+
+    await page.getByLabel('Alias name').fill('short-lived');
+    await page.getByLabel('Target model').fill('openai/gpt-4o');
+    await page.getByRole('button', { name: 'Save alias' }).click();
+    await expect.poll(() => page.getByTestId('aliases-table').textContent()).toContain('short-lived');
+    // A dismissed confirmation deletes nothing.
+    page.once('dialog', (dialog) => void dialog.dismiss());
+    await page.getByRole('button', { name: 'Delete alias short-lived' }).click();
+    await page.waitForTimeout(500);
+    expect((await admin('/aliases')).data.map((alias: any) => alias.name)).toContain('short-lived');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Delete alias short-lived' }).click();
+    await expect.poll(async () => (await admin('/aliases')).data.map((alias: any) => alias.name)).not.toContain('short-lived');
+    await expect.poll(toast).toBe('Alias short-lived deleted');
+
+    await page.getByLabel('Model', { exact: true }).fill('sim-server-error');
+    await page.getByRole('button', { name: 'Save override' }).click();
+    const overrides = async () => (await admin('/model-overrides')).data.map((entry: any) => `${entry.provider}/${entry.model}`);
+    await expect.poll(overrides).toContain('openai/sim-server-error');
+    await page.getByRole('button', { name: 'Delete override openai/sim-server-error' }).click();
+    await expect.poll(overrides).not.toContain('openai/sim-server-error');
+    await expect.poll(toast).toBe('Override deleted');
+  });
+
   it('every page in both themes at 1280 px and a few at 390 px, with no foreign request or CSP violation', async () => {
     for (const colorScheme of ['light', 'dark'] as const) {
       const { page } = await open({ colorScheme });

@@ -1,9 +1,11 @@
 /** Budgets: every budget with its spend in the current period as a bar; create and delete (admin ones). */
 import { useState } from 'preact/hooks';
+import { useAdminAction } from '../admin-action.ts';
 import { useDashboard } from '../context.ts';
 import { formatTime, formatUsd } from '../format.ts';
 import { type Budget, budgetPeriods, budgetScopes, type ManagedKey } from '../governance-types.ts';
 import type { Resource } from '../hooks.ts';
+import { actionsColumn, DeleteButton, FormError } from './admin-controls.tsx';
 import { DataTable, Notice, UsageBar } from './ui.tsx';
 
 export function BudgetsPanel(props: { budgets: Resource<{ data: Budget[] }>; keys: ManagedKey[] }) {
@@ -14,6 +16,7 @@ export function BudgetsPanel(props: { budgets: Resource<{ data: Budget[] }>; key
   const [period, setPeriod] = useState<string>('daily');
   const [error, setError] = useState<string | null>(null);
   const writable = !session.read_only;
+  const act = useAdminAction(props.budgets.reload);
   const subjectName = (budget: Budget) => {
     if (budget.scope === 'global') return 'everything';
     if (budget.subject === '*') return `each ${budget.scope}`;
@@ -44,16 +47,6 @@ export function BudgetsPanel(props: { budgets: Resource<{ data: Budget[] }>; key
       props.budgets.reload();
     } catch (failure) {
       setError((failure as Error).message);
-    }
-  };
-  const remove = async (budget: Budget) => {
-    if (!confirm(`Delete the ${budget.period} budget of ${subjectName(budget)}?`)) return;
-    try {
-      await api.send('DELETE', `/budgets/${encodeURIComponent(budget.id)}`);
-      notify('Budget deleted');
-      props.budgets.reload();
-    } catch (failure) {
-      notify(`Delete failed: ${(failure as Error).message}`, 'error');
     }
   };
   return (
@@ -105,11 +98,7 @@ export function BudgetsPanel(props: { budgets: Resource<{ data: Budget[] }>; key
           <button type="submit" class="button">
             Add budget
           </button>
-          {error ? (
-            <p class="form-error" role="alert">
-              {error}
-            </p>
-          ) : null}
+          <FormError error={error} />
         </form>
       ) : null}
       <DataTable
@@ -137,21 +126,17 @@ export function BudgetsPanel(props: { budgets: Resource<{ data: Budget[] }>; key
               ),
           },
           { label: 'Source', value: (row) => row.source },
-          ...(writable
-            ? [
-                {
-                  label: 'Actions',
-                  value: (row: Budget) =>
-                    row.source === 'admin' ? (
-                      <button type="button" class="button danger" onClick={() => remove(row)} aria-label={`Delete budget ${row.id}`}>
-                        Delete
-                      </button>
-                    ) : (
-                      <span class="muted small">config (read-only)</span>
-                    ),
-                },
-              ]
-            : []),
+          ...actionsColumn(writable, (row: Budget) =>
+            row.source === 'admin' ? (
+              <DeleteButton
+                label={`Delete budget ${row.id}`}
+                confirmText={`Delete the ${row.period} budget of ${subjectName(row)}?`}
+                onDelete={() => act('Budget deleted', () => api.send('DELETE', `/budgets/${encodeURIComponent(row.id)}`), 'Delete failed')}
+              />
+            ) : (
+              <span class="muted small">config (read-only)</span>
+            ),
+          ),
         ]}
       />
     </>

@@ -1,6 +1,7 @@
 /** The form that creates a managed key (name, scopes, owner, model lists, expiry, rate limits). */
 import { useState } from 'preact/hooks';
 import { listOf, type RateLimits } from '../governance-types.ts';
+import { FormError } from './admin-controls.tsx';
 
 export interface KeyDraft {
   name: string | null;
@@ -144,11 +145,7 @@ export function KeyForm(props: { onSubmit: (draft: KeyDraft) => Promise<void>; o
           ))}
         </div>
       </fieldset>
-      {error ? (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <FormError error={error} />
       <div class="form-actions">
         <button type="submit" class="button primary" disabled={busy}>
           Create key

@@ -1,7 +1,9 @@
 /** Virtual models: one name over several targets with a strategy; listed, and edited as JSON. */
 import { useState } from 'preact/hooks';
+import { useAdminAction } from '../admin-action.ts';
 import { useDashboard } from '../context.ts';
 import type { Resource } from '../hooks.ts';
+import { actionsColumn, DeleteButton, FormError } from './admin-controls.tsx';
 import { DataTable, Loading } from './ui.tsx';
 
 export interface VirtualModel {
@@ -27,6 +29,7 @@ export function VirtualModelEditor(props: { resource: Resource<{ data: VirtualMo
   const [error, setError] = useState<string | null>(null);
   const writable = !session.read_only;
   const { resource } = props;
+  const act = useAdminAction(resource.reload);
   const save = async (event: Event) => {
     event.preventDefault();
     if (!editing) return;
@@ -80,11 +83,7 @@ export function VirtualModelEditor(props: { resource: Resource<{ data: VirtualMo
               rows={10}
             />
           </label>
-          {error ? (
-            <p class="form-error" role="alert">
-              {error}
-            </p>
-          ) : null}
+          <FormError error={error} />
           <div class="form-actions">
             <button type="submit" class="button primary">
               Save
@@ -123,54 +122,41 @@ export function VirtualModelEditor(props: { resource: Resource<{ data: VirtualMo
           },
           { label: 'Session affinity', value: (row) => (row.session_affinity ? 'yes' : 'no') },
           { label: 'Source', value: (row) => row.source },
-          ...(writable
-            ? [
-                {
-                  label: 'Actions',
-                  value: (row: VirtualModel) => (
-                    <div class="row-actions">
-                      <button
-                        type="button"
-                        class="button"
-                        aria-label={`Edit virtual model ${row.name}`}
-                        onClick={() =>
-                          setEditing({
-                            name: row.name,
-                            definition: JSON.stringify(
-                              { strategy: row.strategy, targets: row.targets, session_affinity: row.session_affinity },
-                              null,
-                              2,
-                            ),
-                            isNew: false,
-                          })
-                        }
-                      >
-                        Edit
-                      </button>
-                      {row.source === 'admin' ? (
-                        <button
-                          type="button"
-                          class="button danger"
-                          aria-label={`Delete virtual model ${row.name}`}
-                          onClick={async () => {
-                            if (!confirm(`Delete virtual model ${row.name}?`)) return;
-                            try {
-                              await api.send('DELETE', `/virtual-models/${encodeURIComponent(row.name)}`);
-                              notify(`Virtual model ${row.name} deleted`);
-                              resource.reload();
-                            } catch (failure) {
-                              notify((failure as Error).message, 'error');
-                            }
-                          }}
-                        >
-                          Delete
-                        </button>
-                      ) : null}
-                    </div>
-                  ),
-                },
-              ]
-            : []),
+          ...actionsColumn(writable, (row: VirtualModel) => (
+            <div class="row-actions">
+              <button
+                type="button"
+                class="button"
+                aria-label={`Edit virtual model ${row.name}`}
+                onClick={() =>
+                  setEditing({
+                    name: row.name,
+                    definition: JSON.stringify(
+                      { strategy: row.strategy, targets: row.targets, session_affinity: row.session_affinity },
+                      null,
+                      2,
+                    ),
+                    isNew: false,
+                  })
+                }
+              >
+                Edit
+              </button>
+              {row.source === 'admin' ? (
+                <DeleteButton
+                  label={`Delete virtual model ${row.name}`}
+                  confirmText={`Delete virtual model ${row.name}?`}
+                  onDelete={() =>
+                    act(
+                      `Virtual model ${row.name} deleted`,
+                      () => api.send('DELETE', `/virtual-models/${encodeURIComponent(row.name)}`),
+                      'Delete failed',
+                    )
+                  }
+                />
+              ) : null}
+            </div>
+          )),
         ]}
       />
     </section>

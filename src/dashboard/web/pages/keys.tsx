@@ -1,5 +1,7 @@
 /** Keys: managed keys (create and show the secret once, rotate, deactivate, revoke), their limits and budgets. */
 import { useState } from 'preact/hooks';
+import { useAdminAction } from '../admin-action.ts';
+import { actionsColumn } from '../components/admin-controls.tsx';
 import { BudgetsPanel } from '../components/budgets-panel.tsx';
 import { type KeyDraft, KeyForm } from '../components/key-form.tsx';
 import { KeyLimits } from '../components/key-limits.tsx';
@@ -50,7 +52,7 @@ function SecretPanel(props: { secret: string; title: string; onDone: () => void 
 }
 
 export function KeysPage() {
-  const { api, session, notify } = useDashboard();
+  const { api, session } = useDashboard();
   const [showRevoked, setShowRevoked] = useState(false);
   const [creating, setCreating] = useState(false);
   const [secret, setSecret] = useState<{ value: string; title: string } | null>(null);
@@ -65,15 +67,7 @@ export function KeysPage() {
   const budgetsOf = (id: string) =>
     budgets.data?.data.filter((budget) => budget.scope === 'key' && budget.subject === id && budget.spent_usd !== null) ?? [];
 
-  const act = async (label: string, action: () => Promise<unknown>) => {
-    try {
-      await action();
-      notify(label);
-      keys.reload();
-    } catch (error) {
-      notify(`${label} failed: ${(error as Error).message}`, 'error');
-    }
-  };
+  const act = useAdminAction(keys.reload);
   const create = async (draft: KeyDraft) => {
     const body: Record<string, unknown> = { ...draft };
     if (Object.keys(draft.rate_limits).length === 0) delete body.rate_limits;
@@ -139,39 +133,28 @@ export function KeysPage() {
                 ),
             },
             { label: 'Created', value: (row) => formatTime(row.created_at) },
-            ...(writable
-              ? [
-                  {
-                    label: 'Actions',
-                    value: (row: ManagedKey) =>
-                      row.status === 'revoked' ? (
-                        <span class="muted small">revoked {formatTime(row.revoked_at)}</span>
-                      ) : (
-                        <div class="row-actions">
-                          <button type="button" class="button" onClick={() => rotate(row)} aria-label={`Rotate ${row.name ?? row.id}`}>
-                            Rotate
-                          </button>
-                          <button
-                            type="button"
-                            class="button"
-                            onClick={() => setActive(row, !row.active)}
-                            aria-label={`${row.active ? 'Deactivate' : 'Activate'} ${row.name ?? row.id}`}
-                          >
-                            {row.active ? 'Deactivate' : 'Activate'}
-                          </button>
-                          <button
-                            type="button"
-                            class="button danger"
-                            onClick={() => revoke(row)}
-                            aria-label={`Revoke ${row.name ?? row.id}`}
-                          >
-                            Revoke
-                          </button>
-                        </div>
-                      ),
-                  },
-                ]
-              : []),
+            ...actionsColumn(writable, (row: ManagedKey) =>
+              row.status === 'revoked' ? (
+                <span class="muted small">revoked {formatTime(row.revoked_at)}</span>
+              ) : (
+                <div class="row-actions">
+                  <button type="button" class="button" onClick={() => rotate(row)} aria-label={`Rotate ${row.name ?? row.id}`}>
+                    Rotate
+                  </button>
+                  <button
+                    type="button"
+                    class="button"
+                    onClick={() => setActive(row, !row.active)}
+                    aria-label={`${row.active ? 'Deactivate' : 'Activate'} ${row.name ?? row.id}`}
+                  >
+                    {row.active ? 'Deactivate' : 'Activate'}
+                  </button>
+                  <button type="button" class="button danger" onClick={() => revoke(row)} aria-label={`Revoke ${row.name ?? row.id}`}>
+                    Revoke
+                  </button>
+                </div>
+              ),
+            ),
           ]}
         />
       ) : null}

@@ -1,7 +1,9 @@
 /** Models: aliases, virtual models and model overrides (view and edit), fallback lists (view). */
 import { useState } from 'preact/hooks';
-import { VirtualModelEditor, type VirtualModel } from '../components/virtual-model-editor.tsx';
+import { useAdminAction } from '../admin-action.ts';
+import { actionsColumn, DeleteButton, FormError } from '../components/admin-controls.tsx';
 import { DataTable, Loading, PageHeader } from '../components/ui.tsx';
+import { type VirtualModel, VirtualModelEditor } from '../components/virtual-model-editor.tsx';
 import { useDashboard } from '../context.ts';
 import { useResource } from '../hooks.ts';
 
@@ -31,17 +33,7 @@ function AliasesSection() {
   const [target, setTarget] = useState('');
   const [error, setError] = useState<string | null>(null);
   const writable = !session.read_only;
-  const run = async (label: string, action: () => Promise<unknown>) => {
-    try {
-      await action();
-      notify(label);
-      aliases.reload();
-      return true;
-    } catch (failure) {
-      notify(`${label} failed: ${(failure as Error).message}`, 'error');
-      return false;
-    }
-  };
+  const run = useAdminAction(aliases.reload);
   return (
     <section aria-labelledby="aliases-title">
       <h2 id="aliases-title">Aliases</h2>
@@ -81,11 +73,7 @@ function AliasesSection() {
           <button type="submit" class="button">
             Save alias
           </button>
-          {error ? (
-            <p class="form-error" role="alert">
-              {error}
-            </p>
-          ) : null}
+          <FormError error={error} />
         </form>
       ) : null}
       <DataTable
@@ -98,44 +86,31 @@ function AliasesSection() {
           { label: 'Alias', value: (row) => row.name },
           { label: 'Target', value: (row) => row.target },
           { label: 'Source', value: (row) => row.source },
-          ...(writable
-            ? [
-                {
-                  label: 'Actions',
-                  value: (row: Alias) => (
-                    <div class="row-actions">
-                      <button
-                        type="button"
-                        class="button"
-                        aria-label={`Change the target of ${row.name}`}
-                        onClick={() => {
-                          const next = prompt(`New target of ${row.name}`, row.target);
-                          if (next?.trim())
-                            void run(`Alias ${row.name} changed`, () =>
-                              api.send('PUT', `/aliases/${encodeURIComponent(row.name)}`, { target: next.trim() }),
-                            );
-                        }}
-                      >
-                        Edit
-                      </button>
-                      {row.source === 'admin' ? (
-                        <button
-                          type="button"
-                          class="button danger"
-                          aria-label={`Delete alias ${row.name}`}
-                          onClick={() => {
-                            if (confirm(`Delete alias ${row.name}?`))
-                              void run(`Alias ${row.name} deleted`, () => api.send('DELETE', `/aliases/${encodeURIComponent(row.name)}`));
-                          }}
-                        >
-                          Delete
-                        </button>
-                      ) : null}
-                    </div>
-                  ),
-                },
-              ]
-            : []),
+          ...actionsColumn(writable, (row: Alias) => (
+            <div class="row-actions">
+              <button
+                type="button"
+                class="button"
+                aria-label={`Change the target of ${row.name}`}
+                onClick={() => {
+                  const next = prompt(`New target of ${row.name}`, row.target);
+                  if (next?.trim())
+                    void run(`Alias ${row.name} changed`, () =>
+                      api.send('PUT', `/aliases/${encodeURIComponent(row.name)}`, { target: next.trim() }),
+                    );
+                }}
+              >
+                Edit
+              </button>
+              {row.source === 'admin' ? (
+                <DeleteButton
+                  label={`Delete alias ${row.name}`}
+                  confirmText={`Delete alias ${row.name}?`}
+                  onDelete={() => run(`Alias ${row.name} deleted`, () => api.send('DELETE', `/aliases/${encodeURIComponent(row.name)}`))}
+                />
+              ) : null}
+            </div>
+          )),
         ]}
       />
     </section>
@@ -151,6 +126,7 @@ function OverridesSection() {
   const [enabled, setEnabled] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const writable = !session.read_only;
+  const act = useAdminAction(overrides.reload);
   const save = async (entry: { provider: string; model: string; enabled: boolean }) => {
     await api.send('PUT', '/model-overrides', entry);
     notify(`${entry.provider}/${entry.model} ${entry.enabled ? 'enabled' : 'disabled'}`);
@@ -204,11 +180,7 @@ function OverridesSection() {
           <button type="submit" class="button">
             Save override
           </button>
-          {error ? (
-            <p class="form-error" role="alert">
-              {error}
-            </p>
-          ) : null}
+          <FormError error={error} />
         </form>
       ) : null}
       <DataTable
@@ -225,49 +197,37 @@ function OverridesSection() {
             value: (row) => <span class={`badge ${row.enabled ? 'ok' : 'bad'}`}>{row.enabled ? 'enabled' : 'disabled'}</span>,
           },
           { label: 'Source', value: (row) => row.source },
-          ...(writable
-            ? [
-                {
-                  label: 'Actions',
-                  value: (row: Override) => (
-                    <div class="row-actions">
-                      <button
-                        type="button"
-                        class="button"
-                        onClick={() =>
-                          save({ provider: row.provider, model: row.model, enabled: !row.enabled }).catch((failure) =>
-                            notify((failure as Error).message, 'error'),
-                          )
-                        }
-                      >
-                        {row.enabled ? 'Disable' : 'Enable'}
-                      </button>
-                      {row.source === 'admin' ? (
-                        <button
-                          type="button"
-                          class="button danger"
-                          aria-label={`Delete override ${row.provider}/${row.model}`}
-                          onClick={async () => {
-                            try {
-                              await api.send(
-                                'DELETE',
-                                `/model-overrides?provider=${encodeURIComponent(row.provider)}&model=${encodeURIComponent(row.model)}`,
-                              );
-                              notify('Override deleted');
-                              overrides.reload();
-                            } catch (failure) {
-                              notify((failure as Error).message, 'error');
-                            }
-                          }}
-                        >
-                          Delete
-                        </button>
-                      ) : null}
-                    </div>
-                  ),
-                },
-              ]
-            : []),
+          ...actionsColumn(writable, (row: Override) => (
+            <div class="row-actions">
+              <button
+                type="button"
+                class="button"
+                onClick={() =>
+                  save({ provider: row.provider, model: row.model, enabled: !row.enabled }).catch((failure) =>
+                    notify((failure as Error).message, 'error'),
+                  )
+                }
+              >
+                {row.enabled ? 'Disable' : 'Enable'}
+              </button>
+              {row.source === 'admin' ? (
+                <DeleteButton
+                  label={`Delete override ${row.provider}/${row.model}`}
+                  onDelete={() =>
+                    act(
+                      'Override deleted',
+                      () =>
+                        api.send(
+                          'DELETE',
+                          `/model-overrides?provider=${encodeURIComponent(row.provider)}&model=${encodeURIComponent(row.model)}`,
+                        ),
+                      'Delete failed',
+                    )
+                  }
+                />
+              ) : null}
+            </div>
+          )),
         ]}
       />
     </section>
