@@ -12,11 +12,11 @@
  * keep each target's best round (background load only ever slows a run down). Writes
  * bench/results/cache.json (cache-quick.json with --quick).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type RequestSpec, runThroughput, type ThroughputResult } from './load.ts';
 import { benchModel } from './mock-upstream.ts';
+import { measureRun, writeJsonResults } from './measured-run.ts';
 import { machineInfo } from './report.ts';
 import { freePort, type RunningTarget, startTarget, type TargetDefinition } from './targets.ts';
 
@@ -71,21 +71,6 @@ function missBodies(): () => string {
       ],
       max_tokens: 64,
     });
-}
-
-async function measure(
-  target: RunningTarget,
-  spec: RequestSpec,
-  connections: number,
-  settings: CacheBenchSettings,
-): Promise<ThroughputResult> {
-  if (settings.requestsPerRun !== undefined) return runThroughput(spec, { connections, amount: settings.requestsPerRun });
-  await runThroughput(spec, { connections, durationSeconds: settings.warmupSeconds });
-  const cpuBefore = target.cpuMs();
-  const measured = await runThroughput(spec, { connections, durationSeconds: settings.durationSeconds });
-  const requests = measured.count + measured.errors;
-  if (requests > 0) measured.cpuMsPerRequest = Number(((target.cpuMs() - cpuBefore) / requests).toFixed(4));
-  return measured;
 }
 
 /** Sums one metric's series whose labels contain `match` in a Prometheus text page. */
@@ -164,14 +149,14 @@ export async function runCacheBench(settings: CacheBenchSettings, targets: Cache
         ['modelgate-cache', cache, 'hit-c32'],
       ];
       for (const [id, target, workload] of round % 2 === 0 ? hitOrder : [...hitOrder].reverse())
-        keep(id, workload, await measure(target, spec(target), 32, settings));
+        keep(id, workload, await measureRun(target, spec(target), 32, settings));
       const missOrder: [string, RunningTarget][] = [
         ['modelgate', modelgate],
         ['modelgate-cache', cache],
       ];
       for (const connections of [1, 32]) {
         for (const [id, target] of round % 2 === 0 ? missOrder : [...missOrder].reverse()) {
-          keep(id, connections === 1 ? 'miss-c1' : 'miss-c32', await measure(target, spec(target, missBodies()), connections, settings));
+          keep(id, connections === 1 ? 'miss-c1' : 'miss-c32', await measureRun(target, spec(target, missBodies()), connections, settings));
         }
       }
     }
@@ -234,8 +219,5 @@ export function formatCacheReport(results: CacheBenchResults): string {
 }
 
 export function writeCacheResults(results: CacheBenchResults, directory: string, name: string): string {
-  mkdirSync(directory, { recursive: true });
-  const file = join(directory, `${name}.json`);
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  return file;
+  return writeJsonResults(results, directory, name);
 }

@@ -15,12 +15,15 @@
  * --modelgate-managed-key (the Modelgate target is called with a managed key that has one rate limit and one
  * budget; with `--baseline=.` the baseline keeps the master key: what governance costs per call),
  * --cache (only the response cache's workloads, bench/cache.ts: exact hits against the floor, misses with the
- * cache on against off; with --quick, --duration, --rounds).
+ * cache on against off; with --quick, --duration, --rounds),
+ * --guardrails (only the guardrails workload, bench/guardrails.ts: regex + pii guardrails on a 10 KB prompt against
+ * the same checkout without them; with --quick, --duration, --rounds).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatCacheReport, runCacheBench, writeCacheResults } from './cache.ts';
+import { runGuardrailsCommand } from './guardrails.ts';
 import { readArguments } from './mock-upstream.ts';
 import { benchDirectory, portkeyServerFile } from './paths.ts';
 import { type BenchResults, formatMarkdown, formatReport, renderSvg } from './report.ts';
@@ -53,6 +56,8 @@ if (import.meta.main && readArguments(process.argv.slice(2)).has('render')) {
   rmSync(workDirectory, { recursive: true, force: true });
   process.stdout.write(`\n${formatCacheReport(results)}\n`);
   process.stdout.write(`\nWrote ${writeCacheResults(results, join(benchDirectory, 'results'), quick ? 'cache-quick' : 'cache')}\n`);
+} else if (import.meta.main && readArguments(process.argv.slice(2)).has('guardrails')) {
+  await runGuardrailsCommand(readArguments(process.argv.slice(2)));
 } else if (import.meta.main) {
   const args = readArguments(process.argv.slice(2));
   const resultsDirectory = join(benchDirectory, 'results');

@@ -14,7 +14,7 @@ import { groupByOrder, runGuardrails } from '../src/guardrails/guardrail-runner.
 import { guardrailDefinitionSchema } from '../src/guardrails/guardrails-config.ts';
 import { findPii, ibanValid, luhnValid } from '../src/guardrails/pii-detectors.ts';
 import { createDeltaRestorer, restorePlaceholders } from '../src/guardrails/placeholder-restore.ts';
-import { applySystemPrompt, readSegments, writeSegments } from '../src/guardrails/request-text.ts';
+import { applySystemPrompt, copyForRewrite, readSegments, writeSegments } from '../src/guardrails/request-text.ts';
 import type { StreamChunk } from '../src/providers/types.ts';
 
 const context = (): CheckContext => ({ call: {} as never, phase: 'input', placeholders: new Map(), signal: new AbortController().signal });
@@ -204,6 +204,36 @@ describe('request text', () => {
       'user:q',
       'tool:r',
     ]);
+  });
+
+  it('rewrites and system prompts change a copy: the original body stays as it was, images are shared, not copied', () => {
+    const image = { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } };
+    const bodies = {
+      chat: {
+        messages: [
+          { role: 'system', content: [{ type: 'text', text: 'sys' }] },
+          { role: 'user', content: [{ type: 'text', text: 'hi' }, image] },
+        ],
+      },
+      responses: { instructions: 'be kind', input: [{ role: 'developer', content: [{ type: 'input_text', text: 'dev' }] }] },
+      messages: {
+        system: [{ type: 'text', text: 'sys' }],
+        messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'text', text: 'out' }] }] }],
+      },
+    } as const;
+    for (const [shape, body] of Object.entries(bodies) as [keyof typeof bodies, Record<string, unknown>][]) {
+      const before = structuredClone(body);
+      const texts = readSegments(shape, body).map((segment) => segment.text.toUpperCase());
+      const rewritten = writeSegments(shape, body, texts);
+      expect(readSegments(shape, rewritten).map((segment) => segment.text)).toEqual(texts);
+      for (const mode of ['decorator', 'override'] as const) {
+        applySystemPrompt(shape, copyForRewrite(shape, body), mode, 'gw');
+        applySystemPrompt(shape, copyForRewrite(shape, rewritten), mode, 'gw');
+      }
+      expect(body, shape).toEqual(before);
+    }
+    const rewritten = writeSegments('chat', bodies.chat, ['SYS', 'HI']) as { messages: { content: { image_url?: unknown }[] }[] };
+    expect(rewritten.messages[1]?.content[1]?.image_url).toBe(image.image_url);
   });
 
   it('applies inject, override and decorator system prompts', () => {

@@ -10,7 +10,7 @@ import { runGuardrails } from './guardrail-runner.ts';
 import type { GuardrailSelection } from './guardrail-selection.ts';
 import { recordChecks, recordEvents } from './guardrail-trace.ts';
 import type { Guardrail, GuardrailEvent } from './guardrail-types.ts';
-import { applySystemPrompt, type RequestShape, readSegments, writeSegments } from './request-text.ts';
+import { applySystemPrompt, copyForRewrite, type RequestShape, readSegments, writeSegments } from './request-text.ts';
 
 /** The body as the input guardrails leave it (`body` itself when none changed it). */
 export async function guardInput(
@@ -30,7 +30,7 @@ export async function guardInput(
     if (outcome.texts) result = writeSegments(shape, body, outcome.texts);
   }
   if (selection.systemPrompts.length > 0) {
-    if (result === body) result = structuredClone(body);
+    if (result === body) result = copyForRewrite(shape, body);
     const events: GuardrailEvent[] = [];
     for (const guardrail of selection.systemPrompts) {
       const prompt = (guardrail as Required<Pick<Guardrail, 'systemPrompt'>>).systemPrompt;

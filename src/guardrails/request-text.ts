@@ -85,9 +85,50 @@ export function readSegments(shape: RequestShape, body: Json): TextSegment[] {
   return slotsOf(shape, body).map(({ role, text }) => ({ role, text }));
 }
 
+/** `holder[key]` copied when it is a content array: its parts too (a tool result's content within). */
+function copyContent(holder: Json, key: string): void {
+  const content = holder[key];
+  if (!Array.isArray(content)) return;
+  holder[key] = content.map((part) => {
+    if (!isObject(part)) return part;
+    const copy = { ...part };
+    if (copy.type === 'tool_result') copyContent(copy, 'content');
+    return copy;
+  });
+}
+
+function copyEntries(holder: Json, key: string, contentKeys: readonly string[]): void {
+  const entries = holder[key];
+  if (!Array.isArray(entries)) return;
+  holder[key] = entries.map((entry) => {
+    if (!isObject(entry)) return entry;
+    const copy = { ...entry };
+    for (const contentKey of contentKeys) copyContent(copy, contentKey);
+    return copy;
+  });
+}
+
+/**
+ * A copy of `body` that rewrites and system prompts can change without touching `body`: the objects and
+ * arrays that hold the request's text are copied (body, messages or input items, content arrays and their
+ * parts); everything else (strings, images, tools...) is shared, as nothing here changes it. Cheaper than a
+ * deep copy of a body that may carry megabytes of images.
+ */
+export function copyForRewrite(shape: RequestShape, body: Json): Json {
+  const copy = { ...body };
+  if (shape === 'responses') {
+    copyContent(copy, 'instructions');
+    copyEntries(copy, 'input', ['content', 'output']);
+  } else {
+    if (shape === 'messages') copyContent(copy, 'system');
+    copyEntries(copy, 'messages', ['content']);
+  }
+  return copy;
+}
+
 /** A copy of `body` with each segment's text replaced by `texts` (same order as readSegments). */
 export function writeSegments(shape: RequestShape, body: Json, texts: readonly string[]): Json {
-  const copy = structuredClone(body);
+  const copy = copyForRewrite(shape, body);
   const slots = slotsOf(shape, copy);
   for (let index = 0; index < slots.length && index < texts.length; index++) {
     const slot = slots[index] as Slot;
