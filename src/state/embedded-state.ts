@@ -1,7 +1,16 @@
 /**
  * The embedded shared state (the default, no server): one process, so every operation is atomic by
  * running synchronously. Windows, slots, key-values and messages live in memory; durable counters
- * (budgets) are written through to SQLite so that spend survives a restart.
+ * (budgets) are also written to SQLite so that spend survives a restart.
+ *
+ * Counter writes are coalesced: memory is the truth, and the rows changed meanwhile are written in one
+ * transaction (one row per counter, its latest value), not one transaction per change, which cost a budget
+ * call two SQLite commits. A reservation is written at the end of the event-loop turn it was made in, and
+ * `reserve` resolves only once its row is on disk, so a call goes upstream only after its worst case is
+ * durable, as before. A settlement (fire and forget for the budget stage) is written with the next
+ * reservation, or after `settleDelayMs` at the latest, and `settle` resolves once written; a crash in
+ * between leaves the reserved worst case on disk (more than the real cost for a settlement that gives some
+ * back). `close` writes what is pending.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -13,6 +22,8 @@ export interface EmbeddedStateOptions {
   /** SQLite file for durable counters; ':memory:' (the default) keeps them for the life of the process. */
   sqlitePath?: string;
   now?: () => number;
+  /** How long a settlement may wait to be written with a later reservation (default 5 ms). */
+  settleDelayMs?: number;
 }
 
 interface Expiring<T> {
@@ -81,9 +92,39 @@ export function createEmbeddedState(options: EmbeddedStateOptions = {}): SharedS
     counters.set(key, { value: Number(row.value), expiresAt: Number(row.expires_at) });
     return Number(row.value);
   };
-  const storeCounters = (entries: { key: string; value: number }[], expiresAt: number) => {
-    for (const entry of entries) counters.set(entry.key, { value: entry.value, expiresAt });
-    store().writeAll(entries.map((entry) => [entry.key, entry.value, expiresAt] as [string, number, number]));
+  const settleDelayMs = options.settleDelayMs ?? 5;
+  /** Counter rows changed since the last write (key -> [key, value, expires_at]), and who waits for it. */
+  const unwritten = new Map<string, [string, number, number]>();
+  let waiting: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  let endOfTurn: NodeJS.Immediate | undefined;
+  let delayed: NodeJS.Timeout | undefined;
+  const writeCounters = () => {
+    if (endOfTurn) clearImmediate(endOfTurn);
+    if (delayed) clearTimeout(delayed);
+    endOfTurn = undefined;
+    delayed = undefined;
+    const rows = [...unwritten.values()];
+    const waiters = waiting;
+    unwritten.clear();
+    waiting = [];
+    try {
+      if (rows.length > 0) store().writeAll(rows);
+    } catch (error) {
+      for (const waiter of waiters) waiter.reject(error);
+      return;
+    }
+    for (const waiter of waiters) waiter.resolve();
+  };
+  /** Sets counters in memory at once; resolves when their rows are written (soon: at the end of this turn). */
+  const storeCounters = (entries: { key: string; value: number }[], expiresAt: number, soon: boolean): Promise<void> => {
+    for (const entry of entries) {
+      counters.set(entry.key, { value: entry.value, expiresAt });
+      unwritten.set(entry.key, [entry.key, entry.value, expiresAt]);
+    }
+    const written = new Promise<void>((resolve, reject) => waiting.push({ resolve, reject }));
+    if (soon) endOfTurn ??= setImmediate(writeCounters);
+    else if (!endOfTurn) delayed ??= setTimeout(writeCounters, settleDelayMs);
+    return written;
   };
   const fitAll = (entries: ReserveEntry[], current: (key: string) => number): ReserveResult => {
     const totals = entries.map((entry) => current(entry.key));
@@ -130,9 +171,10 @@ export function createEmbeddedState(options: EmbeddedStateOptions = {}): SharedS
       const at = now();
       const result = fitAll(entries, (key) => counterValue(key, at));
       if (result.granted) {
-        storeCounters(
+        await storeCounters(
           entries.map((entry, index) => ({ key: entry.key, value: result.totals[index] as number })),
           at + ttlMs,
+          true,
         );
       }
       return result;
@@ -141,7 +183,7 @@ export function createEmbeddedState(options: EmbeddedStateOptions = {}): SharedS
       for (const entry of entries) checkAmount('delta', entry.delta);
       const at = now();
       const updated = entries.map((entry) => ({ key: entry.key, value: counterValue(entry.key, at) + entry.delta }));
-      storeCounters(updated, at + ttlMs);
+      await storeCounters(updated, at + ttlMs, false);
       return updated.map((entry) => entry.value);
     },
     async counters(keys) {
@@ -203,6 +245,7 @@ export function createEmbeddedState(options: EmbeddedStateOptions = {}): SharedS
       listeners.clear();
       if (closed) return;
       closed = true;
+      writeCounters();
       counterStore?.database.close();
     },
   };
