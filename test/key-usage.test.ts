@@ -143,7 +143,8 @@ describe.each(['sqlite', 'postgresql'] as const)('key usage on %s', (backendName
     expect(tokensLeft).toBeGreaterThanOrEqual(1_000_000 - (report.usage.total_tokens ?? 0));
     expect(tokensLeft).toBeLessThan(1_000_000 - (report.usage.total_tokens ?? 0) + 60);
     expect(tokensLeft).toBeLessThan(1_000_000);
-    expect(limits['key:concurrent']).toMatchObject({ limit: 4, remaining: null, resets_in_ms: null });
+    // No call of alice's in flight: every slot free.
+    expect(limits['key:concurrent']).toMatchObject({ limit: 4, remaining: 4, resets_in_ms: null });
     // Reading the report takes nothing from the windows.
     const again = (await call('/v1/usage', alice.secret)).body as unknown as Report;
     expect(again.rate_limits.find((limit) => limit.name === 'requests_per_minute')?.remaining).toBeGreaterThanOrEqual(
@@ -170,6 +171,35 @@ describe.each(['sqlite', 'postgresql'] as const)('key usage on %s', (backendName
     expect((viaAdmin.body as unknown as Report).budgets.map((budget) => budget.spent_usd)).toEqual(
       bobs.budgets.map((budget) => budget.spent_usd),
     );
+  });
+
+  it('reports the concurrency left while calls are in flight, and all of it once they end', async () => {
+    const carol = await createKey({ name: 'carol-app', rate_limits: { concurrent: 3 } });
+    const concurrency = async () => {
+      const report = (await call('/v1/usage', carol.secret)).body as unknown as Report;
+      return report.rate_limits.find((limit) => limit.name === 'concurrent');
+    };
+    expect(await concurrency()).toMatchObject({ scope: 'key', subject: carol.id, limit: 3, remaining: 3 });
+    // Two calls held upstream for a while (the simulator's sim-slow-<ms> model delays its answer).
+    const slow = () =>
+      fetch(`${running.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${carol.secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'openai/sim-slow-1500', messages: [{ role: 'user', content: 'wait' }] }),
+      });
+    const inFlight = [slow(), slow()];
+    let during: Awaited<ReturnType<typeof concurrency>>;
+    for (let attempt = 0; attempt < 40; attempt++) {
+      during = await concurrency();
+      if (during?.remaining === 1) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(during).toMatchObject({ limit: 3, remaining: 1 });
+    // The admin Keys page reads the same.
+    const viaAdmin = (await admin(`/keys/${carol.id}/usage`)).body as unknown as Report;
+    expect(viaAdmin.rate_limits.find((limit) => limit.name === 'concurrent')?.remaining).toBe(1);
+    for (const response of await Promise.all(inFlight)) expect(response.status).toBe(200);
+    expect(await concurrency()).toMatchObject({ limit: 3, remaining: 3 });
   });
 
   it('takes the date range of the admin usage endpoints', async () => {

@@ -124,7 +124,9 @@ describe.each(['embedded', 'redis'] as const)('shared state: %s', (name) => {
     await state.release([slot]);
     expect((await state.acquire([{ key: slot, limit: 3 }], minute)).granted).toBe(true);
     expect((await state.acquire([{ key: slot, limit: 3 }], minute)).granted).toBe(false);
+    expect(await state.slots([slot, key('no-slots')])).toEqual([3, 0]);
     await state.release([slot, slot, slot, slot, slot]);
+    expect(await state.slots([slot])).toEqual([0]);
     expect((await state.acquire([{ key: slot, limit: 1 }], minute)).granted).toBe(true);
   });
 

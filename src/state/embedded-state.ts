@@ -213,6 +213,10 @@ export function createEmbeddedState(options: EmbeddedStateOptions = {}): SharedS
         else found.value -= 1;
       }
     },
+    async slots(keys) {
+      const at = now();
+      return keys.map((key) => live(slots, key, at) ?? 0);
+    },
     async get(key) {
       return live(values, key, now());
     },

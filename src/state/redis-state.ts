@@ -7,7 +7,14 @@
 import { createHash } from 'node:crypto';
 import { createClient } from 'redis';
 import { consumeScript, releaseScript, reserveScript, settleScript } from './redis-scripts.ts';
-import { checkAmount, type ReserveResult, type SharedState, stateUnavailable, type WindowEntry, type WindowResult } from './shared-state.ts';
+import {
+  checkAmount,
+  type ReserveResult,
+  type SharedState,
+  stateUnavailable,
+  type WindowEntry,
+  type WindowResult,
+} from './shared-state.ts';
 
 export interface RedisStateOptions {
   url: string;
@@ -189,6 +196,11 @@ export async function createRedisState(options: RedisStateOptions): Promise<Shar
         keys.map((key) => `slot:${key}`),
         [],
       );
+    },
+    async slots(keys) {
+      if (keys.length === 0) return [];
+      const values = await guard(() => client.mGet(keys.map((key) => `${prefix}slot:${key}`)));
+      return values.map((value) => (value === null ? 0 : Math.max(0, Number(value))));
     },
     async get(key) {
       const value = await guard(() => client.get(`${prefix}value:${key}`));

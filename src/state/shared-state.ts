@@ -83,6 +83,8 @@ export interface SharedState {
   /** Concurrency slots: takes one slot of each key if all have room (`limit`); slots expire after `ttlMs`. */
   acquire(entries: { key: string; limit: number }[], ttlMs: number): Promise<ReserveResult>;
   release(keys: string[]): Promise<void>;
+  /** Slots of each key in use now (0 when none), read without taking any. */
+  slots(keys: string[]): Promise<number[]>;
 
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string, ttlMs: number): Promise<void>;

@@ -1,8 +1,8 @@
 /**
  * A key's usage report: its own usage totals over a date range (from the usage records), the budgets that
  * apply to it with the spend of their current period (shared-state counters, the same ones the budget
- * stage reserves on) and the rate limits that apply to it with what is left now (read with `peek`, nothing
- * taken). Used by GET /v1/usage (the calling key) and GET /admin/api/v1/keys/{id}/usage (the Keys page).
+ * stage reserves on) and the rate limits that apply to it with what is left now (windows read with `peek`,
+ * concurrency as the limit minus the calls holding a slot now; nothing taken). Used by GET /v1/usage (the calling key) and GET /admin/api/v1/keys/{id}/usage (the Keys page).
  * Budgets and limits of providers and models are per target and not listed.
  */
 import type { UsageFilters } from '../../admin/admin-filters.ts';
@@ -74,16 +74,18 @@ export function createKeyUsageReport(options: KeyUsageReportOptions) {
       remaining: Math.max(0, Math.floor(peeked[index]?.remaining ?? window.limit)),
       resets_in_ms: Math.max(0, Math.ceil(peeked[index]?.resetMs ?? 0)),
     }));
-    for (const slot of plan.slots) {
+    const inUse = plan.slots.length === 0 ? [] : await options.state.slots(plan.slots.map((slot) => slot.key));
+    plan.slots.forEach((slot, index) => {
       listed.push({
         scope: slot.scope as 'global',
         subject: slot.subject,
         name: limitFields.concurrent,
         limit: slot.limit,
-        remaining: null,
+        remaining: Math.max(0, slot.limit - (inUse[index] ?? 0)),
+        // A slot frees when a call ends, not at a time.
         resets_in_ms: null,
       });
-    }
+    });
     return listed;
   }
 

@@ -35,7 +35,10 @@ export const keyRateLimitSchema = z.object({
   subject: z.string(),
   name: z.enum(['requests_per_minute', 'requests_per_day', 'tokens_per_minute', 'tokens_per_day', 'concurrent']),
   limit: z.number().int(),
-  remaining: z.number().int().nullable().describe('Units left now (GCRA); null for concurrent (slots in use are not read)'),
+  remaining: z
+    .number()
+    .int()
+    .describe('Units left now: requests or tokens of the window (GCRA); for concurrent, the limit minus the calls in flight'),
   resets_in_ms: z.number().nullable().describe('ms until the window is fully replenished; null for concurrent'),
 });
 
