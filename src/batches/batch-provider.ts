@@ -2,18 +2,11 @@
  * The one interface behind `/v1/batches`: a provider instance that runs OpenAI-shaped batches, natively (OpenAI,
  * Azure OpenAI, Groq: src/batches/native-batches.ts) or translated (Anthropic Message Batches:
  * src/batches/anthropic-batches.ts; Gemini Batch API: src/batches/gemini-batches.ts). The routes, the poller and
- * the usage recorder only see this interface; every adapter speaks OpenAI batch objects and output lines.
+ * the usage recorder only see this interface; every adapter speaks OpenAI batch objects and output lines. Which
+ * adapter serves which configured provider: src/batches/batch-providers.ts.
  */
-import type { ProviderConfig } from '../config/load-config.ts';
-import { GatewayError } from '../core/errors.ts';
-import type { FileTargets } from '../files/file-targets.ts';
-import type { UpstreamClient } from '../providers/upstream-client.ts';
-import { createAnthropicBatches } from './anthropic-batches.ts';
-import { createGeminiBatches } from './gemini-batches.ts';
 import type { SpooledInput } from './batch-input.ts';
 import type { StoredBatch } from './batch-store.ts';
-
-import { createNativeBatches } from './native-batches.ts';
 
 type Json = Record<string, unknown>;
 
@@ -58,47 +51,4 @@ export interface BatchProviders {
   byName(name: string): BatchProvider | undefined;
   /** The instance a request names, or the only one configured; 400 otherwise. */
   pick(name: string | undefined): BatchProvider;
-}
-
-export interface BatchProvidersOptions {
-  providers: ProviderConfig[];
-  fileTargets: FileTargets;
-  client: UpstreamClient;
-  spoolDir: string;
-}
-
-export function createBatchProviders(options: BatchProvidersOptions): BatchProviders {
-  const all: BatchProvider[] = [];
-  for (const config of options.providers) {
-    const native = options.fileTargets.byName(config.name);
-    if (native) all.push(createNativeBatches(native, options.client));
-    else if (config.type === 'anthropic') all.push(createAnthropicBatches(config, options.client, options.spoolDir));
-    else if (config.type === 'gemini') all.push(createGeminiBatches(config, options.client, options.spoolDir));
-  }
-  const names = new Map(all.map((provider) => [provider.name, provider]));
-  const list = () => all.map((entry) => entry.name).join(', ') || 'none';
-  return {
-    all,
-    byName: (name) => names.get(name),
-    pick(name) {
-      if (name !== undefined && name !== '') {
-        const found = names.get(name);
-        if (found) return found;
-        throw new GatewayError(`Provider '${name}' has no batch API here; configured: ${list()}`, {
-          status: 400,
-          code: 'invalid_provider',
-          param: 'provider',
-          retryable: false,
-        });
-      }
-      const only = all[0];
-      if (all.length === 1 && only) return only;
-      throw new GatewayError(
-        all.length === 0
-          ? 'No configured provider has a batch API (OpenAI, Azure OpenAI, Groq, Anthropic, Gemini)'
-          : `Several providers have a batch API: name one with 'provider' or a 'provider/model' (${list()})`,
-        { status: 400, code: 'provider_required', param: 'provider', retryable: false },
-      );
-    },
-  };
 }

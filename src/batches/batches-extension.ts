@@ -5,7 +5,7 @@ import { createFileStore } from '../files/file-store.ts';
 import { createFileTargets } from '../files/file-targets.ts';
 import { createPricingTable } from '../usage/pricing.ts';
 import { createBatchPoller } from './batch-poller.ts';
-import { createBatchProviders } from './batch-provider.ts';
+import { createBatchProviders } from './batch-providers.ts';
 import { createBatchService } from './batch-service.ts';
 import { createBatchStore } from './batch-store.ts';
 import { createBatchesRoutes } from './batches-routes.ts';
