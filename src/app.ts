@@ -29,6 +29,8 @@ import type { Storage } from './storage/database.ts';
 import type { Metric } from 'prom-client';
 import type { AdminQueries } from './admin/queries.ts';
 import type { BatchLineGuard } from './batches/batch-input.ts';
+import type { CallPolicy } from './pipeline/call-policy.ts';
+import type { WorkflowQuery } from './workflows/workflow-lookup.ts';
 
 export interface Gateway {
   config: GatewayConfig;
@@ -59,7 +61,9 @@ export interface Gateway {
   /** A managed key's model lists, for calls outside the pipeline (batch lines); set by governance. */
   keyModelAccess?: KeyModelAccess;
   /** Checks each line of a new batch (input guardrails with ENABLE_GUARDRAILS_FOR_BATCH_PROCESSING), set by guardrails. */
-  batchLineGuard?: (request: GatewayRequest) => BatchLineGuard;
+  batchLineGuard?: (request: GatewayRequest, policy: CallPolicy | null) => BatchLineGuard;
+  /** The workflow policy for work outside the pipeline (batches); set by workflows. */
+  workflowFor?: (query: WorkflowQuery) => Promise<CallPolicy | null>;
   /** Metrics features contribute (registered at /metrics by the metrics extension). */
   metrics: Metric[];
   /** Records that could not be built whole (modelgate_record_failures_total). */

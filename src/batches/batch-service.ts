@@ -40,7 +40,9 @@ export function createBatchService(dependencies: BatchServiceDependencies): Batc
   };
 
   async function save(batch: StoredBatch, reported: ProviderBatch): Promise<void> {
-    batch.object = { ...reported.object, gateway_input_file_id: batch.object.gateway_input_file_id ?? null };
+    // The gateway's own fields (gateway_input_file_id, gateway_workflow) are kept.
+    const own = Object.fromEntries(Object.entries(batch.object).filter(([name]) => name.startsWith('gateway_')));
+    batch.object = { ...reported.object, gateway_input_file_id: null, ...own };
     batch.status = reported.status;
     await dependencies.store.update(batch);
   }

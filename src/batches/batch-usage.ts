@@ -12,6 +12,7 @@
  * Batch API (https://ai.google.dev/gemini-api/docs/batch-mode; "priced at 50% less than the standard rate",
  * https://developers.googleblog.com/scale-your-ai-workloads-batch-mode-gemini-api).
  * A request that never ran (cancelled or expired in the batch) is recorded with no tokens: 499 and 408.
+ * A batch whose workflow switched usage off (`gateway_workflow.usage`, decided when it was created) gets no rows.
  */
 import { createHash } from 'node:crypto';
 import type { KeyOwner, KeyOwnerLookup } from '../core/outcome.ts';
@@ -105,6 +106,12 @@ export async function settleBatchUsage(
 ): Promise<boolean> {
   if (batch.usageRecordedAt !== null) return true;
   if (!finalStatuses.has(batch.status)) return false;
+  if ((batch.object.gateway_workflow as { usage?: unknown } | undefined)?.usage === false) {
+    // The batch's workflow switched usage records off: settled without rows.
+    await dependencies.store.markUsageRecorded(batch.id);
+    batch.usageRecordedAt = Date.now();
+    return true;
+  }
   const completedAt = Number(batch.object.completed_at ?? batch.object.cancelled_at ?? batch.object.expired_at ?? batch.object.failed_at);
   const createdAt = Number.isFinite(completedAt) && completedAt > 0 ? completedAt * 1000 : batch.createdAt;
   const owner = batch.owner === '' ? undefined : dependencies.keyOwner?.(batch.owner);

@@ -44,6 +44,7 @@ export function createBatchesExtension(logger: Logger): GatewayExtension {
         catalog: gateway.routing.catalog,
         registry: gateway.registry,
         keyModelAccess: () => gateway.keyModelAccess,
+        workflowFor: () => gateway.workflowFor,
         providerNames: new Set(gateway.config.providers.map((provider) => provider.name)),
         ...(gateway.batchLineGuard ? { lineGuard: gateway.batchLineGuard } : {}),
       }),

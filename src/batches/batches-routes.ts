@@ -3,7 +3,8 @@
  * (src/batches/batch-provider.ts: native at OpenAI, Azure OpenAI and Groq; translated for Anthropic and Gemini): `POST /v1/batches` with `input_file_id` (a gateway file) or, as a gateway extension, inline
  * `requests`; list, retrieve, cancel; and `GET /v1/batches/{id}/results`, the output (then error) JSONL.
  * Every line's model goes through aliases and model access first; batch records live in the database, and each
- * item's usage is recorded once (src/batches/batch-usage.ts).
+ * item's usage is recorded once (src/batches/batch-usage.ts). The workflow that applies to the batch (resolved
+ * once, at creation) chooses the input guardrails of its lines and whether its usage rows are written.
  */
 import { GatewayError } from '../core/errors.ts';
 import type { FileStore } from '../files/file-store.ts';
@@ -15,6 +16,7 @@ import { callProvider } from '../files/provider-call.ts';
 import type { ModelRegistry } from '../core/model-registry.ts';
 import type { KeyModelAccess } from '../core/outcome.ts';
 import type { GatewayReply, GatewayRequest, Route } from '../http/types.ts';
+import type { CallPolicy } from '../pipeline/call-policy.ts';
 import type { UpstreamClient } from '../providers/upstream-client.ts';
 import type { RoutingCatalog } from '../routing/routing-catalog.ts';
 import { followAliases } from '../routing/stages/alias-stage.ts';
@@ -24,6 +26,7 @@ import type { BatchService } from './batch-service.ts';
 import type { BatchStore } from './batch-store.ts';
 import { finalStatuses } from './batch-usage.ts';
 import { jsonlLines } from './jsonl-lines.ts';
+import type { WorkflowQuery } from '../workflows/workflow-lookup.ts';
 
 type Json = Record<string, unknown>;
 
@@ -39,8 +42,10 @@ export interface BatchesDependencies {
   catalog: RoutingCatalog;
   registry: ModelRegistry;
   providerNames: Set<string>;
-  /** Checks each line of a batch created by `request` (input guardrails), when switched on. */
-  lineGuard?: (request: GatewayRequest) => BatchLineGuard;
+  /** Checks each line of a batch created by `request` (input guardrails, as the batch's workflow selects them), when switched on. */
+  lineGuard?: (request: GatewayRequest, policy: CallPolicy | null) => BatchLineGuard;
+  /** The workflow that applies to a batch (set by workflows, read at each request). */
+  workflowFor?: () => ((query: WorkflowQuery) => Promise<CallPolicy | null>) | undefined;
   /** A managed key's model lists (set by governance, read at each request). */
   keyModelAccess?: () => KeyModelAccess | undefined;
 }
@@ -83,6 +88,30 @@ async function chooseProvider(
   return ofFile ?? dependencies.providers.pick(undefined);
 }
 
+/**
+ * The workflow of a batch: resolved once, when it is created, for its key, the provider that runs it and the
+ * first line's model (as requested, and what aliases make of it at that provider), like the provider itself.
+ */
+async function batchPolicy(
+  dependencies: BatchesDependencies,
+  request: GatewayRequest,
+  provider: BatchProvider,
+  first: unknown,
+): Promise<CallPolicy | null> {
+  const workflowFor = dependencies.workflowFor?.();
+  if (!workflowFor) return null;
+  const body = (first as { body?: { model?: unknown } } | undefined)?.body;
+  const requested = typeof body?.model === 'string' ? body.model : '';
+  let model = requested;
+  try {
+    model = requested ? followAliases(dependencies.catalog, requested) : '';
+  } catch {
+    // An alias cycle: the line is refused when it is prepared.
+  }
+  if (model.startsWith(`${provider.name}/`)) model = model.slice(provider.name.length + 1);
+  return workflowFor({ keyId: request.keyId, requestedModel: requested, provider: provider.name, model });
+}
+
 /** The first item of a stream of lines, and the stream again from the start. */
 async function peek(lines: AsyncIterable<unknown>): Promise<{ first: unknown; all: AsyncIterable<unknown> }> {
   const iterator = lines[Symbol.asyncIterator]();
@@ -103,6 +132,7 @@ async function create(dependencies: BatchesDependencies, request: GatewayRequest
   if (typeof endpoint !== 'string' || endpoint === '') throw invalid("Missing required parameter: 'endpoint'", 'endpoint');
   const owner = ownerOf(request.keyId);
   let provider: BatchProvider;
+  let policy: CallPolicy | null;
   let input: SpooledInput;
   let inputFileId: string | null = null;
   let unchangedFileId: string | null = null;
@@ -110,7 +140,8 @@ async function create(dependencies: BatchesDependencies, request: GatewayRequest
     if (fields.input_file_id !== undefined) throw invalid("Give either 'input_file_id' or 'requests', not both", 'requests');
     if (!Array.isArray(fields.requests)) throw invalid("'requests' must be an array of {custom_id, body} objects", 'requests');
     provider = await chooseProvider(dependencies, fields.provider, fields.requests[0], undefined);
-    input = await spoolLines(fields.requests, rules(dependencies, provider, endpoint, request), dependencies.config.spoolDir);
+    policy = await batchPolicy(dependencies, request, provider, fields.requests[0]);
+    input = await spoolLines(fields.requests, rules(dependencies, provider, endpoint, request, policy), dependencies.config.spoolDir);
   } else {
     if (typeof fields.input_file_id !== 'string' || fields.input_file_id === '')
       throw invalid("Missing required parameter: 'input_file_id' (or 'requests')", 'input_file_id');
@@ -124,7 +155,8 @@ async function create(dependencies: BatchesDependencies, request: GatewayRequest
     });
     const { first, all } = await peek(parsedLines(jsonlLines(content.body, maxInputLineBytes, 'the input file')));
     provider = await chooseProvider(dependencies, fields.provider, first, file.provider);
-    input = await spoolLines(all, rules(dependencies, provider, endpoint, request), dependencies.config.spoolDir);
+    policy = await batchPolicy(dependencies, request, provider, first);
+    input = await spoolLines(all, rules(dependencies, provider, endpoint, request, policy), dependencies.config.spoolDir);
     if (!input.changed && provider.name === file.provider) unchangedFileId = file.providerFileId;
   }
   let reported: ProviderBatch;
@@ -145,14 +177,25 @@ async function create(dependencies: BatchesDependencies, request: GatewayRequest
     providerBatchId: reported.id,
     endpoint,
     status: reported.status,
-    object: { ...reported.object, gateway_input_file_id: inputFileId },
+    object: {
+      ...reported.object,
+      gateway_input_file_id: inputFileId,
+      // What the batch's workflow decided for its usage rows, recorded when it finishes.
+      ...(policy ? { gateway_workflow: { name: policy.workflow, version: policy.version, usage: policy.usage } } : {}),
+    },
   });
   return json(await dependencies.service.publicBatch(batch));
 }
 
-function rules(dependencies: BatchesDependencies, provider: BatchProvider, endpoint: string, request: GatewayRequest): LineRules {
+function rules(
+  dependencies: BatchesDependencies,
+  provider: BatchProvider,
+  endpoint: string,
+  request: GatewayRequest,
+  policy: CallPolicy | null,
+): LineRules {
   const found: LineRules = { catalog: dependencies.catalog, providerNames: dependencies.providerNames, target: provider, endpoint };
-  if (dependencies.lineGuard) found.guard = dependencies.lineGuard(request);
+  if (dependencies.lineGuard) found.guard = dependencies.lineGuard(request, policy);
   const access = dependencies.keyModelAccess?.();
   const keyId = request.keyId;
   if (access && keyId !== null) found.keyAccess = (requested, target) => access(keyId, requested, target);

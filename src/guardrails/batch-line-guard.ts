@@ -3,7 +3,8 @@
  * batch is created (inline `requests` or an input file), each chat completions or Responses line's body gets
  * the input guardrails a call gets (input-guard.ts) before the lines are sent to the provider. A block refuses
  * the whole batch with 400 `guardrail_blocked` naming the line and the guardrail; masks, rewrites and system
- * prompts change the line that goes upstream. Reversible PII placeholders are not restored in batch results
+ * prompts change the line that goes upstream. The batch's workflow (its `guardrails` list) chooses which
+ * guardrails run, as it does for a call. Reversible PII placeholders are not restored in batch results
  * (the results are fetched later, from the provider). Decisions are counted in the decision metrics.
  * Embeddings lines are not checked, as embeddings calls are not.
  */
@@ -11,6 +12,7 @@ import type { BatchLineGuard } from '../batches/batch-input.ts';
 import { GatewayError } from '../core/errors.ts';
 import type { Endpoint } from '../core/outcome.ts';
 import type { GatewayRequest } from '../http/types.ts';
+import type { CallPolicy } from '../pipeline/call-policy.ts';
 import { createModelCall } from '../pipeline/model-call.ts';
 import type { GuardrailMetrics } from './guardrail-metrics.ts';
 import type { GuardrailSelection } from './guardrail-selection.ts';
@@ -21,14 +23,14 @@ import { requestShape } from './request-text.ts';
 const checkedUrls: Record<string, Endpoint> = { '/v1/chat/completions': 'chat.completions', '/v1/responses': 'responses' };
 
 export function createBatchLineGuard(
-  select: () => GuardrailSelection,
+  select: (policy: CallPolicy | null) => GuardrailSelection,
   metrics: GuardrailMetrics,
-): (request: GatewayRequest) => BatchLineGuard {
-  return (request) =>
+): (request: GatewayRequest, policy: CallPolicy | null) => BatchLineGuard {
+  return (request, policy) =>
     async ({ body, url, index }) => {
       const endpoint = checkedUrls[url];
       const shape = endpoint === undefined ? null : requestShape(endpoint);
-      const selection = select();
+      const selection = select(policy);
       if (!endpoint || !shape || (selection.input.length === 0 && selection.systemPrompts.length === 0)) return null;
       const call = createModelCall(request, {
         endpoint,

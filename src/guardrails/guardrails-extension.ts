@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import type { GatewayExtension } from '../app.ts';
+import type { CallPolicy } from '../pipeline/call-policy.ts';
 import type { ModelCall } from '../pipeline/model-call.ts';
 import { createBatchLineGuard } from './batch-line-guard.ts';
 import { createGuardrailMetrics } from './guardrail-metrics.ts';
@@ -27,11 +28,12 @@ export function createGuardrailsExtension(logger?: Logger): GatewayExtension {
       logger?.warn({ guardrail: name, reason: error instanceof Error ? error.message : String(error) }, 'guardrails reload failed');
     if (config.enabled) {
       // A workflow may name the guardrails that run for a call (trace.policy.guardrails); otherwise all do.
-      const select = (call: ModelCall) => {
+      const selectFor = (policy: CallPolicy | null | undefined) => {
         const selector = engine.selector();
-        const names = call.trace.policy?.guardrails;
+        const names = policy?.guardrails;
         return names ? selector.named(names, selector.all.version) : selector.all;
       };
+      const select = (call: ModelCall) => selectFor(call.trace.policy);
       gateway.pipeline.use(createGuardrailsInputStage(select));
       gateway.pipeline.use(createGuardrailsOutputStage(select));
       const metrics = createGuardrailMetrics();
@@ -39,7 +41,7 @@ export function createGuardrailsExtension(logger?: Logger): GatewayExtension {
       gateway.bus.subscribe((outcome) => {
         if (outcome.guardrails !== undefined || outcome.guardrailChecks !== undefined) metrics.record(outcome);
       });
-      if (config.batchProcessing) gateway.batchLineGuard = createBatchLineGuard(() => engine.selector().all, metrics);
+      if (config.batchProcessing) gateway.batchLineGuard = createBatchLineGuard(selectFor, metrics);
     }
     if (gateway.storage) {
       await engine.attachStore(createKyselyGuardrailsStore(gateway.storage.db as never), gateway.state);

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { toGatewayError } from '../core/errors.ts';
 import type { ModelRegistry } from '../core/model-registry.ts';
 import type { CallOutcome, OutcomeBus } from '../core/outcome.ts';
+import { workflowOfOutcome } from '../pipeline/call-policy.ts';
 import type { ProviderResult } from '../providers/types.ts';
 import type { CompleteText, CompletionOrigin } from './llm-guardrail.ts';
 
@@ -38,7 +39,7 @@ function outcomeOf(
     path: `guardrail/${origin.guardrail}`,
   };
   const policy = trace.policy;
-  if (policy) outcome.workflow = { name: policy.workflow, version: policy.version, audit: policy.audit, usage: policy.usage };
+  if (policy) outcome.workflow = workflowOfOutcome(policy);
   return outcome;
 }
 

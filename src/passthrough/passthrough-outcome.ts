@@ -2,6 +2,8 @@
 import { GatewayError, toGatewayError } from '../core/errors.ts';
 import type { CallOutcome, OutcomeBus } from '../core/outcome.ts';
 import type { GatewayRequest } from '../http/types.ts';
+import { workflowOfOutcome } from '../pipeline/call-policy.ts';
+import type { CallTrace } from '../pipeline/model-call.ts';
 import type { Json } from '../providers/types.ts';
 import type { NativeReading } from './native-usage.ts';
 import type { PassthroughTarget } from './passthrough-targets.ts';
@@ -19,6 +21,8 @@ export interface PassthroughFinish {
 
 export interface PassthroughOutcome {
   setRequest(requestedModel: string | null, body: Json | undefined): void;
+  /** The call's trace once it runs through the pipeline: the workflow applied (its audit and usage switches). */
+  setTrace(trace: CallTrace): void;
   finish(result: PassthroughFinish): void;
 }
 
@@ -33,8 +37,10 @@ function flatHeaders(headers: GatewayRequest['headers']): Record<string, string>
 /** The error of an answer: the gateway's own, the client leaving, or the provider's HTTP status. */
 function errorOf(result: PassthroughFinish): GatewayError | null {
   if (result.error !== undefined && result.error !== null) return toGatewayError(result.error);
-  if (result.clientGone) return new GatewayError('Client closed the request', { status: 499, code: 'client_closed_request', retryable: false });
-  if (result.status >= 400) return new GatewayError(`Provider answered HTTP ${result.status}`, { status: result.status, code: `upstream_${result.status}` });
+  if (result.clientGone)
+    return new GatewayError('Client closed the request', { status: 499, code: 'client_closed_request', retryable: false });
+  if (result.status >= 400)
+    return new GatewayError(`Provider answered HTTP ${result.status}`, { status: result.status, code: `upstream_${result.status}` });
   return null;
 }
 
@@ -42,11 +48,15 @@ export function createPassthroughOutcome(bus: OutcomeBus, request: GatewayReques
   const startedAt = new Date();
   let requestedModel: string | null = null;
   let requestBody: Json | undefined;
+  let trace: CallTrace | undefined;
   let finished = false;
   return {
     setRequest(model, body) {
       requestedModel = model;
       requestBody = body;
+    },
+    setTrace(callTrace) {
+      trace = callTrace;
     },
     finish(result) {
       if (finished) return;
@@ -73,6 +83,8 @@ export function createPassthroughOutcome(bus: OutcomeBus, request: GatewayReques
         method: request.method,
         path: request.path,
       };
+      if (trace?.policyVersion) outcome.policyVersion = trace.policyVersion;
+      if (trace?.policy) outcome.workflow = workflowOfOutcome(trace.policy);
       if (bus.captureHeaders) {
         outcome.requestHeaders = flatHeaders(request.headers);
         if (result.responseHeaders) outcome.responseHeaders = result.responseHeaders;

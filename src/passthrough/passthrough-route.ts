@@ -3,8 +3,9 @@
  * strips the caller's credentials and hop-by-hop headers, adds the provider's credentials, keeps the
  * path under the provider's base URL, streams both bodies without holding them, and records the
  * call (usage read from the native answer) as one CallOutcome like any other. Each call passes the
- * pipeline as an opaque call (src/pipeline/stage-order.ts `opaqueStages`): a managed key's model lists,
- * rate limits and budgets apply to the model the body or the Gemini path names.
+ * pipeline as an opaque call (src/pipeline/stage-order.ts `opaqueStages`): the workflow that applies (its
+ * audit, usage and budget switches), a managed key's model lists, rate limits and budgets apply to the
+ * model the body or the Gemini path names.
  */
 import { GatewayError, toGatewayError } from '../core/errors.ts';
 import type { OutcomeBus } from '../core/outcome.ts';
@@ -102,19 +103,30 @@ async function handlePassthrough(dependencies: PassthroughDependencies, request:
   const outcome = createPassthroughOutcome(dependencies.bus, request, target ?? null);
   try {
     if (!target) {
-      throw new GatewayError(`Passthrough to provider '${provider}' is not available: it is not configured or not in ENABLED_PASSTHROUGH_PROVIDERS`, {
-        status: 404,
-        code: 'provider_not_found',
-        retryable: false,
-      });
+      throw new GatewayError(
+        `Passthrough to provider '${provider}' is not available: it is not configured or not in ENABLED_PASSTHROUGH_PROVIDERS`,
+        {
+          status: 404,
+          code: 'provider_not_found',
+          retryable: false,
+        },
+      );
     }
-    const url = passthroughUrl(target.baseUrl, rest, withoutParameters(query, target.strippedQuery), { allowV1Alias: dependencies.config.allowV1Alias });
+    const url = passthroughUrl(target.baseUrl, rest, withoutParameters(query, target.strippedQuery), {
+      allowV1Alias: dependencies.config.allowV1Alias,
+    });
     const method = request.method.toUpperCase();
     const body = await readRequestBody(request, dependencies.bodyLimitBytes, dependencies.maxJsonDepth);
     const requestedModel = (typeof body.json?.model === 'string' ? body.json.model : null) ?? modelInPath(rest);
     outcome.setRequest(requestedModel, body.json);
     const headers = { ...target.defaults, ...upstreamRequestHeaders(request.headers, body.stream !== undefined), ...target.injected };
-    const upstreamRequest: UpstreamRequest = { provider: target.name, url, method: method as NonNullable<UpstreamRequest['method']>, headers, signal: request.signal };
+    const upstreamRequest: UpstreamRequest = {
+      provider: target.name,
+      url,
+      method: method as NonNullable<UpstreamRequest['method']>,
+      headers,
+      signal: request.signal,
+    };
     if (body.bytes !== undefined) upstreamRequest.body = body.bytes;
     else if (body.stream !== undefined) upstreamRequest.body = body.stream;
     // Through the pipeline as an opaque call: key access (model lists), rate limits and budgets apply; the relay is its terminal.
@@ -129,6 +141,7 @@ async function handlePassthrough(dependencies: PassthroughDependencies, request:
       },
     });
     call.target = { provider: providerOf(dependencies, target), model: requestedModel ?? '' };
+    outcome.setTrace(call.trace);
     let relayed: Relayed | undefined;
     call.relay = async () => {
       relayed = await relayPassthrough(dependencies.client, target, upstreamRequest, {

@@ -30,3 +30,8 @@ export function policyVersionOf(guardrailsVersion: string | null, policy: CallPo
   if (guardrailsVersion === null) return (workflow ?? '').slice(0, maxPolicyVersionLength);
   return (workflow === null ? guardrailsVersion : `${guardrailsVersion}/${workflow}`).slice(0, maxPolicyVersionLength);
 }
+
+/** What a call's outcome records of its workflow (the recorders read `audit` and `usage`). */
+export function workflowOfOutcome(policy: CallPolicy): { name: string; version: string; audit: boolean; usage: boolean } {
+  return { name: policy.workflow, version: policy.version, audit: policy.audit, usage: policy.usage };
+}

@@ -55,10 +55,11 @@ export function isStageName(name: string): name is StageName {
 
 /**
  * The stages an opaque call (passthrough: the provider's own API, relayed as it is) runs, in the order above:
- * key access (model allow/deny lists), rate limits and budgets (workflows do not apply to them yet). The others read or rewrite the canonical
- * body (guardrails, cache) or pick targets (routing, retry), which an opaque call does not have.
+ * the workflow (its audit, usage and budget switches), key access (model allow/deny lists), rate limits and
+ * budgets. The others read or rewrite the canonical body (guardrails, cache) or pick targets (routing, fallback,
+ * retry), which an opaque call does not have.
  */
-export const opaqueStages: ReadonlySet<StageName> = new Set<StageName>(['key-access', 'rate-limit', 'budget']);
+export const opaqueStages: ReadonlySet<StageName> = new Set<StageName>(['workflow', 'key-access', 'rate-limit', 'budget']);
 
 /**
  * The stages an answer given without the upstream (a response cache hit) still passes, run by the cache
