@@ -14,6 +14,7 @@ import { groupByOrder, runGuardrails } from '../src/guardrails/guardrail-runner.
 import { guardrailDefinitionSchema } from '../src/guardrails/guardrails-config.ts';
 import { findPii, ibanValid, luhnValid } from '../src/guardrails/pii-detectors.ts';
 import { createDeltaRestorer, restorePlaceholders } from '../src/guardrails/placeholder-restore.ts';
+import { readAnswerTexts, writeAnswerTexts } from '../src/guardrails/answer-text.ts';
 import { applySystemPrompt, copyForRewrite, readSegments, writeSegments } from '../src/guardrails/request-text.ts';
 import type { StreamChunk } from '../src/providers/types.ts';
 
@@ -234,6 +235,33 @@ describe('request text', () => {
     }
     const rewritten = writeSegments('chat', bodies.chat, ['SYS', 'HI']) as { messages: { content: { image_url?: unknown }[] }[] };
     expect(rewritten.messages[1]?.content[1]?.image_url).toBe(image.image_url);
+  });
+
+  it('rewrites answer texts (chat and Responses) in a copy: the answer as given stays as it was', () => {
+    const toolCalls = [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }];
+    const chat = { choices: [{ index: 0, message: { role: 'assistant', content: 'mail a@b.io', tool_calls: toolCalls } }] };
+    const responses = {
+      output: [
+        {
+          type: 'message',
+          content: [
+            { type: 'output_text', text: 'one' },
+            { type: 'refusal', refusal: 'no' },
+          ],
+        },
+      ],
+      output_text: 'one',
+    };
+    for (const body of [chat, responses] as Record<string, unknown>[]) {
+      const before = structuredClone(body);
+      const texts = readAnswerTexts(body).map((text) => text.toUpperCase());
+      const rewritten = writeAnswerTexts(body, texts);
+      expect(readAnswerTexts(rewritten)).toEqual(texts);
+      expect(body).toEqual(before);
+    }
+    expect(writeAnswerTexts(responses, ['ONE']).output_text).toBe('ONE');
+    const rewritten = writeAnswerTexts(chat, ['x']) as typeof chat;
+    expect(rewritten.choices[0]?.message.tool_calls).toBe(toolCalls);
   });
 
   it('applies inject, override and decorator system prompts', () => {

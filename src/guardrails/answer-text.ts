@@ -41,9 +41,36 @@ export function readAnswerTexts(body: Json): string[] {
   return slotsOf(body).map((slot) => slot.text);
 }
 
+/** `holder[key]` copied when it is an array: each object in it too, and in each of those `inner` when an array. */
+function copyArray(holder: Json, key: string, inner?: string): void {
+  const entries = holder[key];
+  if (!Array.isArray(entries)) return;
+  holder[key] = entries.map((entry) => {
+    if (!isObject(entry)) return entry;
+    const copy = { ...entry };
+    if (inner !== undefined) copyArray(copy, inner);
+    return copy;
+  });
+}
+
+/**
+ * A copy of the answer that its texts can be written into without touching `body`: the choices and their
+ * messages, the output items and their content parts are copied; everything else is shared (nothing here
+ * changes it), which is cheaper than a deep copy of an answer carrying tool calls, logprobs or images.
+ */
+function copyForAnswerRewrite(body: Json): Json {
+  const copy = { ...body };
+  copyArray(copy, 'choices');
+  if (Array.isArray(copy.choices)) {
+    for (const choice of copy.choices) if (isObject(choice) && isObject(choice.message)) choice.message = { ...choice.message };
+  }
+  copyArray(copy, 'output', 'content');
+  return copy;
+}
+
 /** A copy of the answer with its texts replaced (same order as readAnswerTexts). */
 export function writeAnswerTexts(body: Json, texts: readonly string[]): Json {
-  const copy = structuredClone(body);
+  const copy = copyForAnswerRewrite(body);
   slotsOf(copy).forEach((slot, index) => {
     const text = texts[index];
     if (text !== undefined && text !== slot.text) slot.write(text);
