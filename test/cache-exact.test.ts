@@ -89,6 +89,21 @@ describe('exact cache', () => {
     expect(prefixed.response.headers.get('x-cache')).toBe('HIT (exact)');
   });
 
+  it('answers a JSON hit with the bytes the upstream sent, also after a restart', async () => {
+    const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: unique('same bytes') }] };
+    const first = await post('/v1/chat/completions', body);
+    expect(first.headers.get('x-cache')).toBe('MISS');
+    const second = await post('/v1/chat/completions', body);
+    expect(second.headers.get('x-cache')).toBe('HIT (exact)');
+    expect(second.text).toBe(first.text);
+    await running.close();
+    running = await startGateway(env());
+    client = new OpenAI({ apiKey: masterKey, baseURL: `${running.url}/v1`, maxRetries: 0 });
+    const third = await post('/v1/chat/completions', body);
+    expect(third.headers.get('x-cache')).toBe('HIT (exact)');
+    expect(third.text).toBe(first.text);
+  });
+
   it('replays a stored stream with the same events, tool calls included, and answers JSON from it', async () => {
     const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } }];
     const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: unique('Weather?') }], tools, stream: true };

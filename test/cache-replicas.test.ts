@@ -8,6 +8,7 @@
  * And on the store itself: a replica that never hears a purge message (pub/sub is at most once) stops
  * serving the purged entries once it re-reads the generations.
  */
+import { encodeEntry } from '../src/cache/cache-entry.ts';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ReplicaSet, startReplicaSet } from './helpers/replica-set.ts';
@@ -292,7 +293,7 @@ describe('Redis cache store when a purge message is lost', () => {
       const other = await createSharedCacheStore(loud, { refreshMs: 300 });
       const now = Date.now();
       const entry = {
-        v: 1,
+        v: 2,
         endpoint: 'chat.completions',
         tenant: 'key-a',
         requestedModel: 'gpt-4o-mini',
@@ -302,16 +303,16 @@ describe('Redis cache store when a purge message is lost', () => {
         createdAt: now,
         expiresAt: now + 60_000,
         usage: null,
-        json: { id: 'x' },
+        jsonText: '{"id":"x"}',
       } as const;
       const key = 'a'.repeat(64);
-      await other.set(key, entry, JSON.stringify(entry));
-      expect((await stale.get(key))?.json).toEqual({ id: 'x' });
+      await other.set(key, entry, encodeEntry(entry));
+      expect((await stale.get(key))?.jsonText).toBe('{"id":"x"}');
       expect(await other.purge({ tenant: 'key-a' })).toBeNull();
       expect(await other.get(key)).toBeUndefined();
       await expect.poll(async () => (await stale.get(key)) === undefined, { timeout: 5000, interval: 50 }).toBe(true);
       // The same for a purge of everything.
-      await other.set(`${key.slice(1)}b`, { ...entry, tenant: 'key-b' }, JSON.stringify({ ...entry, tenant: 'key-b' }));
+      await other.set(`${key.slice(1)}b`, { ...entry, tenant: 'key-b' }, encodeEntry({ ...entry, tenant: 'key-b' }));
       expect(await stale.get(`${key.slice(1)}b`)).toBeDefined();
       await other.purge();
       await expect.poll(async () => (await stale.get(`${key.slice(1)}b`)) === undefined, { timeout: 5000, interval: 50 }).toBe(true);

@@ -6,12 +6,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCacheConfig } from '../src/cache/cache-config.ts';
 import { readCacheControls } from '../src/cache/cache-controls.ts';
-import type { CacheEntry } from '../src/cache/cache-entry.ts';
+import { type CacheEntry, decodeEntry, encodeEntry, entryResult } from '../src/cache/cache-entry.ts';
 import { canonicalJson, exactCacheKey } from '../src/cache/cache-key.ts';
 import { createEmbeddedCacheStore } from '../src/cache/embedded-cache-store.ts';
+import type { JsonResult } from '../src/providers/types.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'modelgate-cache-units-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -23,10 +25,18 @@ const key = (body: Record<string, unknown>, overrides: Partial<Parameters<typeof
 describe('cache key', () => {
   it('ignores key order, stream flags and documented defaults', () => {
     expect(canonicalJson({ b: 1, a: { d: 2, c: [1, { f: 1, e: 2 }] } })).toBe('{"a":{"c":[1,{"e":2,"f":1}],"d":2},"b":1}');
+    // Undefined members are left out, undefined array items are null (as JSON.stringify does); the input is not changed.
+    const input = { z: [undefined, { y: 1, x: undefined }], a: 'q' };
+    expect(canonicalJson(input)).toBe('{"a":"q","z":[null,{"y":1}]}');
+    expect(Object.keys(input)).toEqual(['z', 'a']);
+    expect(canonicalJson(undefined)).toBe('null');
+    expect(canonicalJson('text')).toBe('"text"');
     const reference = key(base);
     expect(key({ messages: base.messages, model: 'other-name' })).toBe(reference);
     expect(key({ ...base, stream: true, stream_options: { include_usage: true } })).toBe(reference);
-    expect(key({ ...base, n: 1, temperature: 1, top_p: 1, presence_penalty: 0, frequency_penalty: 0, logprobs: false, user: undefined })).toBe(reference);
+    expect(
+      key({ ...base, n: 1, temperature: 1, top_p: 1, presence_penalty: 0, frequency_penalty: 0, logprobs: false, user: undefined }),
+    ).toBe(reference);
     expect(key({ ...base, temperature: null })).toBe(reference);
   });
 
@@ -59,7 +69,12 @@ describe('cache key', () => {
       { web_search_options: {} },
       { some_unknown_provider_field: 1 },
       { messages: [{ role: 'user', content: 'hi!' }] },
-      { messages: [{ role: 'system', content: 'be terse' }, { role: 'user', content: 'hi' }] },
+      {
+        messages: [
+          { role: 'system', content: 'be terse' },
+          { role: 'user', content: 'hi' },
+        ],
+      },
     ];
     const keys = new Set([reference]);
     for (const variant of variants) {
@@ -91,7 +106,12 @@ describe('cache controls and config', () => {
   });
 
   it('defaults to off, 3600 s, per-key scope; refuses bad values by name', () => {
-    expect(readCacheConfig({}, 'data/modelgate.db')).toMatchObject({ exactEnabled: false, ttlSeconds: 3600, scope: 'key', sqlitePath: 'data/modelgate-cache.db' });
+    expect(readCacheConfig({}, 'data/modelgate.db')).toMatchObject({
+      exactEnabled: false,
+      ttlSeconds: 3600,
+      scope: 'key',
+      sqlitePath: 'data/modelgate-cache.db',
+    });
     expect(() => readCacheConfig({ RESPONSE_CACHE_TTL: '0' }, ':memory:')).toThrow(/RESPONSE_CACHE_TTL/);
     expect(() => readCacheConfig({ RESPONSE_CACHE_SIMPLE_ENABLED: 'maybe' }, ':memory:')).toThrow(/RESPONSE_CACHE_SIMPLE_ENABLED/);
     expect(() => readCacheConfig({ RESPONSE_CACHE_SCOPE: 'global' }, ':memory:')).toThrow(/RESPONSE_CACHE_SCOPE/);
@@ -100,7 +120,7 @@ describe('cache controls and config', () => {
 
 function entry(createdAt: number, ttlMs: number, text = 'x', requestedModel = 'gpt-4o-mini'): CacheEntry {
   return {
-    v: 1,
+    v: 2,
     endpoint: 'chat.completions',
     tenant: 'key_a',
     requestedModel,
@@ -110,24 +130,54 @@ function entry(createdAt: number, ttlMs: number, text = 'x', requestedModel = 'g
     createdAt,
     expiresAt: createdAt + ttlMs,
     usage: null,
-    json: { text },
+    jsonText: JSON.stringify({ text }),
   };
 }
+
+describe('cache entries', () => {
+  it('store a JSON answer as its text after the entry and read it back as it was', () => {
+    const answer = '{\n  "id": "x",\n  "text": "two\\nlines"\n}';
+    const stored = { ...entry(Date.now(), 60_000), jsonText: answer };
+    const text = encodeEntry(stored);
+    expect(text.endsWith(`\n${answer}`)).toBe(true);
+    expect(decodeEntry(text)).toEqual(stored);
+    const streamed = { ...entry(Date.now(), 60_000), chunks: [{ d: '{"a":"\\n"}' }] };
+    delete streamed.jsonText;
+    expect(decodeEntry(encodeEntry(streamed))).toEqual(streamed);
+    expect(decodeEntry(JSON.stringify({ ...stored, v: 1 }))).toBeNull();
+    expect(decodeEntry('not json\n{}')).toBeNull();
+  });
+
+  it('answers a JSON request with the stored text as it is, and parses it only when the body is read', () => {
+    const stored = { ...entry(Date.now(), 60_000), jsonText: '{"id":"x",  "kept":"as sent"}' };
+    const result = entryResult(stored, false, false);
+    if (result?.kind !== 'json') throw new Error('expected a JSON result');
+    expect(result.rawBody).toBe('{"id":"x",  "kept":"as sent"}');
+    expect(result.body).toEqual({ id: 'x', kept: 'as sent' });
+    expect({ ...result }.body).toEqual({ id: 'x', kept: 'as sent' });
+    // A stage that replaces the body must not send the stored bytes.
+    result.body = { id: 'rewritten' };
+    expect(result.rawBody).toBeUndefined();
+    expect(result.body).toEqual({ id: 'rewritten' });
+    // Each hit parses its own copy: the rewrite above did not reach the entry.
+    expect((entryResult(stored, false, false) as JsonResult).body).toEqual({ id: 'x', kept: 'as sent' });
+  });
+});
 
 describe('embedded cache store', () => {
   it('evicts the least recently used entry at the entry cap, and at the byte cap', async () => {
     const store = createEmbeddedCacheStore({ sqlitePath: ':memory:', maxEntries: 3, maxBytes: 1_000_000 });
     const now = Date.now();
-    for (const name of ['a', 'b', 'c']) await store.set(name, entry(now, 60_000), JSON.stringify(entry(now, 60_000)));
+    for (const name of ['a', 'b', 'c']) await store.set(name, entry(now, 60_000), encodeEntry(entry(now, 60_000)));
     await store.get('a');
-    await store.set('d', entry(now, 60_000), JSON.stringify(entry(now, 60_000)));
+    await store.set('d', entry(now, 60_000), encodeEntry(entry(now, 60_000)));
     expect(await store.get('b')).toBeUndefined();
     expect(await store.get('a')).toBeDefined();
     expect(store.stats().entries).toBe(3);
 
     const small = createEmbeddedCacheStore({ sqlitePath: ':memory:', maxEntries: 100, maxBytes: 1000 });
     const big = entry(now, 60_000, 'y'.repeat(300));
-    for (const name of ['p', 'q', 'r', 's']) await small.set(name, big, JSON.stringify(big));
+    for (const name of ['p', 'q', 'r', 's']) await small.set(name, big, encodeEntry(big));
     expect(await small.get('p')).toBeUndefined();
     expect(small.stats().bytes).toBeLessThanOrEqual(1000);
     await store.close();
@@ -138,13 +188,13 @@ describe('embedded cache store', () => {
     const sqlitePath = join(directory, 'cache.db');
     let now = Date.now();
     const first = createEmbeddedCacheStore({ sqlitePath, maxEntries: 10, maxBytes: 1_000_000, now: () => now });
-    await first.set('kept', entry(now, 60_000), JSON.stringify(entry(now, 60_000)));
-    await first.set('short', entry(now, 1000), JSON.stringify(entry(now, 1000)));
-    await first.set('other', entry(now, 60_000, 'z', 'gpt-4o'), JSON.stringify(entry(now, 60_000, 'z', 'gpt-4o')));
+    await first.set('kept', entry(now, 60_000), encodeEntry(entry(now, 60_000)));
+    await first.set('short', entry(now, 1000), encodeEntry(entry(now, 1000)));
+    await first.set('other', entry(now, 60_000, 'z', 'gpt-4o'), encodeEntry(entry(now, 60_000, 'z', 'gpt-4o')));
     await first.close();
     now += 2000;
     const second = createEmbeddedCacheStore({ sqlitePath, maxEntries: 10, maxBytes: 1_000_000, now: () => now });
-    expect((await second.get('kept'))?.json).toEqual({ text: 'x' });
+    expect((await second.get('kept'))?.jsonText).toBe('{"text":"x"}');
     expect(await second.get('short')).toBeUndefined();
     expect(await second.purge({ requestedModel: 'gpt-4o' })).toBe(1);
     expect(await second.get('other')).toBeUndefined();
@@ -154,5 +204,33 @@ describe('embedded cache store', () => {
     expect(await third.get('other')).toBeUndefined();
     expect(await third.purge()).toBe(1);
     await third.close();
+  });
+
+  it('writes to SQLite after the answer (queued, in order), and drops rows of an older entry layout at start', async () => {
+    const sqlitePath = join(directory, 'queued.db');
+    const now = Date.now();
+    const first = createEmbeddedCacheStore({ sqlitePath, maxEntries: 10, maxBytes: 1_000_000 });
+    const sqlite = new BetterSqlite3(sqlitePath);
+    const rows = () => (sqlite.prepare('select key from cache_entry order by key').all() as { key: string }[]).map((row) => row.key);
+    await first.set('a', entry(now, 60_000), encodeEntry(entry(now, 60_000)));
+    await first.set('b', entry(now, 60_000), encodeEntry(entry(now, 60_000)));
+    await first.delete('a');
+    expect(await first.get('b')).toBeDefined();
+    expect(rows()).toEqual([]);
+    await expect.poll(rows, { timeout: 2000, interval: 10 }).toEqual(['b']);
+    // Still queued at close: written then.
+    await first.set('c', entry(now, 60_000), encodeEntry(entry(now, 60_000)));
+    await first.close();
+    expect(rows()).toEqual(['b', 'c']);
+    const old = { ...entry(now, 60_000), v: 1, json: { text: 'x' } };
+    sqlite
+      .prepare('insert into cache_entry (key, tenant, requested_model, value, size, created_at, expires_at) values (?, ?, ?, ?, ?, ?, ?)')
+      .run('old', 'key_a', 'gpt-4o-mini', JSON.stringify(old), 100, now, now + 60_000);
+    const second = createEmbeddedCacheStore({ sqlitePath, maxEntries: 10, maxBytes: 1_000_000 });
+    expect(await second.get('old')).toBeUndefined();
+    expect(await second.get('c')).toBeDefined();
+    expect(rows()).toEqual(['b', 'c']);
+    await second.close();
+    sqlite.close();
   });
 });

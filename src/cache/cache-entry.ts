@@ -5,6 +5,10 @@
  * assembling it, a streamed request from a JSON entry by re-chunking it (chat) . A native Responses
  * stream answers JSON requests with its `response.completed` response; a native Responses JSON entry
  * cannot be replayed as a stream and counts as a miss (the new stream then replaces it).
+ *
+ * A JSON answer is kept as its text (`jsonText`, the upstream's own bytes when the provider relayed
+ * them): storing it serializes no answer object, and a hit sends that text as it is and parses it only
+ * when something reads the body (a translating route, the audit copy).
  */
 import { createChatStreamAssembler } from '../core/chat-stream-assembler.ts';
 import type { Endpoint, Operation } from '../core/outcome.ts';
@@ -20,8 +24,11 @@ export interface CachedChunk {
   u?: 1;
 }
 
+/** Bumped with the entry's layout; an entry of another layout is not served (cacheSchemaVersion keys it away too). */
+export const cacheEntryVersion = 2;
+
 export interface CacheEntry {
-  v: 1;
+  v: typeof cacheEntryVersion;
   endpoint: Endpoint;
   /** Tenant the entry belongs to (key id or `*`), and the model asked for: for purges and the admin API. */
   tenant: string;
@@ -32,8 +39,56 @@ export interface CacheEntry {
   createdAt: number;
   expiresAt: number;
   usage: Usage | null;
-  json?: Json;
+  /** The JSON answer's text. */
+  jsonText?: string;
   chunks?: CachedChunk[];
+}
+
+/**
+ * The entry's stored text: its JSON without `jsonText`, then, for a JSON answer, a newline and the
+ * answer's text as it is (JSON.stringify never writes a raw newline, so the first one ends the entry
+ * part). The answer is neither escaped when stored nor unescaped when read.
+ */
+export function encodeEntry(entry: CacheEntry): string {
+  const { jsonText, ...rest } = entry;
+  const head = JSON.stringify(rest);
+  return jsonText === undefined ? head : `${head}\n${jsonText}`;
+}
+
+/** An entry read back from its stored text, or null when the text is not an entry of this layout. */
+export function decodeEntry(text: string): CacheEntry | null {
+  const newline = text.indexOf('\n');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(newline === -1 ? text : text.slice(0, newline));
+  } catch {
+    return null;
+  }
+  if (!parsed || typeof parsed !== 'object' || (parsed as CacheEntry).v !== cacheEntryVersion) return null;
+  const entry = parsed as CacheEntry;
+  if (newline !== -1) entry.jsonText = text.slice(newline + 1);
+  return entry.jsonText !== undefined || Array.isArray(entry.chunks) ? entry : null;
+}
+
+/**
+ * A JSON result whose body is `text`, sent as it is (`rawBody`) and parsed only on first read of `body`.
+ * Assigning `body` replaces it and drops the text (a stage that rewrites the answer must not send the old bytes).
+ */
+function jsonTextResult(text: string, usage: Usage | null): JsonResult {
+  let parsed: Json | undefined;
+  const result: JsonResult = { kind: 'json', status: 200, body: {}, headers: {}, usage, rawBody: text };
+  Object.defineProperty(result, 'body', {
+    enumerable: true,
+    get(): Json {
+      parsed ??= JSON.parse(text) as Json;
+      return parsed;
+    },
+    set(value: Json) {
+      parsed = value;
+      delete result.rawBody;
+    },
+  });
+  return result;
 }
 
 /** Whether a chat chunk carries only usage (`choices: []`), the chunk OpenAI sends last on request. */
@@ -131,15 +186,16 @@ function rechunked(body: Json): CachedChunk[] {
 export function entryResult(entry: CacheEntry, stream: boolean, includeUsage: boolean): ProviderResult | null {
   const usage = entry.usage;
   if (!stream) {
-    const body = entry.json ?? assembled(entry);
+    if (entry.jsonText !== undefined) return jsonTextResult(entry.jsonText, usage);
+    const body = assembled(entry);
     if (!body) return null;
     const result: JsonResult = { kind: 'json', status: 200, body, headers: {}, usage };
     return result;
   }
   let chunks = entry.chunks;
   if (!chunks) {
-    if (entry.operation === 'responses' || !entry.json) return null;
-    chunks = rechunked(entry.json);
+    if (entry.operation === 'responses' || entry.jsonText === undefined) return null;
+    chunks = rechunked(JSON.parse(entry.jsonText) as Json);
   }
   const replay = chunks;
   // As from a provider, usage is known once the stream has been read (translators read it at the start too).

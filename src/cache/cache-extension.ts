@@ -105,6 +105,10 @@ export function createCacheExtension(logger: Logger): GatewayExtension {
               maxEntries: config.maxEntries,
               maxBytes: config.maxBytes,
               onEvict: () => metrics.evicted(),
+              onWriteError: (error) => {
+                metrics.error('store');
+                logger.warn({ err: error }, 'response cache: could not write entries to SQLite; they are kept in memory only');
+              },
             });
       store = opened;
       gateway.onClose(() => opened.close());

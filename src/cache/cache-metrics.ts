@@ -35,11 +35,21 @@ export interface CacheMetrics {
 
 export function createCacheMetrics(): CacheMetrics {
   const counters: CacheCounters = { hits: 0, misses: 0, bypasses: 0, stored: 0, errors: 0 };
+  // Lookups are counted here per call (one Map step) and handed to prom-client when /metrics is read:
+  // inc() with labels validates and hashes them on every call, on the path of every cached answer.
+  const pendingLookups = new Map<string, { endpoint: Endpoint; result: CacheLookupResult; count: number }>();
   const requests = new Counter({
     name: 'modelgate_cache_requests_total',
     help: 'Response cache lookups by endpoint and result (hit_exact, hit_semantic, miss, bypass)',
     labelNames: ['endpoint', 'result'] as const,
     registers: [],
+    collect() {
+      for (const pending of pendingLookups.values()) {
+        if (pending.count === 0) continue;
+        this.inc({ endpoint: pending.endpoint, result: pending.result }, pending.count);
+        pending.count = 0;
+      }
+    },
   });
   const stores = new Counter({
     name: 'modelgate_cache_stores_total',
@@ -64,7 +74,10 @@ export function createCacheMetrics(): CacheMetrics {
       if (result === 'miss') counters.misses++;
       else if (result === 'bypass') counters.bypasses++;
       else counters.hits++;
-      requests.inc({ endpoint, result });
+      const name = `${endpoint} ${result}`;
+      const pending = pendingLookups.get(name);
+      if (pending) pending.count++;
+      else pendingLookups.set(name, { endpoint, result, count: 1 });
     },
     stored(endpoint) {
       counters.stored++;

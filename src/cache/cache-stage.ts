@@ -12,10 +12,10 @@ import type { ModelCall } from '../pipeline/model-call.ts';
 import type { Stage } from '../pipeline/stage.ts';
 import type { Json, Provider, ProviderResult, StreamChunk, StreamResult } from '../providers/types.ts';
 import type { CacheConfig } from './cache-config.ts';
-import type { CacheMetrics } from './cache-metrics.ts';
 import { readCacheControls } from './cache-controls.ts';
-import { type CacheEntry, type CachedChunk, createChunkRecorder, entryResult } from './cache-entry.ts';
+import { type CachedChunk, type CacheEntry, cacheEntryVersion, createChunkRecorder, encodeEntry, entryResult } from './cache-entry.ts';
 import { exactCacheKey } from './cache-key.ts';
+import type { CacheMetrics } from './cache-metrics.ts';
 import type { CacheStore } from './cache-store.ts';
 import type { CacheTargetResolver } from './cache-target.ts';
 import type { SemanticLayer, SemanticProbe } from './semantic-layer.ts';
@@ -138,7 +138,7 @@ export function createCacheStage(options: CacheStageOptions): Stage {
   }
 
   function save(key: string, entry: CacheEntry, probe: SemanticProbe | null): void {
-    const text = JSON.stringify(entry);
+    const text = encodeEntry(entry);
     if (text.length > config.maxEntryBytes) return;
     store.set(key, entry, text).then(
       () => {
@@ -192,7 +192,7 @@ export function createCacheStage(options: CacheStageOptions): Stage {
       if (!controls.store || !served || result.status !== 200) return result;
       const createdAt = now();
       const entry: CacheEntry = {
-        v: 1,
+        v: cacheEntryVersion,
         endpoint: call.endpoint,
         tenant,
         requestedModel: call.requestedModel,
@@ -204,8 +204,11 @@ export function createCacheStage(options: CacheStageOptions): Stage {
         usage: null,
       };
       if (result.kind === 'json') {
-        save(key, { ...entry, usage: result.usage, json: result.body }, probe);
-        return result;
+        // The answer's text once: the upstream's own bytes, or serialized here and then also sent as the
+        // reply (so the route does not serialize the body a second time).
+        const jsonText = result.rawBody ?? JSON.stringify(result.body);
+        save(key, { ...entry, usage: result.usage, jsonText }, probe);
+        return result.rawBody === undefined ? { ...result, rawBody: jsonText } : result;
       }
       return recordStream(result, served.operation, config.maxEntryBytes, (chunks) =>
         save(key, { ...entry, usage: result.usage(), chunks }, probe),

@@ -20,8 +20,9 @@ export interface CacheStoreStats {
 }
 
 export interface CacheStore {
+  /** The entry under `key`; read-only (the embedded store hands out the entry it holds, not a copy). */
   get(key: string): Promise<CacheEntry | undefined>;
-  /** Stores the entry until its `expiresAt`; `text` is its JSON. */
+  /** Stores the entry until its `expiresAt`; `text` is its stored text (cache-entry.ts encodeEntry). */
   set(key: string, entry: CacheEntry, text: string): Promise<void>;
   delete(key: string): Promise<boolean>;
   /**

@@ -15,7 +15,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { SharedState } from '../state/shared-state.ts';
-import type { CacheEntry } from './cache-entry.ts';
+import { type CacheEntry, decodeEntry } from './cache-entry.ts';
 import type { CachePurgeFilter, CacheStore } from './cache-store.ts';
 
 const storeGenerationKey = 'cache:generation';
@@ -34,10 +34,21 @@ export interface SharedCacheStoreOptions {
 
 type Generations = [number, number, number];
 
-/** What is kept in Redis: the tenant's, model's and pair's generations at store time, then the entry. */
-interface Stored {
-  g: Generations;
-  e: CacheEntry;
+/**
+ * What is kept in Redis: the tenant's, model's and pair's generations at store time as a JSON array,
+ * a newline, then the entry's stored text (cache-entry.ts encodeEntry).
+ */
+function readStored(text: string): { generations: Generations; entry: CacheEntry } | null {
+  const newline = text.indexOf('\n');
+  if (newline === -1) return null;
+  let generations: unknown;
+  try {
+    generations = JSON.parse(text.slice(0, newline));
+  } catch {
+    return null;
+  }
+  const entry = decodeEntry(text.slice(newline + 1));
+  return entry && Array.isArray(generations) && generations.length === 3 ? { generations: generations as Generations, entry } : null;
 }
 
 const scopeKey = (scope: Scope, name: string) => `cache:generation:${scope}:${name}`;
@@ -98,18 +109,18 @@ export async function createSharedCacheStore(state: SharedState, options: Shared
     async get(key) {
       const text = await state.get(entryKey(await current(), key));
       if (text === undefined) return undefined;
-      const stored = JSON.parse(text) as Partial<Stored>;
-      const entry = stored.e;
+      const stored = readStored(text);
       // A value in another layout (written by an older gateway) is a miss; the next answer replaces it.
-      if (!entry || !Array.isArray(stored.g) || entry.expiresAt <= now()) return undefined;
-      return sameGenerations(stored.g, await scopeGenerations(entry.tenant, entry.requestedModel)) ? entry : undefined;
+      if (!stored || stored.entry.expiresAt <= now()) return undefined;
+      const { entry, generations } = stored;
+      return sameGenerations(generations, await scopeGenerations(entry.tenant, entry.requestedModel)) ? entry : undefined;
     },
     async set(key, entry, text) {
       const ttlMs = entry.expiresAt - now();
       if (ttlMs <= 0) return;
       const at = await current();
       const generations = await scopeGenerations(entry.tenant, entry.requestedModel);
-      await state.set(entryKey(at, key), `{"g":${JSON.stringify(generations)},"e":${text}}`, ttlMs);
+      await state.set(entryKey(at, key), `${JSON.stringify(generations)}\n${text}`, ttlMs);
     },
     async delete(key) {
       const name = entryKey(await current(), key);

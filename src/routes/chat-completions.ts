@@ -66,7 +66,9 @@ async function handleChat(dependencies: RouteDependencies, request: GatewayReque
     });
     const result = await dependencies.pipeline.run(call);
     if (result.kind === 'json') {
-      tracker.finish({ status: result.status, usage: result.usage, responseBody: result.body, responseHeaders: result.headers });
+      // The body is read only for the audit copy (a cache hit parses its stored text only when read).
+      const responseBody = dependencies.bus.captureBodies ? result.body : undefined;
+      tracker.finish({ status: result.status, usage: result.usage, responseBody, responseHeaders: result.headers });
       return jsonReply(result, callHeaders(tracker, result.headers));
     }
     const streamResult = result;
