@@ -8,19 +8,18 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../src/core/errors.ts';
 import { geminiHttpError, retryDelaySeconds } from '../src/providers/gemini/create-gemini-provider.ts';
-import {
-  chatRequestToGemini,
-  createGeminiStreamTranslator,
-  geminiResponseToChat,
-  mapFinishReason,
-  thinkingConfigFor,
-  usageFromGemini,
-} from '../src/providers/gemini/gemini-chat-translation.ts';
+import { chatRequestToGemini, thinkingConfigFor } from '../src/providers/gemini/gemini-chat-translation.ts';
 import {
   embeddingsRequestToGemini,
   floatsToBase64,
   geminiEmbeddingsToOpenAI,
 } from '../src/providers/gemini/gemini-embeddings-translation.ts';
+import {
+  createGeminiStreamTranslator,
+  geminiResponseToChat,
+  mapFinishReason,
+  usageFromGemini,
+} from '../src/providers/gemini/gemini-response-translation.ts';
 
 type Json = Record<string, unknown>;
 const identity = { id: 'chatcmpl-test', model: 'gemini-2.5-flash', created: 1_750_000_000 };

@@ -11,7 +11,7 @@
  *   creation + 48 h.
  * - OpenAI batch object and output lines: https://platform.openai.com/docs/api-reference/batch/object.
  */
-import { geminiResponseToChat } from '../providers/gemini/gemini-chat-translation.ts';
+import { geminiResponseToChat } from '../providers/gemini/gemini-response-translation.ts';
 import { batchRequestId, epochSeconds } from './anthropic-batch-format.ts';
 
 type Json = Record<string, unknown>;

@@ -9,9 +9,9 @@
  *   (https://ai.google.dev/api/generate-content#UsageMetadata).
  */
 import { type Usage, usageFromOpenAI } from '../core/usage.ts';
-import type { Json } from '../providers/types.ts';
 import { usageFromAnthropic } from '../providers/anthropic/anthropic-response.ts';
-import { usageFromGemini } from '../providers/gemini/gemini-chat-translation.ts';
+import { usageFromGemini } from '../providers/gemini/gemini-response-translation.ts';
+import type { Json } from '../providers/types.ts';
 import type { NativeFormat } from './passthrough-targets.ts';
 
 export interface NativeReading {

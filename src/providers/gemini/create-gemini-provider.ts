@@ -7,14 +7,14 @@ import { GatewayError } from '../../core/errors.ts';
 import type { CallContext, Json, JsonResult, Provider, ProviderResult, StreamChunk, StreamResult } from '../types.ts';
 import { parseEventObject, readEvents, readJson, rejectUnsuccessful, releaseBody } from '../upstream-body.ts';
 import { type UpstreamClient, type UpstreamResponse, upstreamHttpError } from '../upstream-client.ts';
+import { chatRequestToGemini } from './gemini-chat-translation.ts';
+import { embeddingsRequestToGemini, geminiEmbeddingsToOpenAI } from './gemini-embeddings-translation.ts';
 import {
-  chatRequestToGemini,
   createGeminiStreamTranslator,
   geminiResponseToChat,
   type ResponseIdentity,
   usageFromGemini,
-} from './gemini-chat-translation.ts';
-import { embeddingsRequestToGemini, geminiEmbeddingsToOpenAI } from './gemini-embeddings-translation.ts';
+} from './gemini-response-translation.ts';
 
 export const defaultGeminiBaseUrl = 'https://generativelanguage.googleapis.com/v1beta';
 
@@ -133,7 +133,11 @@ export function createGeminiProvider(options: GeminiProviderOptions): Provider {
         releaseBody(response, complete);
       }
     }
-    return { kind: 'stream', status: 200, headers: {}, chunks: chunks(),
+    return {
+      kind: 'stream',
+      status: 200,
+      headers: {},
+      chunks: chunks(),
       usage: () => translator?.usage() ?? null,
       abort: () => releaseBody(response, false),
     };
