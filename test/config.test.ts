@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseSize } from '../src/config/load-config.ts';
+import { parseSize } from '../src/config/config-values.ts';
+import { ConfigError, loadConfig } from '../src/config/load-config.ts';
 
 function withYaml(text: string): string {
   const directory = mkdtempSync(join(tmpdir(), 'modelgate-config-'));
@@ -38,7 +39,10 @@ describe('loadConfig', () => {
   });
 
   it('reads the upstream limits from the environment and config.yaml', () => {
-    const fromEnv = loadConfig({ UPSTREAM_MAX_RESPONSE_BYTES: '8MB', UPSTREAM_MAX_EVENT_BYTES: '65536', UPSTREAM_TOTAL_TIMEOUT_MS: '120000' }, '/nonexistent');
+    const fromEnv = loadConfig(
+      { UPSTREAM_MAX_RESPONSE_BYTES: '8MB', UPSTREAM_MAX_EVENT_BYTES: '65536', UPSTREAM_TOTAL_TIMEOUT_MS: '120000' },
+      '/nonexistent',
+    );
     expect(fromEnv.upstream).toMatchObject({ maxResponseBytes: 8 * 1024 * 1024, maxEventBytes: 65_536, totalTimeoutMs: 120_000 });
     const fromYaml = loadConfig({}, withYaml('upstream:\n  max_response_bytes: 1MB\n  max_event_bytes: 512KB\n  total_timeout_ms: 5000\n'));
     expect(fromYaml.upstream).toMatchObject({ maxResponseBytes: 1024 * 1024, maxEventBytes: 512 * 1024, totalTimeoutMs: 5000 });
@@ -76,7 +80,10 @@ pricing:
     expect(config.port).toBe(9100);
     expect(config.masterKey).toBe('secret');
     expect(config.bodyLimitBytes).toBe(1024 * 1024);
-    expect(config.providers.find((provider) => provider.name === 'local')).toMatchObject({ baseUrl: 'http://127.0.0.1:8000/v1', models: ['a', 'b'] });
+    expect(config.providers.find((provider) => provider.name === 'local')).toMatchObject({
+      baseUrl: 'http://127.0.0.1:8000/v1',
+      models: ['a', 'b'],
+    });
     expect(config.providers.find((provider) => provider.name === 'openai')?.apiKey).toBe('from-env');
     expect(config.pricing['local/a']).toEqual({ input: 1.5, output: 2 });
   });
@@ -115,7 +122,12 @@ pricing:
     );
     const byName = Object.fromEntries(config.providers.map((provider) => [provider.name, provider]));
     expect(byName.groq).toMatchObject({ type: 'groq', apiKey: 'g' });
-    expect(byName.azure).toMatchObject({ type: 'azure', apiKey: 'az', baseUrl: 'https://res.openai.azure.com', apiVersion: '2025-01-01-preview' });
+    expect(byName.azure).toMatchObject({
+      type: 'azure',
+      apiKey: 'az',
+      baseUrl: 'https://res.openai.azure.com',
+      apiVersion: '2025-01-01-preview',
+    });
     expect(byName['openai-eu']).toMatchObject({ type: 'openai', apiKey: 'eu', baseUrl: 'https://eu.example/v1' });
     expect(byName['ollama-gpu']).toMatchObject({ type: 'ollama', baseUrl: 'http://gpu:11434/v1' });
     expect(byName.oracle).toMatchObject({ models: ['x', 'y'] });

@@ -2,46 +2,30 @@
  * Configuration: environment first, optional config.yaml (with ${VAR} and ${VAR:-default}
  * expansion), environment wins. Invalid configuration fails at start with a message naming the key.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
-import { providerTypeNames } from '../providers/all-provider-types.ts';
-import {
-  loadResilienceConfig,
-  providerKeys,
-  providerResilienceYamlShape,
-  type ResilienceConfig,
-  resilienceYamlShape,
-  type WeightedKey,
-} from '../routing/resilience-config.ts';
-import { readStateConfig, type StateConfig } from '../state/state-config.ts';
-import { type HttpLimitsConfig, loadHttpLimitsConfig } from '../http/http-limits-config.ts';
 import { type CacheConfig, readCacheConfig } from '../cache/cache-config.ts';
-import { defaultJournalMaxBytes } from '../storage/batch-writer.ts';
-import { loadRoutingConfig, type RoutingConfig, routingYamlShape } from '../routing/routing-config.ts';
-import { ConfigError } from './config-error.ts';
-import { type GuardrailsConfig, guardrailsYamlSchema, loadGuardrailsConfig } from '../guardrails/guardrails-config.ts';
-import { loadWorkflowsConfig, type WorkflowsConfig, workflowsYamlSchema } from '../workflows/workflow-config.ts';
-import { type FilesConfig, loadFilesConfig } from '../files/files-config.ts';
 import { type DashboardConfig, loadDashboardConfig } from '../dashboard/dashboard-config.ts';
-import { loadRateLimitConfig, type RateLimitConfig, rateLimitYamlShape } from '../governance/limits/rate-limit-config.ts';
-import { type BudgetConfig, budgetYamlShape, loadBudgetConfig } from '../governance/budgets/budget-config.ts';
-import { defaultPassthroughProviders, type PassthroughConfig, passthroughYamlSchema } from '../passthrough/passthrough-config.ts';
+import { type FilesConfig, loadFilesConfig } from '../files/files-config.ts';
+import { type BudgetConfig, loadBudgetConfig } from '../governance/budgets/budget-config.ts';
+import { loadRateLimitConfig, type RateLimitConfig } from '../governance/limits/rate-limit-config.ts';
+import { type GuardrailsConfig, loadGuardrailsConfig } from '../guardrails/guardrails-config.ts';
+import { type HttpLimitsConfig, loadHttpLimitsConfig } from '../http/http-limits-config.ts';
+import { defaultPassthroughProviders, type PassthroughConfig } from '../passthrough/passthrough-config.ts';
+import { providerTypeNames } from '../providers/all-provider-types.ts';
+import { loadResilienceConfig, providerKeys, type ResilienceConfig } from '../routing/resilience-config.ts';
+import { loadRoutingConfig, type RoutingConfig } from '../routing/routing-config.ts';
+import { readStateConfig, type StateConfig } from '../state/state-config.ts';
+import { defaultJournalMaxBytes } from '../storage/batch-writer.ts';
+import { loadWorkflowsConfig, type WorkflowsConfig } from '../workflows/workflow-config.ts';
+import { ConfigError } from './config-error.ts';
 
+import { type Env, parseBoolean, parseInteger, parseList, parseSize, pick } from './config-values.ts';
+import { type ProviderConfig, providersFromEnv } from './providers-from-env.ts';
+import { readYaml, type YamlConfig } from './yaml-config.ts';
+
+export type { ProviderConfig };
 export { ConfigError };
-
-export interface ProviderConfig {
-  name: string;
-  type: string;
-  apiKey?: string;
-  /** Key pool (`OPENAI_API_KEY=k1,k2`, `api_keys:`), when there are several keys; `apiKey` is then the first. */
-  apiKeys?: WeightedKey[];
-  baseUrl?: string;
-  models?: string[];
-  apiVersion?: string;
-  headers?: Record<string, string>;
-}
 
 export interface GatewayConfig {
   port: number;
@@ -115,234 +99,6 @@ export interface PriceOverride {
   cacheWrite?: number;
 }
 
-type Env = Record<string, string | undefined>;
-
-const sizeUnits: Record<string, number> = { b: 1, kb: 1024, k: 1024, mb: 1024 ** 2, m: 1024 ** 2, gb: 1024 ** 3, g: 1024 ** 3 };
-
-export function parseSize(key: string, value: string | number): number {
-  if (typeof value === 'number') {
-    if (Number.isInteger(value) && value > 0) return value;
-    throw new ConfigError(key, `expected a positive size, got ${value}`);
-  }
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
-  const unit = match?.[2]?.toLowerCase() ?? '';
-  const multiplier = sizeUnits[unit === '' ? 'b' : unit];
-  if (!match || multiplier === undefined) {
-    throw new ConfigError(key, `expected a size such as 10485760, 512KB or 10MB, got '${value}'`);
-  }
-  const bytes = Math.floor(Number(match[1]) * multiplier);
-  if (bytes <= 0) throw new ConfigError(key, `expected a positive size, got '${value}'`);
-  return bytes;
-}
-
-function parseInteger(key: string, value: string | number, min: number, max: number): number {
-  const number = typeof value === 'number' ? value : Number(value.trim());
-  if (!Number.isInteger(number) || number < min || number > max) {
-    throw new ConfigError(key, `expected an integer between ${min} and ${max}, got '${value}'`);
-  }
-  return number;
-}
-
-export function parseBoolean(key: string, value: string | boolean): boolean {
-  if (typeof value === 'boolean') return value;
-  const normalized = value.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(normalized)) return true;
-  if (['0', 'false', 'no', 'off', ''].includes(normalized)) return false;
-  throw new ConfigError(key, `expected true or false, got '${value}'`);
-}
-
-function parseList(value: string | string[]): string[] {
-  const items = Array.isArray(value) ? value : value.split(',');
-  return items.map((item) => item.trim()).filter((item) => item.length > 0);
-}
-
-/** Expands ${VAR} and ${VAR:-default} in every string of a parsed YAML document. */
-export function expandVariables(value: unknown, env: Env): unknown {
-  if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_match, name: string, fallback?: string) => {
-      const found = env[name];
-      return found !== undefined && found !== '' ? found : (fallback ?? '');
-    });
-  }
-  if (Array.isArray(value)) return value.map((item) => expandVariables(item, env));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, expandVariables(item, env)]));
-  }
-  return value;
-}
-
-const yamlSchema = z
-  .object({
-    server: z
-      .object({
-        port: z.union([z.string(), z.number()]).optional(),
-        host: z.string().optional(),
-        master_key: z.string().optional(),
-        allow_unauthenticated: z.union([z.string(), z.boolean()]).optional(),
-        body_size_limit: z.union([z.string(), z.number()]).optional(),
-        log_level: z.string().optional(),
-      })
-      .strict()
-      .optional(),
-    upstream: z
-      .object({
-        timeout_ms: z.union([z.string(), z.number()]).optional(),
-        headers_timeout_ms: z.union([z.string(), z.number()]).optional(),
-        connect_timeout_ms: z.union([z.string(), z.number()]).optional(),
-        max_response_bytes: z.union([z.string(), z.number()]).optional(),
-        max_event_bytes: z.union([z.string(), z.number()]).optional(),
-        total_timeout_ms: z.union([z.string(), z.number()]).optional(),
-        models_refresh_seconds: z.union([z.string(), z.number()]).optional(),
-      })
-      .strict()
-      .optional(),
-    providers: z
-      .record(
-        z.string(),
-        z
-          .object({
-            type: z.string(),
-            api_key: z.string().optional(),
-            base_url: z.string().optional(),
-            models: z.union([z.array(z.string()), z.string()]).optional(),
-            api_version: z.string().optional(),
-            headers: z.record(z.string(), z.string()).optional(),
-            ...providerResilienceYamlShape,
-          })
-          .strict(),
-      )
-      .optional(),
-    storage: z
-      .object({
-        type: z.string().optional(),
-        sqlite_path: z.string().optional(),
-        postgres_url: z.string().optional(),
-      })
-      .strict()
-      .optional(),
-    usage: z.object({ enabled: z.union([z.string(), z.boolean()]).optional() }).strict().optional(),
-    logging: z
-      .object({
-        enabled: z.union([z.string(), z.boolean()]).optional(),
-        log_bodies: z.union([z.string(), z.boolean()]).optional(),
-        log_headers: z.union([z.string(), z.boolean()]).optional(),
-        retention_days: z.union([z.string(), z.number()]).optional(),
-        max_body_bytes: z.union([z.string(), z.number()]).optional(),
-      })
-      .strict()
-      .optional(),
-    pricing: z
-      .record(
-        z.string(),
-        z
-          .object({
-            input: z.number().nonnegative().optional(),
-            output: z.number().nonnegative().optional(),
-            cached_input: z.number().nonnegative().optional(),
-            cache_write: z.number().nonnegative().optional(),
-          })
-          .strict(),
-      )
-      .optional(),
-    ...routingYamlShape,
-    ...resilienceYamlShape,
-    ...rateLimitYamlShape,
-    ...budgetYamlShape,
-    passthrough: passthroughYamlSchema,
-    guardrails: guardrailsYamlSchema,
-    workflows: workflowsYamlSchema,
-  })
-  .strict();
-
-type YamlConfig = z.infer<typeof yamlSchema>;
-
-function readYaml(path: string, env: Env): YamlConfig {
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new ConfigError(path, `cannot read YAML: ${(error as Error).message}`);
-  }
-  if (raw === null || raw === undefined) return {};
-  const result = yamlSchema.safeParse(expandVariables(raw, env));
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const key = issue?.path.join('.') || '(root)';
-    const unknownKeys = issue && 'keys' in issue ? ` (${(issue.keys as string[]).join(', ')})` : '';
-    throw new ConfigError(`${path}: ${key}`, `${issue?.message ?? 'invalid'}${unknownKeys}`);
-  }
-  return result.data;
-}
-
-/** Picks the first defined, non-empty value. */
-function pick<T>(...values: (T | undefined | '')[]): T | undefined {
-  for (const value of values) if (value !== undefined && value !== '') return value as T;
-  return undefined;
-}
-
-const builtInBaseUrlEnv = (type: string) => `${type.toUpperCase()}_BASE_URL`;
-
-/** Providers declared through environment variables. */
-export function providersFromEnv(env: Env): ProviderConfig[] {
-  const providers = new Map<string, ProviderConfig>();
-  const types = providerTypeNames();
-  const ensure = (name: string, type: string): ProviderConfig => {
-    let provider = providers.get(name);
-    if (!provider) {
-      provider = { name, type };
-      providers.set(name, provider);
-    }
-    return provider;
-  };
-  for (const type of types) {
-    const upper = type.toUpperCase();
-    const apiKey = pick(env[`${upper}_API_KEY`], type === 'azure' ? env.AZURE_OPENAI_API_KEY : undefined);
-    const baseUrl = pick(env[builtInBaseUrlEnv(type)], type === 'azure' ? env.AZURE_OPENAI_ENDPOINT : undefined);
-    const keyless = type === 'ollama';
-    if (apiKey === undefined && !(keyless && baseUrl !== undefined)) continue;
-    const provider = ensure(type, type);
-    if (apiKey !== undefined) provider.apiKey = apiKey;
-    if (baseUrl !== undefined) provider.baseUrl = baseUrl;
-    const models = env[`${upper}_MODELS`];
-    if (models) provider.models = parseList(models);
-    const apiVersion = env[`${upper}_API_VERSION`];
-    if (apiVersion) provider.apiVersion = apiVersion;
-  }
-  // Named instances: <TYPE>_<SUFFIX>_API_KEY (or _BASE_URL for keyless types), e.g. OPENAI_VLLM_API_KEY.
-  const typePattern = types.map((type) => type.toUpperCase()).join('|');
-  const named = new RegExp(`^(${typePattern})_([A-Z0-9]+(?:_[A-Z0-9]+)*?)_(API_KEY|BASE_URL)$`);
-  for (const [variable, value] of Object.entries(env)) {
-    if (value === undefined || value === '') continue;
-    const match = named.exec(variable);
-    if (!match) continue;
-    const [, upperType = '', suffix = '', field] = match;
-    const type = upperType.toLowerCase();
-    if (suffix === 'OPENAI' && type === 'azure') continue; // AZURE_OPENAI_API_KEY is Azure's own alias
-    if (field === 'BASE_URL' && type !== 'ollama' && env[`${upperType}_${suffix}_API_KEY`] === undefined) continue;
-    const name = `${type}-${suffix.toLowerCase().replaceAll('_', '-')}`;
-    const provider = ensure(name, type);
-    const prefix = `${upperType}_${suffix}`;
-    const apiKey = env[`${prefix}_API_KEY`];
-    if (apiKey) provider.apiKey = apiKey;
-    const baseUrl = env[`${prefix}_BASE_URL`];
-    if (baseUrl) provider.baseUrl = baseUrl;
-    const models = env[`${prefix}_MODELS`];
-    if (models) provider.models = parseList(models);
-    const apiVersion = env[`${prefix}_API_VERSION`];
-    if (apiVersion) provider.apiVersion = apiVersion;
-  }
-  const openrouter = providers.get('openrouter');
-  if (openrouter) {
-    const headers: Record<string, string> = {};
-    const referer = pick(env.OPENROUTER_SITE_URL, env.OPENROUTER_HTTP_REFERER);
-    const title = pick(env.OPENROUTER_APP_NAME, env.OPENROUTER_X_TITLE);
-    if (referer) headers['HTTP-Referer'] = referer;
-    if (title) headers['X-Title'] = title;
-    if (Object.keys(headers).length > 0) openrouter.headers = headers;
-  }
-  return [...providers.values()];
-}
-
 function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
@@ -366,8 +122,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
   const port = parseInteger(env.PORT ? 'PORT' : 'server.port', portValue, 0, 65535);
   const masterKey = pick(env.MODELGATE_MASTER_KEY, server.master_key);
   const allowValue = pick<string | boolean>(env.MODELGATE_ALLOW_UNAUTHENTICATED, server.allow_unauthenticated);
-  const allowUnauthenticated =
-    allowValue === undefined ? false : parseBoolean('MODELGATE_ALLOW_UNAUTHENTICATED', allowValue);
+  const allowUnauthenticated = allowValue === undefined ? false : parseBoolean('MODELGATE_ALLOW_UNAUTHENTICATED', allowValue);
   const explicitHost = pick(env.HOST, server.host);
   const host = explicitHost ?? (masterKey ? '0.0.0.0' : '127.0.0.1');
   if (!masterKey && !allowUnauthenticated && !isLoopback(host)) {
@@ -452,7 +207,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
   if (postgresSchema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(postgresSchema)) {
     throw new ConfigError('POSTGRES_SCHEMA', `expected a plain identifier (letters, digits, underscore), got '${postgresSchema}'`);
   }
-  const spillDir = pick(env.STORAGE_SPILL_DIR) ?? `${sqlitePath.includes('/') ? sqlitePath.slice(0, sqlitePath.lastIndexOf('/')) : '.'}/spill`;
+  const spillDir =
+    pick(env.STORAGE_SPILL_DIR) ?? `${sqlitePath.includes('/') ? sqlitePath.slice(0, sqlitePath.lastIndexOf('/')) : '.'}/spill`;
   const journalValue = pick(env.STORAGE_JOURNAL_MAX_BYTES);
   // An in-memory SQLite database loses its records at exit anyway: no journal unless asked for.
   const journalDefault = normalizedStorage === 'sqlite' && sqlitePath === ':memory:' ? 0 : defaultJournalMaxBytes;
