@@ -122,13 +122,17 @@ export const maxSearchLength = 200;
 export function parseAuditFilters(query: Record<string, string>, now = Date.now()): AuditFilters {
   const start = optional(query, 'start') === undefined ? undefined : parseInstant(query.start as string, 'start');
   const end = optional(query, 'end') === undefined ? undefined : parseInstant(query.end as string, 'end');
-  if (start !== undefined && end !== undefined && start >= end) throw invalidRequest("'start' must be before 'end'", 'start', 'invalid_value');
+  if (start !== undefined && end !== undefined && start >= end)
+    throw invalidRequest("'start' must be before 'end'", 'start', 'invalid_value');
   const filters: AuditFilters = parseUsageFilters(query);
   if (start !== undefined || end !== undefined) {
     // Instants without days: the days they span (start alone: up to today; end alone: the 30 days before it).
     if (!query.start_date && !query.end_date && !query.days) {
       const last = end === undefined ? now : end - 1;
-      filters.range = { startDay: dayOf(new Date(start ?? last - 29 * 86_400_000)), endDay: dayOf(new Date(Math.max(last, start ?? last))) };
+      filters.range = {
+        startDay: dayOf(new Date(start ?? last - 29 * 86_400_000)),
+        endDay: dayOf(new Date(Math.max(last, start ?? last))),
+      };
     }
     if (start !== undefined) filters.start = start;
     if (end !== undefined) filters.end = end;

@@ -65,7 +65,10 @@ export function registeredPaths(): Record<string, Schema> {
       }));
     }
     if (operation.request) {
-      entry.requestBody = { required: true, content: { [operation.requestType ?? 'application/json']: { schema: jsonSchema(operation.request, 'input') } } };
+      entry.requestBody = {
+        required: true,
+        content: { [operation.requestType ?? 'application/json']: { schema: jsonSchema(operation.request, 'input') } },
+      };
     }
     const path = paths[operation.path] ?? {};
     path[operation.method] = entry;

@@ -1,18 +1,14 @@
 /**
- * OpenAPI 3.1 document of the whole HTTP API, served at /openapi.json, and Swagger UI at /swagger,
- * served from the `swagger-ui-dist` package on disk (no CDN).
+ * OpenAPI 3.1 document of the whole HTTP API, served at /openapi.json (Swagger UI at /swagger: swagger-routes.ts).
  * Wire formats follow the providers' references: https://platform.openai.com/docs/api-reference
  * (chat, embeddings, models, responses) and https://docs.anthropic.com/en/api/messages (messages).
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { GatewayError } from '../core/errors.ts';
 import type { Route } from '../http/types.ts';
 import { passthroughOpenApiPaths } from '../passthrough/passthrough-openapi.ts';
 import { adminPrefix } from './admin-routes.ts';
 import { componentSchemas, ref, totalsProperties } from './openapi-component-schemas.ts';
 import { registeredPaths } from './openapi-registry.ts';
+import { createSwaggerRoutes } from './swagger-routes.ts';
 
 type Schema = Record<string, unknown>;
 
@@ -67,7 +63,7 @@ const filterParameters = [
   { name: 'key_id', in: 'query', schema: { type: 'string' } },
   { name: 'user', in: 'query', schema: { type: 'string' }, description: "Managed key's owner user" },
   { name: 'team', in: 'query', schema: { type: 'string' }, description: "Managed key's owner team" },
-  { name: 'tag', in: 'query', schema: { type: 'string' }, description: 'One of the managed key\'s tags' },
+  { name: 'tag', in: 'query', schema: { type: 'string' }, description: "One of the managed key's tags" },
   { name: 'request_id', in: 'query', schema: { type: 'string' } },
 ];
 const pageParameters = [
@@ -282,7 +278,10 @@ function createCoreDocument(): Schema {
       [`${adminPrefix}/usage/providers`]: adminGet('Usage by provider', filterParameters, periodList('UsageByProvider')),
       [`${adminPrefix}/usage/groups`]: adminGet(
         'Usage by managed key, owner user, team or tag (a call with several tags counts in each)',
-        [...filterParameters, { name: 'by', in: 'query', required: true, schema: { type: 'string', enum: ['key', 'user', 'team', 'tag'] } }],
+        [
+          ...filterParameters,
+          { name: 'by', in: 'query', required: true, schema: { type: 'string', enum: ['key', 'user', 'team', 'tag'] } },
+        ],
         periodList('UsageByGroup'),
       ),
       [`${adminPrefix}/usage/log`]: adminGet('Usage records, newest first', [...filterParameters, ...pageParameters], paged('UsageRecord')),
@@ -298,7 +297,8 @@ function createCoreDocument(): Schema {
             name: 'q',
             in: 'query',
             schema: { type: 'string', maxLength: 200 },
-            description: 'Case-insensitive substring of the model, path, request id, error and, when stored, the request and response bodies',
+            description:
+              'Case-insensitive substring of the model, path, request id, error and, when stored, the request and response bodies',
           },
           { name: 'start', in: 'query', schema: { type: 'string' }, description: 'ISO 8601 or epoch ms, inclusive (narrows the days)' },
           { name: 'end', in: 'query', schema: { type: 'string' }, description: 'ISO 8601 or epoch ms, exclusive' },
@@ -350,47 +350,10 @@ function createCoreDocument(): Schema {
   };
 }
 
-const swaggerFiles: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'application/javascript; charset=utf-8',
-  'swagger-ui-standalone-preset.js': 'application/javascript; charset=utf-8',
-  'index.css': 'text/css; charset=utf-8',
-};
-
-const swaggerPage = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>Modelgate API</title>
-<link rel="stylesheet" href="/swagger/swagger-ui.css">
-<link rel="stylesheet" href="/swagger/index.css">
-</head>
-<body>
-<div id="swagger-ui"></div>
-<script src="/swagger/swagger-ui-bundle.js"></script>
-<script src="/swagger/swagger-ui-standalone-preset.js"></script>
-<script src="/swagger/initializer.js"></script>
-</body>
-</html>
-`;
-
-const swaggerInitializer = `window.onload = function () {
-  window.ui = SwaggerUIBundle({
-    url: '/openapi.json',
-    dom_id: '#swagger-ui',
-    deepLinking: true,
-    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
-    layout: 'StandaloneLayout'
-  });
-};
-`;
-
 export function createOpenApiRoutes(): Route[] {
   // Built on the first request, not at start: converting every route's zod schema takes a few hundred
   // milliseconds of start-up otherwise (measured with --cpu-prof on the bundle).
   let document: string | undefined;
-  const directory = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
-  const cache = new Map<string, string>();
   return [
     {
       method: 'GET',
@@ -401,32 +364,6 @@ export function createOpenApiRoutes(): Route[] {
         return { kind: 'text', status: 200, contentType: 'application/json; charset=utf-8', body: document };
       },
     },
-    {
-      method: 'GET',
-      path: '/swagger',
-      authenticated: false,
-      handler: async () => ({ kind: 'text', status: 200, contentType: 'text/html; charset=utf-8', body: swaggerPage }),
-    },
-    {
-      method: 'GET',
-      path: '/swagger/:file',
-      authenticated: false,
-      handler: async (request) => {
-        const file = request.params.file ?? '';
-        if (file === 'initializer.js') {
-          return { kind: 'text', status: 200, contentType: 'application/javascript; charset=utf-8', body: swaggerInitializer };
-        }
-        // Own keys only: `constructor` or `__proto__` must not find Object.prototype's.
-        const contentType = Object.hasOwn(swaggerFiles, file) ? swaggerFiles[file] : undefined;
-        if (!contentType)
-          throw new GatewayError(`Unknown endpoint GET /swagger/${file}`, { status: 404, code: 'unknown_endpoint', retryable: false });
-        let body = cache.get(file);
-        if (body === undefined) {
-          body = readFileSync(join(directory, file), 'utf8');
-          cache.set(file, body);
-        }
-        return { kind: 'text', status: 200, contentType, headers: { 'cache-control': 'public, max-age=86400' }, body };
-      },
-    },
+    ...createSwaggerRoutes(),
   ];
 }

@@ -148,7 +148,16 @@ export function createAdminQueries(storage: Storage) {
     if (filters.text !== undefined) {
       // Parameterised LIKE on lower() of each column, `!` escaping the wildcards: the same on both dialects.
       const pattern = `%${filters.text.toLowerCase().replace(/[!%_]/g, (character) => `!${character}`)}%`;
-      const columns = ['model', 'requested_model', 'path', 'request_id', 'error_code', 'error_message', 'request_body', 'response_body'] as const;
+      const columns = [
+        'model',
+        'requested_model',
+        'path',
+        'request_id',
+        'error_code',
+        'error_message',
+        'request_body',
+        'response_body',
+      ] as const;
       query = query.where((eb) => eb.or(columns.map((column) => sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '!'`)));
     }
     return query;

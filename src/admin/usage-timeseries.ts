@@ -7,9 +7,9 @@
 import { sql } from 'kysely';
 import { invalidRequest } from '../core/errors.ts';
 import type { Storage } from '../storage/database.ts';
+import { parseCallFilters, type UsageFilters } from './admin-filters.ts';
 import { type LatencyCell, latencyBucketSql, mergeCells, percentile } from './latency-histogram.ts';
 import { parseInstant } from './parse-instant.ts';
-import { parseCallFilters, type UsageFilters } from './admin-filters.ts';
 import { filterUsage } from './queries.ts';
 
 export const timeseriesBuckets = { hour: 3_600_000, day: 86_400_000 } as const;
