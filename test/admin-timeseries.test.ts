@@ -5,13 +5,11 @@
  * the same range; p50/p95 within the documented precision of the exact nearest-rank value; filters;
  * the previous period; empty buckets as zeros; 400s in the OpenAI shape.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { relativePrecision } from '../src/admin/latency-histogram.ts';
 import type { UsageTable } from '../src/storage/database.ts';
 import { createRandom } from './helpers/seeded-random.ts';
-import { type RunningGateway, startGateway } from './helpers/start-gateway.ts';
-import { createBackend, type StorageBackend } from './helpers/storage-backends.ts';
-import { type Simulator, startOpenAISimulator } from './simulators/openai-simulator.ts';
+import { useSeededUsageGateway } from './helpers/seeded-usage-gateway.ts';
 
 const masterKey = 'timeseries-master-key';
 const hour = 3_600_000;
@@ -90,10 +88,13 @@ function seedRows(): UsageTable[] {
 }
 
 describe.each(['sqlite', 'postgresql'] as const)('usage time series on %s', (backendName) => {
-  let backend: StorageBackend;
-  let simulator: Simulator;
-  let running: RunningGateway;
   const rows = seedRows();
+  const running = useSeededUsageGateway(backendName, {
+    apiKey: 'sk-timeseries',
+    models: ['gpt-4o-mini', 'sim-slow-40', 'sim-slow-150'],
+    masterKey,
+    rows,
+  });
 
   const admin = async (path: string) => {
     const response = await fetch(`${running.url}/admin/api/v1${path}`, { headers: { authorization: `Bearer ${masterKey}` } });
@@ -135,24 +136,6 @@ describe.each(['sqlite', 'postgresql'] as const)('usage time series on %s', (bac
       expectWithinPrecision(answer.totals.latency_p95_ms ?? Number.NaN, exactPercentile(latencies, 0.95));
     }
   };
-
-  beforeAll(async () => {
-    backend = createBackend(backendName);
-    simulator = await startOpenAISimulator({ apiKey: 'sk-timeseries', models: ['gpt-4o-mini', 'sim-slow-40', 'sim-slow-150'] });
-    running = await startGateway({
-      ...backend.env,
-      OPENAI_API_KEY: 'sk-timeseries',
-      OPENAI_BASE_URL: simulator.baseUrl,
-      MODELGATE_MASTER_KEY: masterKey,
-    });
-    await running.gateway.storage?.insertIgnoringDuplicates('usage', rows);
-  });
-
-  afterAll(async () => {
-    await running?.close();
-    await simulator?.close();
-    await backend?.cleanup();
-  });
 
   it('answers daily points whose sum is the totals and /usage/summary for the same days', async () => {
     const answer = await series(`start=2026-11-20&end=2026-11-24`);

@@ -3,13 +3,11 @@
  * model, from rows seeded with known latencies (within the documented precision of the exact nearest-rank
  * value) and from real calls through the gateway (sim-slow-<ms> on the OpenAI simulator).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { relativePrecision } from '../src/admin/latency-histogram.ts';
 import type { UsageTable } from '../src/storage/database.ts';
 import { createRandom } from './helpers/seeded-random.ts';
-import { type RunningGateway, startGateway } from './helpers/start-gateway.ts';
-import { createBackend, type StorageBackend } from './helpers/storage-backends.ts';
-import { type Simulator, startOpenAISimulator } from './simulators/openai-simulator.ts';
+import { useSeededUsageGateway } from './helpers/seeded-usage-gateway.ts';
 
 const masterKey = 'latency-master-key';
 const base = Date.UTC(2026, 10, 10);
@@ -74,10 +72,13 @@ function seedRows(): UsageTable[] {
 }
 
 describe.each(['sqlite', 'postgresql'] as const)('latency per provider and model on %s', (backendName) => {
-  let backend: StorageBackend;
-  let simulator: Simulator;
-  let running: RunningGateway;
   const rows = seedRows();
+  const running = useSeededUsageGateway(backendName, {
+    apiKey: 'sk-latency',
+    models: ['sim-slow-60', 'sim-slow-250', 'gpt-4o-mini'],
+    masterKey,
+    rows,
+  });
 
   const latency = async (query: string) => {
     const response = await fetch(`${running.url}/admin/api/v1/usage/latency?${query}`, {
@@ -95,24 +96,6 @@ describe.each(['sqlite', 'postgresql'] as const)('latency per provider and model
     }
     expect(group?.average_latency_ms).toBeCloseTo(values.reduce((sum, value) => sum + value, 0) / values.length, 2);
   };
-
-  beforeAll(async () => {
-    backend = createBackend(backendName);
-    simulator = await startOpenAISimulator({ apiKey: 'sk-latency', models: ['sim-slow-60', 'sim-slow-250', 'gpt-4o-mini'] });
-    running = await startGateway({
-      ...backend.env,
-      OPENAI_API_KEY: 'sk-latency',
-      OPENAI_BASE_URL: simulator.baseUrl,
-      MODELGATE_MASTER_KEY: masterKey,
-    });
-    await running.gateway.storage?.insertIgnoringDuplicates('usage', rows);
-  });
-
-  afterAll(async () => {
-    await running?.close();
-    await simulator?.close();
-    await backend?.cleanup();
-  });
 
   it('answers percentiles per provider and per provider and model within the documented precision', async () => {
     const range = `start=${base}&end=${base + day}`;
