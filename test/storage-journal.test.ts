@@ -10,6 +10,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-config.ts';
+import { recordsWritten } from '../src/core/record-barrier.ts';
 import { createBatchWriter } from '../src/storage/batch-writer.ts';
 import { createStorage } from '../src/storage/database.ts';
 import { gate, recordingWriter, spillDirectories, stuckWriterScript } from './helpers/batch-writer-fixtures.ts';
@@ -39,7 +40,7 @@ function linesOf(spillDir: string, files: string[]): Item[] {
 }
 
 describe('record journal', () => {
-  it('has each record on disk when add returns, and deletes the segments once written', async () => {
+  it('has each record on disk once recordsWritten resolves, and deletes the segments once written', async () => {
     const spillDir = spillDirectory();
     const blocked = gate();
     const { writer, written } = recordingWriter<string>({
@@ -50,7 +51,14 @@ describe('record journal', () => {
       holdWrites: blocked.wait,
     });
     for (let index = 0; index < 10; index++) writer.add({ id: `r${index}` });
-    // Nothing is written yet (the first batch waits on the database), everything is journaled.
+    // The lines of this turn are written together at its end (answers wait for it); the first four are
+    // on disk already, as the drain that began with them sealed their segment.
+    expect(linesOf(spillDir, journalFiles(spillDir))).toHaveLength(4);
+    const turnWritten = recordsWritten();
+    expect(turnWritten).not.toBeNull();
+    await turnWritten;
+    expect(recordsWritten()).toBeNull();
+    // Nothing is in the database yet (the first batch waits on it), everything is journaled.
     const files = journalFiles(spillDir);
     expect(files.length).toBeGreaterThan(0);
     for (const file of files) expect(file).toMatch(new RegExp(`^usage\\.journal-.+-${process.pid}-[a-z0-9]+-\\d+\\.jsonl$`));
@@ -67,6 +75,7 @@ describe('record journal', () => {
     expect(writer.stats().journalBytes).toBe(0);
     // Later records start a new segment, which the next drain deletes too.
     writer.add({ id: 'late' });
+    await recordsWritten();
     expect(journalFiles(spillDir)).toHaveLength(1);
     await writer.close();
     expect(readdirSync(spillDir)).toEqual([]);
@@ -74,7 +83,12 @@ describe('record journal', () => {
 
   it('replays the journal of a process killed with SIGKILL, once, in the next writer', async () => {
     const spillDir = spillDirectory();
-    const script = stuckWriterScript(spillDir, 25, "'killed-' + id", "process.stdout.write('added\\n'); setInterval(() => {}, 1000);");
+    const script = stuckWriterScript(
+      spillDir,
+      25,
+      "'killed-' + id",
+      "await recordsWritten(); process.stdout.write('added\\n'); setInterval(() => {}, 1000);",
+    );
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve) => child.stdout?.on('data', (data: Buffer) => data.toString().includes('added') && resolve()));
     const exited = new Promise((resolve) => child.on('exit', resolve));
@@ -95,6 +109,7 @@ describe('record journal', () => {
     const spillDir = spillDirectory();
     const first = createBatchWriter<Item>({ name: 'audit', spillDir, flushIntervalMs: 3_600_000, write: () => new Promise(() => {}) });
     first.add({ id: 'kept' });
+    await recordsWritten();
     // A live process (this one's parent, say) left a segment: not ours to take.
     mkdirSync(spillDir, { recursive: true });
     const host = hostname()

@@ -8,6 +8,7 @@ import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { GatewayError, toGatewayError } from '../core/errors.ts';
+import { recordsWritten } from '../core/record-barrier.ts';
 import type { Authenticator } from './auth.ts';
 import { frameworkError, parserError, writeSocketError } from './client-errors.ts';
 import { type ErrorBodyRenderer, errorHeaders, errorRendererForPath } from './error-shape.ts';
@@ -229,6 +230,8 @@ function registerRoutes(app: FastifyInstance, routes: Route[], options: HttpServ
           if (gatewayError.status >= 500 && gatewayError.code === 'internal_error') {
             logger.error({ err: error, requestId: request.id }, 'request failed');
           }
+          // A failed call's records (its outcome was emitted before the error was thrown) come first.
+          await recordsWritten();
           if (reply.sent || raw.headersSent) {
             if (!raw.writableEnded) raw.end();
             return;
@@ -242,6 +245,9 @@ function registerRoutes(app: FastifyInstance, routes: Route[], options: HttpServ
 }
 
 async function sendReply(request: FastifyRequest, reply: FastifyReply, result: GatewayReply): Promise<void> {
+  // The call's records are in the journal before its client can see its answer (src/core/record-barrier.ts).
+  const written = result.kind === 'json' || result.kind === 'text' ? recordsWritten() : null;
+  if (written) await written;
   if (result.kind === 'json') {
     reply.code(result.status).header('x-request-id', request.id);
     if (result.headers) reply.headers(result.headers);
@@ -284,9 +290,10 @@ async function writeStream(raw: ServerResponse, requestId: string, result: Strea
     }
   } finally {
     const clientGone = raw.destroyed && !raw.writableEnded && failure === null;
-    // The outcome first (its records are journaled synchronously), then the end of the response: a
-    // process killed between the two has recorded a call whose client did not see its end, never the reverse.
+    // The outcome first and its records written, then the end of the response: a process killed between
+    // the two has recorded a call whose client did not see its end, never the reverse.
     result.onEnd?.({ error: failure, clientGone, firstByteMs });
+    await recordsWritten();
     if (!raw.writableEnded && !raw.destroyed) raw.end();
   }
 }
@@ -321,8 +328,10 @@ async function writeSse(raw: ServerResponse, requestId: string, result: SseReply
   let pending = '';
   let started = false;
   let blocked = false;
+  /** Set once the frames are over: the last ones wait for the call's records and leave with the end. */
+  let ending = false;
   const flush = () => {
-    if (raw.destroyed || raw.writableEnded) return;
+    if (ending || raw.destroyed || raw.writableEnded) return;
     if (pending === '') {
       if (!started) raw.flushHeaders();
       started = true;
@@ -353,9 +362,11 @@ async function writeSse(raw: ServerResponse, requestId: string, result: SseReply
       pending += result.errorFrames ? result.errorFrames(body) : `data: ${JSON.stringify(body)}\n\n`;
     }
   } finally {
+    ending = true;
     const clientGone = raw.destroyed && !raw.writableEnded;
-    // The outcome before the last frames (see writeStream): its records are journaled when the client gets the end.
+    // The outcome and its records before the last frames (see writeStream): journaled when the client gets the end.
     result.onEnd?.({ error: failure, clientGone, firstByteMs });
+    await recordsWritten();
     if (!raw.writableEnded) {
       // The last frames leave with the end of the response, in one write.
       const rest = raw.destroyed ? '' : pending;

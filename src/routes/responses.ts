@@ -330,27 +330,43 @@ async function presentNative(
   let failure: GatewayError | undefined;
   const target = tracker.servedBy()?.provider ?? 'upstream';
   async function* frames(): AsyncGenerator<string> {
-    for await (const chunk of streamResult.chunks) {
-      firstByteMs ??= performance.now() - request.startedAt;
-      const sequence = /"sequence_number":\s*(\d+)/.exec(chunk.data);
-      if (sequence) nextSequence = Number(sequence[1]) + 1;
-      const type = chunk.event ?? '';
-      if (type === 'error') failure = nativeStreamFailure(chunk.data, target);
-      if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed') {
-        try {
-          const parsed = chunk.json ?? (JSON.parse(chunk.data) as Json);
-          const response = parsed.response as Json | undefined;
-          if (type === 'response.failed') failure = nativeStreamFailure(JSON.stringify(response?.error ?? {}), target);
-          if (response) {
-            finalResponse = response;
-            await save(response);
-          }
-        } catch {
-          // not JSON: forward as is
+    // The last event (response.completed, .incomplete, .failed) is held until the upstream stream ends, so
+    // that it leaves with the end of the response, after the call's records (src/core/record-barrier.ts).
+    let held: string | null = null;
+    try {
+      for await (const chunk of streamResult.chunks) {
+        if (held !== null) {
+          yield held;
+          held = null;
         }
+        firstByteMs ??= performance.now() - request.startedAt;
+        const sequence = /"sequence_number":\s*(\d+)/.exec(chunk.data);
+        if (sequence) nextSequence = Number(sequence[1]) + 1;
+        const type = chunk.event ?? '';
+        if (type === 'error') failure = nativeStreamFailure(chunk.data, target);
+        if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed') {
+          try {
+            const parsed = chunk.json ?? (JSON.parse(chunk.data) as Json);
+            const response = parsed.response as Json | undefined;
+            if (type === 'response.failed') failure = nativeStreamFailure(JSON.stringify(response?.error ?? {}), target);
+            if (response) {
+              finalResponse = response;
+              await save(response);
+            }
+          } catch {
+            // not JSON: forward as is
+          }
+          held = sseFrame(chunk.data, chunk.event);
+          continue;
+        }
+        yield sseFrame(chunk.data, chunk.event);
       }
-      yield sseFrame(chunk.data, chunk.event);
+    } catch (error) {
+      // A failure after the last event: the client has it, then the error.
+      if (held !== null) yield held;
+      throw error;
     }
+    if (held !== null) yield held;
   }
   return {
     kind: 'sse',

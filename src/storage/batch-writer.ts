@@ -1,7 +1,8 @@
 /**
  * Writes records in batches, off the request path. `add` never blocks and never drops:
- * - each record is first appended to a write-ahead journal (src/storage/record-journal.ts: one synchronous
- *   append of one line, so a SIGKILL right after `add` returns loses nothing), then queued in memory
+ * - each record is first appended to a write-ahead journal (src/storage/record-journal.ts: its line is
+ *   written with the others of the same event-loop turn, in one write(2), before `recordsWritten()` of
+ *   src/core/record-barrier.ts resolves; a SIGKILL after that loses nothing), then queued in memory
  *   (bounded by `maxQueue`) and written every `flushIntervalMs`, or at once when a full batch is waiting;
  *   the journal segments are deleted once their records are committed, and replayed at the next start
  *   if the process died first;
@@ -99,7 +100,15 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
   // Segments a dead process left behind become replay files, written by the first drain below.
   const orphans = journalMaxBytes > 0 ? claimOrphanJournals(options.spillDir, options.name, replayPrefix) : 0;
   const journal: RecordJournal | null =
-    journalMaxBytes > 0 ? createRecordJournal({ directory: options.spillDir, name: options.name, maxBytes: journalMaxBytes }) : null;
+    journalMaxBytes > 0
+      ? createRecordJournal({
+          directory: options.spillDir,
+          name: options.name,
+          maxBytes: journalMaxBytes,
+          // The journal's disk failed: the records are kept in memory, as before the journal existed.
+          ...(options.onJournalError ? { onError: options.onJournalError } : {}),
+        })
+      : null;
   let queue: T[] = [];
   let written = 0;
   let spilled = 0;
@@ -137,14 +146,8 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
       options.onJournalError?.(error);
       return true;
     }
-    try {
-      if (journal.append(line)) {
-        journalAtCap = false;
-        return true;
-      }
-    } catch (error) {
-      // The journal's disk failed: the record is kept in memory, as before the journal existed.
-      options.onJournalError?.(error);
+    if (journal.append(line)) {
+      journalAtCap = false;
       return true;
     }
     // At the cap: the spill file is as durable (and has no cap).

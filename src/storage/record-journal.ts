@@ -3,9 +3,11 @@
  * enters the in-memory queue, so a process killed with SIGKILL (or by the OOM killer, or a crash) loses
  * no record it has produced. See docs/records-and-secrets.md, "Journal and recovery".
  *
- * - One append is one `write(2)` of one JSON line on a file opened with O_APPEND: the line is in the
- *   kernel's page cache when `append` returns, which survives the death of the process (not the loss of
- *   the machine: there is no fsync per record, it would cost milliseconds per call).
+ * - Group commit: `append` buffers the line; the lines of one event-loop turn leave in one `write(2)` on a
+ *   file opened with O_APPEND at the end of the turn (src/core/record-barrier.ts), and answers wait for
+ *   that write (`recordsWritten()`) before they end. Written, the lines are in the kernel's page cache,
+ *   which survives the death of the process (not the loss of the machine: there is no fsync, it would
+ *   cost milliseconds per call).
  * - The journal is a list of segments. `seal` closes the segment being written (the next append opens a
  *   new one) and returns the segments that hold the records queued so far; once those records are in the
  *   database, `release` deletes them. So the journal holds the records not yet committed plus those
@@ -21,9 +23,13 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { deferRecordWrite } from '../core/record-barrier.ts';
 
 export interface RecordJournal {
-  /** Appends one line (ending in `\n`). False when the cap is reached (nothing was written). Throws on I/O errors. */
+  /**
+   * Appends one line (ending in `\n`), written at the end of this event-loop turn with the others (await
+   * `recordsWritten()` of src/core/record-barrier.ts). False when the cap is reached (nothing was taken).
+   */
   append(line: string): boolean;
   /** Closes the current segment (if it holds anything) and returns every segment not yet released. */
   seal(): string[];
@@ -40,6 +46,8 @@ export interface RecordJournalOptions {
   /** Record kind (`usage`, `audit`): names the segments. */
   name: string;
   maxBytes: number;
+  /** A write failed (I/O error): the lines it held are not in the journal. */
+  onError?: (error: unknown) => void;
 }
 
 /** Segments this process has open, so that a second writer in the same process never claims them. */
@@ -76,6 +84,10 @@ export function createRecordJournal(options: RecordJournalOptions): RecordJourna
   const sealed = new Map<string, number>();
   let sealedBytes = 0;
   let directoryReady = false;
+  /** Lines appended this turn, not yet written, and their size in bytes. */
+  let buffered = '';
+  let bufferedBytes = 0;
+  let scheduled = false;
 
   function open(): number {
     if (!directoryReady) {
@@ -91,7 +103,31 @@ export function createRecordJournal(options: RecordJournalOptions): RecordJourna
     return opened;
   }
 
+  /** Writes the buffered lines in one write(2) (a short write, rare on a regular file, ends in more). */
+  function write(): void {
+    scheduled = false;
+    if (bufferedBytes === 0) return;
+    const text = buffered;
+    const length = bufferedBytes;
+    buffered = '';
+    bufferedBytes = 0;
+    try {
+      const target = fd ?? open();
+      const written = writeSync(target, text);
+      if (written < length) {
+        const bytes = Buffer.from(text, 'utf8');
+        let offset = written;
+        while (offset < length) offset += writeSync(target, bytes, offset, length - offset);
+      }
+      currentBytes += length;
+    } catch (error) {
+      // The records are still queued in memory, as before the journal existed.
+      options.onError?.(error);
+    }
+  }
+
   function closeCurrent(): void {
+    write();
     if (fd === null) return;
     try {
       closeSync(fd);
@@ -120,19 +156,18 @@ export function createRecordJournal(options: RecordJournalOptions): RecordJourna
   return {
     append(line) {
       const length = Buffer.byteLength(line, 'utf8');
-      if (sealedBytes + currentBytes + length > options.maxBytes) return false;
-      const target = fd ?? open();
-      // The string goes to write(2) as is (no Buffer per line); a short write (rare on a regular file) ends in bytes.
-      const written = writeSync(target, line);
-      if (written < length) {
-        const buffer = Buffer.from(line, 'utf8');
-        let offset = written;
-        while (offset < length) offset += writeSync(target, buffer, offset, length - offset);
+      if (sealedBytes + currentBytes + bufferedBytes + length > options.maxBytes) return false;
+      buffered += line;
+      bufferedBytes += length;
+      if (!scheduled) {
+        scheduled = true;
+        deferRecordWrite(write);
       }
-      currentBytes += length;
       return true;
     },
     seal() {
+      // The lines of records queued so far belong to the segment being sealed.
+      write();
       if (currentBytes > 0) closeCurrent();
       return [...sealed.keys()];
     },
@@ -146,12 +181,15 @@ export function createRecordJournal(options: RecordJournalOptions): RecordJourna
       }
     },
     close() {
+      // Every record is committed or spilled now: buffered lines need not be written.
+      buffered = '';
+      bufferedBytes = 0;
       closeCurrent();
       for (const file of sealed.keys()) remove(file);
       sealed.clear();
       sealedBytes = 0;
     },
-    bytes: () => sealedBytes + currentBytes,
+    bytes: () => sealedBytes + currentBytes + bufferedBytes,
   };
 }
 

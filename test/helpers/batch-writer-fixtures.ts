@@ -54,11 +54,12 @@ export function recordingWriter<Id>(options: Omit<BatchWriterOptions<{ id: Id }>
 /**
  * The source of an ES module (for `node --input-type=module -e`) that creates a writer named `usage` in
  * `spillDir` whose writes never finish, adds `count` records with the ids `idExpression` (JavaScript, of
- * `id`), then runs `then` (how the process ends).
+ * `id`), then runs `then` (how the process ends; `await recordsWritten()` there waits for the journal write).
  */
 export function stuckWriterScript(spillDir: string, count: number, idExpression: string, then: string): string {
   return `
       import { createBatchWriter } from ${JSON.stringify(join(process.cwd(), 'src/storage/batch-writer.ts'))};
+      import { recordsWritten } from ${JSON.stringify(join(process.cwd(), 'src/core/record-barrier.ts'))};
       const writer = createBatchWriter({ name: 'usage', spillDir: ${JSON.stringify(spillDir)}, flushIntervalMs: 3600000, write: () => new Promise(() => {}) });
       for (let id = 0; id < ${count}; id++) writer.add({ id: ${idExpression} });
       ${then}
