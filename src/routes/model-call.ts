@@ -7,6 +7,7 @@ import type { ModelRegistry } from '../core/model-registry.ts';
 import type { CallOutcome, Endpoint, OutcomeBus } from '../core/outcome.ts';
 import type { Usage } from '../core/usage.ts';
 import type { GatewayReply, GatewayRequest, JsonReply, StreamEnd } from '../http/types.ts';
+import { workflowOfOutcome } from '../pipeline/call-policy.ts';
 import type { ModelCall, ModelCallInit } from '../pipeline/model-call.ts';
 import { createModelCall } from '../pipeline/model-call.ts';
 import type { Pipeline } from '../pipeline/pipeline.ts';
@@ -118,7 +119,7 @@ export function trackCall(
       if (trace?.guardrailChecks) outcome.guardrailChecks = [...trace.guardrailChecks];
       if (trace?.policyVersion) outcome.policyVersion = trace.policyVersion;
       const policy = trace?.policy;
-      if (policy) outcome.workflow = { name: policy.workflow, version: policy.version, audit: policy.audit, usage: policy.usage };
+      if (policy) outcome.workflow = workflowOfOutcome(policy);
       if (dependencies.bus.captureHeaders) {
         outcome.requestHeaders = flatHeaders(request.headers);
         if (result.responseHeaders) outcome.responseHeaders = result.responseHeaders;
