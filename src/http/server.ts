@@ -3,7 +3,6 @@
  * any body is read), body limit, JSON parsing, then a framework-neutral handler. Every error leaves as
  * JSON in the caller's API shape (src/http/error-shape.ts).
  */
-import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -15,6 +14,7 @@ import { type ErrorBodyRenderer, errorHeaders, errorRendererForPath } from './er
 import type { HttpLimitsConfig } from './http-limits-config.ts';
 import { jsonDepthExceeds, jsonTooDeep } from './json-depth.ts';
 import { type KeylessGuardOptions, keylessRefusal } from './keyless-guard.ts';
+import { newRequestId } from './request-id.ts';
 import type { GatewayReply, GatewayRequest, Route, SseReply, StreamReply } from './types.ts';
 
 export interface HttpServerOptions {
@@ -42,7 +42,11 @@ interface RouteConfig {
 /** Request line and headers (Node's default, stated so that the 431 message is right). */
 const maxHeaderBytes = 16 * 1024;
 
-const missingHost = new GatewayError('An HTTP/1.1 request must send a Host header', { status: 400, code: 'invalid_http_request', retryable: false });
+const missingHost = new GatewayError('An HTTP/1.1 request must send a Host header', {
+  status: 400,
+  code: 'invalid_http_request',
+  retryable: false,
+});
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -81,7 +85,10 @@ function createAuthHook(authenticator: Authenticator, keyQueryParameter?: string
 }
 
 /** The request as the handler sees it when the key may come in the query: the key moved to a header, and out of the URL. */
-function keyFromQuery(request: FastifyRequest, parameter: string): { headers: GatewayRequest['headers']; url: string; query: Record<string, string> } {
+function keyFromQuery(
+  request: FastifyRequest,
+  parameter: string,
+): { headers: GatewayRequest['headers']; url: string; query: Record<string, string> } {
   const query = { ...((request.query ?? {}) as Record<string, string>) };
   const key = query[parameter];
   if (key === undefined) return { headers: request.headers, url: request.url, query };
@@ -90,8 +97,15 @@ function keyFromQuery(request: FastifyRequest, parameter: string): { headers: Ga
   const params = new URLSearchParams(search);
   params.delete(parameter);
   const rest = params.toString();
-  const hasHeaderKey = request.headers.authorization !== undefined || request.headers['x-api-key'] !== undefined || request.headers['x-goog-api-key'] !== undefined;
-  return { headers: hasHeaderKey ? request.headers : { ...request.headers, 'x-goog-api-key': String(key) }, url: rest ? `${path}?${rest}` : path, query };
+  const hasHeaderKey =
+    request.headers.authorization !== undefined ||
+    request.headers['x-api-key'] !== undefined ||
+    request.headers['x-goog-api-key'] !== undefined;
+  return {
+    headers: hasHeaderKey ? request.headers : { ...request.headers, 'x-goog-api-key': String(key) },
+    url: rest ? `${path}?${rest}` : path,
+    query,
+  };
 }
 
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
@@ -116,7 +130,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     frameworkErrors: (error, request, reply) => errorReply(request, reply, frameworkError(error, bodyLimitBytes)),
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
-      return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID();
+      return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : newRequestId();
     },
     routerOptions: { ignoreTrailingSlash: true },
     return503OnClosing: true,
