@@ -10,6 +10,8 @@ import { processScrubber } from '../security/secret-scrubber.ts';
 import { createMetricLabels } from './metric-labels.ts';
 import { createResilienceMetrics } from './resilience-metrics.ts';
 
+type TokenKind = 'input' | 'output' | 'cached' | 'reasoning' | 'cache_write';
+
 export function createMetricsExtension(): GatewayExtension {
   return (gateway) => {
     const registry = new Registry();
@@ -46,8 +48,21 @@ export function createMetricsExtension(): GatewayExtension {
       requests: ReturnType<typeof requests.labels>;
       latency: ReturnType<typeof latency.labels>;
       firstByte: ReturnType<typeof firstByte.labels>;
+      /** The token counter's child for one kind, made at its first use. */
+      tokens(kind: TokenKind): ReturnType<typeof tokens.labels>;
     }
     const series = new Map<string, CallSeries>();
+    const tokenSeries = (provider: string, model: string) => {
+      const children = new Map<TokenKind, ReturnType<typeof tokens.labels>>();
+      return (kind: TokenKind) => {
+        let child = children.get(kind);
+        if (!child) {
+          child = tokens.labels({ provider, model, kind });
+          children.set(kind, child);
+        }
+        return child;
+      };
+    };
     const seriesFor = (endpoint: string, provider: string, model: string, status: string, stream: string): CallSeries => {
       const key = `${endpoint}\u0000${provider}\u0000${model}\u0000${status}\u0000${stream}`;
       let found = series.get(key);
@@ -56,6 +71,7 @@ export function createMetricsExtension(): GatewayExtension {
           requests: requests.labels({ endpoint, provider, model, status }),
           latency: latency.labels({ endpoint, provider, model, stream }),
           firstByte: firstByte.labels({ endpoint, provider, model }),
+          tokens: tokenSeries(provider, model),
         };
         series.set(key, found);
       }
@@ -74,11 +90,11 @@ export function createMetricsExtension(): GatewayExtension {
       if (outcome.firstByteMs !== null) call.firstByte.observe(outcome.firstByteMs / 1000);
       const usage = outcome.usage;
       if (usage) {
-        if (usage.inputTokens) tokens.inc({ provider, model, kind: 'input' }, usage.inputTokens);
-        if (usage.outputTokens) tokens.inc({ provider, model, kind: 'output' }, usage.outputTokens);
-        if (usage.cachedTokens) tokens.inc({ provider, model, kind: 'cached' }, usage.cachedTokens);
-        if (usage.reasoningTokens) tokens.inc({ provider, model, kind: 'reasoning' }, usage.reasoningTokens);
-        if (usage.cacheWriteTokens) tokens.inc({ provider, model, kind: 'cache_write' }, usage.cacheWriteTokens);
+        if (usage.inputTokens) call.tokens('input').inc(usage.inputTokens);
+        if (usage.outputTokens) call.tokens('output').inc(usage.outputTokens);
+        if (usage.cachedTokens) call.tokens('cached').inc(usage.cachedTokens);
+        if (usage.reasoningTokens) call.tokens('reasoning').inc(usage.reasoningTokens);
+        if (usage.cacheWriteTokens) call.tokens('cache_write').inc(usage.cacheWriteTokens);
       }
     });
     gateway.addRoutes([
@@ -86,7 +102,12 @@ export function createMetricsExtension(): GatewayExtension {
         method: 'GET',
         path: '/metrics',
         authenticated: true,
-        handler: async () => ({ kind: 'text', status: 200, contentType: registry.contentType, body: processScrubber.scrub(await registry.metrics()) }),
+        handler: async () => ({
+          kind: 'text',
+          status: 200,
+          contentType: registry.contentType,
+          body: processScrubber.scrub(await registry.metrics()),
+        }),
       },
     ]);
   };

@@ -16,7 +16,7 @@
 import { GatewayError } from '../../core/errors.ts';
 import type { Usage } from '../../core/usage.ts';
 import type { ModelCall } from '../../pipeline/model-call.ts';
-import type { Stage } from '../../pipeline/stage.ts';
+import type { Next, Stage } from '../../pipeline/stage.ts';
 import { onResultEnd } from '../../pipeline/stream-end.ts';
 import type { ProviderResult } from '../../providers/types.ts';
 import { isStateUnavailable, type SharedState } from '../../state/shared-state.ts';
@@ -149,49 +149,54 @@ export function createBudgetStage(options: BudgetStageOptions): Stage {
 
   return {
     name: 'budget',
-    async handle(call, next) {
+    handle(call, next) {
       const budgets = options.budgets();
-      // A workflow switched budgets off for this call.
+      // No budget, or a workflow switched budgets off for this call: straight through, without a promise of this stage's own.
       if (budgets.length === 0 || !call.target || call.trace.policy?.budget === false) return next(call);
       const key = options.keyOf(call.request.keyId);
       const counters = applicableCounters(budgets, key, call.target.provider.name, windowOf);
       if (counters.length === 0) return next(call);
-      const price = pricing.priceOf(call.target.model, call.target.provider.name);
-      const reserved = price ? worstCaseNano(call, price, config.defaultMaxOutputTokens) : 0;
-      let result: Awaited<ReturnType<SharedState['reserve']>>;
-      try {
-        result = await state.reserve(
-          counters.map((counter) => ({ key: counter.key, amount: reserved, limit: counter.limitNano })),
-          ttlOf(counters),
-        );
-      } catch (error) {
-        if (isStateUnavailable(error)) options.onStateError?.(error);
-        throw error;
-      }
-      if (!result.granted) {
-        const index = result.refusedIndex ?? 0;
-        const counter = counters[index] as BudgetCounter;
-        options.onRefused?.(counter.budget);
-        const spent = result.totals[index] ?? 0;
-        const seconds = Math.max(1, Math.ceil((counter.window.end - now()) / 1000));
-        throw new GatewayError(
-          `Budget exceeded: ${describe(counter)} has spent ${usd(spent)} of its ${usd(counter.limitNano)} ${counter.budget.period} budget ` +
-            `and this call may cost up to ${usd(reserved)}; the period ends at ${new Date(counter.window.end).toISOString()}`,
-          { status: 429, code: 'budget_exceeded', type: 'rate_limit_error', retryable: false, headers: { 'retry-after': String(seconds) } },
-        );
-      }
-      let answer: ProviderResult;
-      try {
-        answer = await next(call);
-      } catch (error) {
-        if (reserved > 0) settle(counters, -reserved);
-        throw error;
-      }
-      return onResultEnd(answer, () => {
-        const usage = answer.kind === 'json' ? answer.usage : answer.usage();
-        const delta = realCost(call, usage, reserved) - reserved;
-        if (delta !== 0 || reserved > 0) settle(counters, delta);
-      });
+      return reserveAndRun(call, next, counters);
     },
   };
+
+  async function reserveAndRun(call: ModelCall, next: Next, counters: BudgetCounter[]): Promise<ProviderResult> {
+    const target = call.target as NonNullable<ModelCall['target']>;
+    const price = pricing.priceOf(target.model, target.provider.name);
+    const reserved = price ? worstCaseNano(call, price, config.defaultMaxOutputTokens) : 0;
+    let result: Awaited<ReturnType<SharedState['reserve']>>;
+    try {
+      result = await state.reserve(
+        counters.map((counter) => ({ key: counter.key, amount: reserved, limit: counter.limitNano })),
+        ttlOf(counters),
+      );
+    } catch (error) {
+      if (isStateUnavailable(error)) options.onStateError?.(error);
+      throw error;
+    }
+    if (!result.granted) {
+      const index = result.refusedIndex ?? 0;
+      const counter = counters[index] as BudgetCounter;
+      options.onRefused?.(counter.budget);
+      const spent = result.totals[index] ?? 0;
+      const seconds = Math.max(1, Math.ceil((counter.window.end - now()) / 1000));
+      throw new GatewayError(
+        `Budget exceeded: ${describe(counter)} has spent ${usd(spent)} of its ${usd(counter.limitNano)} ${counter.budget.period} budget ` +
+          `and this call may cost up to ${usd(reserved)}; the period ends at ${new Date(counter.window.end).toISOString()}`,
+        { status: 429, code: 'budget_exceeded', type: 'rate_limit_error', retryable: false, headers: { 'retry-after': String(seconds) } },
+      );
+    }
+    let answer: ProviderResult;
+    try {
+      answer = await next(call);
+    } catch (error) {
+      if (reserved > 0) settle(counters, -reserved);
+      throw error;
+    }
+    return onResultEnd(answer, () => {
+      const usage = answer.kind === 'json' ? answer.usage : answer.usage();
+      const delta = realCost(call, usage, reserved) - reserved;
+      if (delta !== 0 || reserved > 0) settle(counters, delta);
+    });
+  }
 }

@@ -59,7 +59,7 @@ export function keyModelRefusal(
 export function createKeyAccessStage(store: KeyStore): Stage {
   return {
     name: 'key-access',
-    async handle(call, next) {
+    handle(call, next) {
       const keyId = call.request.keyId;
       const key = keyId === null ? undefined : store.byId(keyId);
       const names = forms(call.requestedModel);
@@ -72,7 +72,7 @@ export function createKeyAccessStage(store: KeyStore): Stage {
 export function createKeyTargetAccessStage(store: KeyStore): Stage {
   return {
     name: 'key-target-access',
-    async handle(call, next) {
+    handle(call, next) {
       const keyId = call.request.keyId;
       const key = keyId === null ? undefined : store.byId(keyId);
       if (!hasLists(key) || !call.target) return next(call);

@@ -17,7 +17,7 @@
 import { GatewayError } from '../../core/errors.ts';
 import type { Usage } from '../../core/usage.ts';
 import type { ModelCall } from '../../pipeline/model-call.ts';
-import type { Stage } from '../../pipeline/stage.ts';
+import type { Next, Stage } from '../../pipeline/stage.ts';
 import { onResultEnd } from '../../pipeline/stream-end.ts';
 import type { ProviderResult } from '../../providers/types.ts';
 import { isStateUnavailable, type SharedState, type WindowState } from '../../state/shared-state.ts';
@@ -115,7 +115,14 @@ export function createRateLimitStage(options: RateLimitStageOptions): RateLimitS
     if (windows.length === 0) return release;
     let result: Awaited<ReturnType<SharedState['consume']>>;
     try {
-      result = await state.consume(windows.map((window) => ({ key: window.key, limit: window.limit, windowMs: window.windowMs, cost: window.kind === 'requests' ? 1 : 0 })));
+      result = await state.consume(
+        windows.map((window) => ({
+          key: window.key,
+          limit: window.limit,
+          windowMs: window.windowMs,
+          cost: window.kind === 'requests' ? 1 : 0,
+        })),
+      );
     } catch (error) {
       release();
       throw error;
@@ -163,33 +170,37 @@ export function createRateLimitStage(options: RateLimitStageOptions): RateLimitS
       }
       return true;
     },
-    async handle(call, next) {
+    handle(call, next) {
+      // Nothing limited for this call: straight through, without a promise of this stage's own.
       if (!options.active()) return next(call);
       const key = options.keyOf(call.request.keyId);
       const target = call.target ? { provider: call.target.provider.name, model: call.target.model } : null;
       const limits = applicableLimits(config, key, target);
       if (limits.length === 0) return next(call);
-      const plan = planAttempt(limits);
-      let release: () => void;
-      try {
-        release = await admit(call, plan);
-      } catch (error) {
-        if (!isStateUnavailable(error)) throw error;
-        options.onStateError?.(error, config.failMode);
-        if (config.failMode === 'closed') throw error;
-        return next(call);
-      }
-      let result: ProviderResult;
-      try {
-        result = await next(call);
-      } catch (error) {
-        release();
-        throw error;
-      }
-      return onResultEnd(result, () => {
-        release();
-        takeTokens(plan, tokensOf(result.kind === 'json' ? result.usage : result.usage()));
-      });
+      return admitAndRun(call, next, planAttempt(limits));
     },
   };
+
+  async function admitAndRun(call: ModelCall, next: Next, plan: AttemptPlan): Promise<ProviderResult> {
+    let release: () => void;
+    try {
+      release = await admit(call, plan);
+    } catch (error) {
+      if (!isStateUnavailable(error)) throw error;
+      options.onStateError?.(error, config.failMode);
+      if (config.failMode === 'closed') throw error;
+      return next(call);
+    }
+    let result: ProviderResult;
+    try {
+      result = await next(call);
+    } catch (error) {
+      release();
+      throw error;
+    }
+    return onResultEnd(result, () => {
+      release();
+      takeTokens(plan, tokensOf(result.kind === 'json' ? result.usage : result.usage()));
+    });
+  }
 }

@@ -24,9 +24,9 @@ export async function resolveOrThrow(registry: ModelRegistry, model: string): Pr
 export function createResolveStage(registry: ModelRegistry): Stage {
   return {
     name: 'resolve',
-    async handle(call, next) {
+    handle(call, next) {
       if (call.target) return next(call);
-      return next({ ...call, target: await resolveOrThrow(registry, call.requestedModel) });
+      return resolveOrThrow(registry, call.requestedModel).then((target) => next({ ...call, target }));
     },
   };
 }

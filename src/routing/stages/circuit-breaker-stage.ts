@@ -6,23 +6,27 @@
  */
 import { GatewayError } from '../../core/errors.ts';
 import type { Stage } from '../../pipeline/stage.ts';
+import type { ProviderResult } from '../../providers/types.ts';
 import type { CircuitBreakers } from '../circuit-breakers.ts';
 
 export function circuitOpenError(provider: string, model: string, retryInMs: number): GatewayError {
-  return new GatewayError(`The circuit for ${provider}/${model} is open after repeated upstream failures; retry in ${Math.ceil(retryInMs / 1000)} s`, {
-    status: 503,
-    code: 'circuit_open',
-    type: 'upstream_error',
-    retryable: true,
-    headers: { 'retry-after': String(Math.max(1, Math.ceil(retryInMs / 1000))) },
-    provider,
-  });
+  return new GatewayError(
+    `The circuit for ${provider}/${model} is open after repeated upstream failures; retry in ${Math.ceil(retryInMs / 1000)} s`,
+    {
+      status: 503,
+      code: 'circuit_open',
+      type: 'upstream_error',
+      retryable: true,
+      headers: { 'retry-after': String(Math.max(1, Math.ceil(retryInMs / 1000))) },
+      provider,
+    },
+  );
 }
 
 export function createCircuitBreakerStage(breakers: CircuitBreakers, disabledProviders: ReadonlySet<string>): Stage {
   return {
     name: 'circuit-breaker',
-    async handle(call, next) {
+    handle(call, next) {
       const target = call.target;
       if (!target || disabledProviders.has(target.provider.name)) return next(call);
       const breaker = breakers.get(target.provider.name, target.model);
@@ -40,12 +44,18 @@ export function createCircuitBreakerStage(breakers: CircuitBreakers, disabledPro
       }
       const from = call.trace.attempts.length;
       breaker.inFlight += 1;
-      try {
-        return await next(call);
-      } finally {
+      const settle = () => {
         breaker.inFlight -= 1;
         breaker.settle(call.trace.attempts, from);
+      };
+      let pending: Promise<ProviderResult>;
+      try {
+        pending = next(call);
+      } catch (error) {
+        settle();
+        throw error;
       }
+      return pending.finally(settle);
     },
   };
 }

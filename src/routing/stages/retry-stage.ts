@@ -15,9 +15,9 @@ import { type GatewayError, toGatewayError } from '../../core/errors.ts';
 import type { ModelCall } from '../../pipeline/model-call.ts';
 import type { Next, Stage } from '../../pipeline/stage.ts';
 import type { ProviderResult } from '../../providers/types.ts';
+import { attemptBeforeDeadline, attemptOnce } from '../attempt-deadline.ts';
 import type { Clock } from '../clock.ts';
 import type { RetrySettings } from '../resilience-config.ts';
-import { attemptBeforeDeadline, attemptOnce } from '../attempt-deadline.ts';
 import { retryAfterMs } from '../retry-after.ts';
 
 export interface RetryObserver {
@@ -71,12 +71,8 @@ export function createRetryStage(settings: RetrySettings, clock: Clock, observer
 
   return {
     name: 'retry',
-    async handle(call, next) {
-      try {
-        return await attemptOnce(call, next, settings.streamStartTimeoutMs);
-      } catch (error) {
-        return retryAfterFailure(call, next, error);
-      }
+    handle(call, next) {
+      return attemptOnce(call, next, settings.streamStartTimeoutMs).catch((error: unknown) => retryAfterFailure(call, next, error));
     },
   };
 }

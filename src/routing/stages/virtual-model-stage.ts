@@ -9,8 +9,9 @@ import { GatewayError } from '../../core/errors.ts';
 import type { ModelRegistry, ResolvedModel } from '../../core/model-registry.ts';
 import { headerValue } from '../../http/types.ts';
 import type { ModelCall } from '../../pipeline/model-call.ts';
-import type { Stage } from '../../pipeline/stage.ts';
+import type { Next, Stage } from '../../pipeline/stage.ts';
 import { onResultEnd } from '../../pipeline/stream-end.ts';
+import type { ProviderResult } from '../../providers/types.ts';
 import type { RoutingCatalog } from '../routing-catalog.ts';
 import type { TargetHealth } from '../target-health.ts';
 import type { TargetSelector } from '../target-selection.ts';
@@ -86,29 +87,34 @@ export function createVirtualModelStage(options: VirtualModelStageOptions): Stag
 
   return {
     name: 'virtual-model',
-    async handle(call, next) {
-      const name = call.requestedModel;
-      if (catalog.virtualModel(name) === undefined) return next(call);
-      const { model, target } = await choose(name, call);
-      call.trace.headers['x-modelgate-virtual-model'] = `${name}=${target.provider.name}/${target.model}`;
-      stats.begin(model);
-      const startedAt = performance.now();
-      let result: Awaited<ReturnType<typeof next>>;
-      try {
-        result = await next({ ...call, requestedModel: model, target });
-      } catch (error) {
-        stats.end(model, null);
-        throw error;
-      }
-      // Latency = time to the first content: the whole answer for JSON, the first chunk of a stream.
-      let latencyMs: number | null = null;
-      return onResultEnd(
-        result,
-        () => stats.end(model, latencyMs),
-        () => {
-          latencyMs = performance.now() - startedAt;
-        },
-      );
+    handle(call, next) {
+      // Not a virtual model: straight through, without a promise of this stage's own.
+      if (catalog.virtualModel(call.requestedModel) === undefined) return next(call);
+      return routeVirtual(call, next);
     },
   };
+
+  async function routeVirtual(call: ModelCall, next: Next): Promise<ProviderResult> {
+    const name = call.requestedModel;
+    const { model, target } = await choose(name, call);
+    call.trace.headers['x-modelgate-virtual-model'] = `${name}=${target.provider.name}/${target.model}`;
+    stats.begin(model);
+    const startedAt = performance.now();
+    let result: ProviderResult;
+    try {
+      result = await next({ ...call, requestedModel: model, target });
+    } catch (error) {
+      stats.end(model, null);
+      throw error;
+    }
+    // Latency = time to the first content: the whole answer for JSON, the first chunk of a stream.
+    let latencyMs: number | null = null;
+    return onResultEnd(
+      result,
+      () => stats.end(model, latencyMs),
+      () => {
+        latencyMs = performance.now() - startedAt;
+      },
+    );
+  }
 }
