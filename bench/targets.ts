@@ -35,16 +35,42 @@ export interface RunningTarget {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** The kernel's ephemeral port range (listen(0) and outgoing connections draw from it). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 12_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+const handedOut = new Set<number>();
+
+/**
+ * A port for a child process to listen on. Chosen below the ephemeral range: a port the kernel handed to a
+ * probe listen(0) goes back to the pool when the probe closes, and another process's listen(0) or outgoing
+ * connection could take it before the child binds (EADDRINUSE seen in parallel tests). The kernel never hands
+ * out ports below the range by itself, so only another explicit chooser could collide: a random pick among
+ * ~20,000 ports, checked free, and never the same twice in this process.
+ */
+export async function freePort(): Promise<number> {
+  const low = ephemeralLow();
+  for (let tries = 0; tries < 64; tries++) {
+    const port = 10_000 + Math.floor(Math.random() * (low - 10_000));
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port found between 10000 and ${low}`);
 }
 
 /** VmRSS and VmHWM of a process, in MB (Linux /proc). */

@@ -13,7 +13,7 @@ import { UsageBar } from './ui.tsx';
 interface KeyUsageReport {
   usage: { requests: number; total_tokens: number; cost_usd: number };
   budgets: { id: string; scope: string; subject: string; period: string; limit_usd: number; spent_usd: number; resets_at: string }[];
-  rate_limits: { scope: string; subject: string; name: string; limit: number; remaining: number | null; resets_in_ms: number | null }[];
+  rate_limits: { scope: string; subject: string; name: string; limit: number; remaining: number; resets_in_ms: number | null }[];
 }
 
 const limitNames: Record<string, string> = {
@@ -34,8 +34,6 @@ function FromReport(props: { report: KeyUsageReport }) {
       </span>
       {report.rate_limits.map((limit) => {
         const label = `${limitNames[limit.name] ?? limit.name}${limit.scope === 'key' ? '' : ` (${limit.scope} ${limit.subject})`}`;
-        if (limit.remaining === null)
-          return <span class="small" key={`${limit.scope}/${limit.name}`}>{`${label}: ${formatInteger(limit.limit)}`}</span>;
         const used = Math.max(0, limit.limit - limit.remaining);
         return (
           <UsageBar
