@@ -206,7 +206,37 @@ describe('embedded cache store', () => {
     await third.close();
   });
 
-  it('writes to SQLite after the answer (queued, in order), and drops rows of an older entry layout at start', async () => {
+  it('writes an entry to SQLite at its first hit or at close, so a crash loses only entries never served', async () => {
+    const sqlitePath = join(directory, 'first-hit.db');
+    const now = Date.now();
+    const sqlite = new BetterSqlite3(sqlitePath);
+    const first = createEmbeddedCacheStore({ sqlitePath, maxEntries: 10, maxBytes: 1_000_000, flushMs: 5 });
+    const rows = () => (sqlite.prepare('select key from cache_entry order by key').all() as { key: string }[]).map((row) => row.key);
+    await first.set('served', entry(now, 60_000), encodeEntry(entry(now, 60_000)));
+    await first.set('never', entry(now, 60_000), encodeEntry(entry(now, 60_000)));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Stored, not yet served: nothing written (the miss paid no SQLite write).
+    expect(rows()).toEqual([]);
+    expect(await first.get('served')).toBeDefined();
+    await expect.poll(rows, { timeout: 2000, interval: 5 }).toEqual(['served']);
+    // A second hit writes nothing more; a replacement drops the served row until it is served itself.
+    expect(await first.get('served')).toBeDefined();
+    await first.set('served', entry(now + 1, 60_000), encodeEntry(entry(now + 1, 60_000)));
+    await expect.poll(rows, { timeout: 2000, interval: 5 }).toEqual([]);
+    expect((await first.get('served'))?.createdAt).toBe(now + 1);
+    await expect.poll(rows, { timeout: 2000, interval: 5 }).toEqual(['served']);
+    // A process that dies now (no close): a new store over the same file finds the served entry only.
+    const afterCrash = createEmbeddedCacheStore({ sqlitePath, maxEntries: 10, maxBytes: 1_000_000 });
+    expect((await afterCrash.get('served'))?.createdAt).toBe(now + 1);
+    expect(await afterCrash.get('never')).toBeUndefined();
+    await afterCrash.close();
+    // A clean stop writes what was never served too.
+    await first.close();
+    expect(rows()).toEqual(['never', 'served']);
+    sqlite.close();
+  });
+
+  it('writes to SQLite after the hit (queued, in order), and drops rows of an older entry layout at start', async () => {
     const sqlitePath = join(directory, 'queued.db');
     const now = Date.now();
     const first = createEmbeddedCacheStore({ sqlitePath, maxEntries: 10, maxBytes: 1_000_000 });
