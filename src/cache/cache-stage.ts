@@ -5,11 +5,17 @@
  * stream that ended properly). Errors, cut streams and abandoned streams are never stored. Store
  * failures never fail a call: lookups then miss and stores are skipped. Response headers: `X-Cache`
  * (`HIT (exact)`, `HIT (semantic)`, `MISS`, `BYPASS`), `Age` and, on semantic hits, `X-Cache-Similarity`.
+ * Identical calls at the same time (same exact key, so same tenant) go upstream once per process: a
+ * non-streaming call that finds an identical call on its way upstream waits for that call's entry (at most
+ * 30 s, or until its client leaves) and is answered from it as an exact hit; when the first call stores
+ * nothing (an error, a cut stream), each waiting call goes upstream itself. Streaming calls never wait (they
+ * would lose their first byte to a whole answer); `no-store` calls never lead, `no-cache` calls never wait.
  */
 import type { Logger } from 'pino';
 import type { Operation } from '../core/outcome.ts';
 import type { ModelCall } from '../pipeline/model-call.ts';
 import type { Stage } from '../pipeline/stage.ts';
+import { onStreamEnd } from '../pipeline/stream-end.ts';
 import type { Json, Provider, ProviderResult, StreamChunk, StreamResult } from '../providers/types.ts';
 import type { CacheConfig } from './cache-config.ts';
 import { readCacheControls } from './cache-controls.ts';
@@ -35,6 +41,8 @@ export interface CacheStageOptions {
    */
   admit?: (call: ModelCall, answer: () => Promise<ProviderResult>) => Promise<ProviderResult>;
   now?: () => number;
+  /** How long a call waits for an identical call already on its way upstream (default 30 s; then it goes itself). */
+  maxFollowerWaitMs?: number;
 }
 
 /** `gemini`: the Gemini API's generateContent and embedContent, which carry canonical chat and embeddings bodies. */
@@ -137,10 +145,11 @@ export function createCacheStage(options: CacheStageOptions): Stage {
     return admitted;
   }
 
-  function save(key: string, entry: CacheEntry, probe: SemanticProbe | null): void {
+  /** Stores the entry; resolves when the store has it (or failed to take it), never rejects. */
+  function save(key: string, entry: CacheEntry, probe: SemanticProbe | null): Promise<void> {
     const text = encodeEntry(entry);
-    if (text.length > config.maxEntryBytes) return;
-    store.set(key, entry, text).then(
+    if (text.length > config.maxEntryBytes) return Promise.resolve();
+    return store.set(key, entry, text).then(
       () => {
         metrics.stored(entry.endpoint);
         if (probe) semantic?.remember(probe, key, entry.expiresAt);
@@ -150,6 +159,51 @@ export function createCacheStage(options: CacheStageOptions): Stage {
         logger.warn({ err: error }, 'response cache: could not store an entry');
       },
     );
+  }
+
+  /** Keys with a call on its way upstream that will store its answer, and what its followers wait for. */
+  const leaders = new Map<string, Promise<void>>();
+  const maxFollowerWaitMs = options.maxFollowerWaitMs ?? 30_000;
+  const maxLeaders = 10_000;
+
+  /** Makes this call the leader for `key`; the function returned ends that (once its entry is stored or known to be none). */
+  function lead(key: string): (() => void) | undefined {
+    // Bounded: a leader whose stream is never consumed nor closed would otherwise stay (its followers stop waiting anyway).
+    if (leaders.has(key) || leaders.size >= maxLeaders) return undefined;
+    let resolve: () => void = () => {};
+    const settled = new Promise<void>((done) => {
+      resolve = done;
+    });
+    leaders.set(key, settled);
+    return () => {
+      if (leaders.get(key) === settled) leaders.delete(key);
+      resolve();
+    };
+  }
+
+  /**
+   * When another call with the same key is on its way upstream: waits for it (at most maxFollowerWaitMs, or
+   * until this client leaves) and returns its entry as a hit; null when there is no leader or it stored nothing.
+   */
+  async function afterLeader(call: ModelCall, key: string, maxAgeSeconds: number | null): Promise<Hit | null> {
+    const leader = leaders.get(key);
+    if (!leader) return null;
+    const signal = call.context.signal;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const waited = await Promise.race([
+      leader.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), maxFollowerWaitMs);
+        onAbort = () => resolve(false);
+        signal.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+    if (!waited) return null;
+    const entry = await read(key);
+    return (entry && serve(call, entry, maxAgeSeconds)) || null;
   }
 
   return {
@@ -186,33 +240,71 @@ export function createCacheStage(options: CacheStageOptions): Stage {
           if (hit) return answer(call, hit, 'semantic', match.similarity);
         }
       }
-      mark(call, controls.lookup ? 'miss' : 'bypass');
-      const result = await next(call);
-      const served = call.trace.served;
-      if (!controls.store || !served || result.status !== 200) return result;
-      const createdAt = now();
-      const entry: CacheEntry = {
-        v: cacheEntryVersion,
-        endpoint: call.endpoint,
-        tenant,
-        requestedModel: call.requestedModel,
-        provider: served.target.provider.name,
-        model: served.target.model,
-        operation: served.operation,
-        createdAt,
-        expiresAt: createdAt + (controls.ttlSeconds ?? config.ttlSeconds) * 1000,
-        usage: null,
-      };
-      if (result.kind === 'json') {
-        // The answer's text once: the upstream's own bytes, or serialized here and then also sent as the
-        // reply (so the route does not serialize the body a second time).
-        const jsonText = result.rawBody ?? JSON.stringify(result.body);
-        save(key, { ...entry, usage: result.usage, jsonText }, probe);
-        return result.rawBody === undefined ? { ...result, rawBody: jsonText } : result;
+      // Identical calls at the same time: one goes upstream, the others (JSON answers) wait for its entry.
+      if (controls.lookup && useExact && !call.stream) {
+        const hit = await afterLeader(call, key, controls.maxAgeSeconds);
+        if (hit) return answer(call, hit, 'exact');
       }
-      return recordStream(result, served.operation, config.maxEntryBytes, (chunks) =>
-        save(key, { ...entry, usage: result.usage(), chunks }, probe),
-      );
+      mark(call, controls.lookup ? 'miss' : 'bypass');
+      const release = controls.store ? lead(key) : undefined;
+      let result: ProviderResult;
+      try {
+        result = await next(call);
+      } catch (error) {
+        release?.();
+        throw error;
+      }
+      const stored = storeAnswer(call, key, tenant, controls, result, probe);
+      if (release) stored.done.then(release);
+      return stored.result;
     },
   };
+
+  /**
+   * Stores what passes (a JSON 200, a stream that ends properly) and returns the result to send; `done`
+   * resolves once the entry is stored, or once it is clear there is none (errors, cut or abandoned streams).
+   */
+  function storeAnswer(
+    call: ModelCall,
+    key: string,
+    tenant: string,
+    controls: ReturnType<typeof readCacheControls>,
+    result: ProviderResult,
+    probe: SemanticProbe | null,
+  ): { result: ProviderResult; done: Promise<void> } {
+    const served = call.trace.served;
+    if (!controls.store || !served || result.status !== 200) return { result, done: Promise.resolve() };
+    const createdAt = now();
+    const entry: CacheEntry = {
+      v: cacheEntryVersion,
+      endpoint: call.endpoint,
+      tenant,
+      requestedModel: call.requestedModel,
+      provider: served.target.provider.name,
+      model: served.target.model,
+      operation: served.operation,
+      createdAt,
+      expiresAt: createdAt + (controls.ttlSeconds ?? config.ttlSeconds) * 1000,
+      usage: null,
+    };
+    if (result.kind === 'json') {
+      // The answer's text once: the upstream's own bytes, or serialized here and then also sent as the
+      // reply (so the route does not serialize the body a second time).
+      const jsonText = result.rawBody ?? JSON.stringify(result.body);
+      const done = save(key, { ...entry, usage: result.usage, jsonText }, probe);
+      return { result: result.rawBody === undefined ? { ...result, rawBody: jsonText } : result, done };
+    }
+    let saved: Promise<void> | undefined;
+    let ended: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      ended = resolve;
+    });
+    const recorded = recordStream(result, served.operation, config.maxEntryBytes, (chunks) => {
+      saved = save(key, { ...entry, usage: result.usage(), chunks }, probe);
+    });
+    return {
+      result: onStreamEnd(recorded, () => (saved ?? Promise.resolve()).then(ended)),
+      done,
+    };
+  }
 }
