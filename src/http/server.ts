@@ -263,11 +263,20 @@ async function sendReply(request: FastifyRequest, reply: FastifyReply, result: G
   const written = result.kind === 'json' || result.kind === 'text' ? recordsWritten() : null;
   if (written) await written;
   if (result.kind === 'json') {
-    reply.code(result.status).header('x-request-id', request.id);
-    if (result.headers) reply.headers(result.headers);
+    // Written to Node's response directly: Fastify's send path (content-type parsing, hooks we do not use) cost
+    // a few µs per answer. Same headers as through Fastify, with the length computed here.
+    const body = result.rawBody ?? JSON.stringify(result.body);
+    const headers: Record<string, string | number> = {
+      ...result.headers,
+      'x-request-id': request.id,
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+    };
     // A 401 is final whoever raised it (a route's own check): SDKs must not retry it.
-    if (result.status === 401) reply.header('x-should-retry', 'false');
-    reply.type('application/json').send(result.rawBody ?? JSON.stringify(result.body));
+    if (result.status === 401) headers['x-should-retry'] = 'false';
+    reply.hijack();
+    reply.raw.writeHead(result.status, headers);
+    reply.raw.end(body);
     return;
   }
   if (result.kind === 'text') {
