@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheGatewayEnv } from './helpers/cache-gateway-env.ts';
 import { type RunningGateway, startGateway } from './helpers/start-gateway.ts';
 import { type Simulator, startOpenAISimulator } from './simulators/openai-simulator.ts';
 
@@ -19,16 +20,7 @@ let running: RunningGateway;
 let client: OpenAI;
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    OPENAI_API_KEY: 'sk-cache-upstream',
-    OPENAI_BASE_URL: simulator.baseUrl,
-    MODELGATE_MASTER_KEY: masterKey,
-    STORAGE_TYPE: 'sqlite',
-    SQLITE_PATH: join(directory, 'modelgate.db'),
-    STORAGE_SPILL_DIR: join(directory, 'spill'),
-    RESPONSE_CACHE_SIMPLE_ENABLED: 'true',
-    ...extra,
-  };
+  return { ...cacheGatewayEnv({ directory, upstreamUrl: simulator.baseUrl, upstreamKey: 'sk-cache-upstream', masterKey }), ...extra };
 }
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}, key = masterKey) {
@@ -105,7 +97,9 @@ describe('exact cache', () => {
   });
 
   it('replays a stored stream with the same events, tool calls included, and answers JSON from it', async () => {
-    const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } }];
+    const tools: OpenAI.ChatCompletionTool[] = [
+      { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } },
+    ];
     const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: unique('Weather?') }], tools, stream: true };
     const first = await post('/v1/chat/completions', body);
     expect(first.headers.get('x-cache')).toBe('MISS');
@@ -115,7 +109,9 @@ describe('exact cache', () => {
     expect(events(second.text)).toEqual(events(first.text));
     expect(second.text.trimEnd().endsWith('data: [DONE]')).toBe(true);
 
-    const json = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: body.messages as OpenAI.ChatCompletionMessageParam[], tools }).withResponse();
+    const json = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: body.messages as OpenAI.ChatCompletionMessageParam[], tools })
+      .withResponse();
     expect(json.response.headers.get('x-cache')).toBe('HIT (exact)');
     expect(upstreamCalls()).toBe(before);
     const call = json.data.choices[0]?.message.tool_calls?.[0];
@@ -137,7 +133,12 @@ describe('exact cache', () => {
     }
     expect(text).toBe(stored.choices[0]?.message.content);
     expect(usageChunks).toBe(0);
-    const withUsage = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true, stream_options: { include_usage: true } });
+    const withUsage = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let usage: OpenAI.CompletionUsage | null | undefined;
     for await (const chunk of withUsage) if (chunk.usage) usage = chunk.usage;
     expect(usage).toEqual(stored.usage);

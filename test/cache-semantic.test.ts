@@ -9,8 +9,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import OpenAI from 'openai';
 import { Kysely, PostgresDialect } from 'kysely';
+import OpenAI from 'openai';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,11 +22,12 @@ import { createSqliteVecStore } from '../src/cache/sqlite-vec-store.ts';
 import type { VectorStore } from '../src/cache/vector-store.ts';
 import { loadConfig } from '../src/config/load-config.ts';
 import { defaultExtensions } from '../src/extensions.ts';
+import { cacheGatewayEnv } from './helpers/cache-gateway-env.ts';
 import { type PgliteServer, startPgliteServer } from './helpers/pglite-server.ts';
 import { type RunningGateway, startGateway } from './helpers/start-gateway.ts';
 import { createBackend, postgresUrl, type StorageBackend } from './helpers/storage-backends.ts';
-import { semanticEmbedding } from './simulators/semantic-embeddings.ts';
 import { type Simulator, startOpenAISimulator } from './simulators/openai-simulator.ts';
+import { semanticEmbedding } from './simulators/semantic-embeddings.ts';
 
 const masterKey = 'mg-semantic-master';
 
@@ -214,13 +215,7 @@ describe.each(backends)('semantic cache on $name', (backend) => {
     directory = mkdtempSync(join(tmpdir(), 'modelgate-semantic-'));
     simulator = await startOpenAISimulator({ apiKey: 'sk-semantic-upstream' });
     running = await startGateway({
-      OPENAI_API_KEY: 'sk-semantic-upstream',
-      OPENAI_BASE_URL: simulator.baseUrl,
-      MODELGATE_MASTER_KEY: masterKey,
-      STORAGE_TYPE: 'sqlite',
-      SQLITE_PATH: join(directory, 'modelgate.db'),
-      STORAGE_SPILL_DIR: join(directory, 'spill'),
-      RESPONSE_CACHE_SIMPLE_ENABLED: 'true',
+      ...cacheGatewayEnv({ directory, upstreamUrl: simulator.baseUrl, upstreamKey: 'sk-semantic-upstream', masterKey }),
       SEMANTIC_CACHE_ENABLED: 'true',
       SEMANTIC_CACHE_EMBEDDER_PROVIDER: 'openai',
       SEMANTIC_CACHE_EMBEDDER_MODEL: 'sim-semantic-embed',

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheGatewayEnv } from './helpers/cache-gateway-env.ts';
 import { type RunningGateway, startGateway } from './helpers/start-gateway.ts';
 import { type Simulator, startOpenAISimulator } from './simulators/openai-simulator.ts';
 
@@ -21,13 +22,7 @@ beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), 'modelgate-single-flight-'));
   simulator = await startOpenAISimulator({ apiKey: 'sk-single-flight', answerDelayMs: 300 });
   running = await startGateway({
-    OPENAI_API_KEY: 'sk-single-flight',
-    OPENAI_BASE_URL: simulator.baseUrl,
-    MODELGATE_MASTER_KEY: masterKey,
-    STORAGE_TYPE: 'sqlite',
-    SQLITE_PATH: join(directory, 'modelgate.db'),
-    STORAGE_SPILL_DIR: join(directory, 'spill'),
-    RESPONSE_CACHE_SIMPLE_ENABLED: 'true',
+    ...cacheGatewayEnv({ directory, upstreamUrl: simulator.baseUrl, upstreamKey: 'sk-single-flight', masterKey }),
     RETRY_MAX_RETRIES: '0',
   });
 });
