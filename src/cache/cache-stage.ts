@@ -254,15 +254,14 @@ export function createCacheStage(options: CacheStageOptions): Stage {
         release?.();
         throw error;
       }
-      const stored = storeAnswer(call, key, tenant, controls, result, probe);
-      if (release) stored.done.then(release);
-      return stored.result;
+      return storeAnswer(call, key, tenant, controls, result, probe, release);
     },
   };
 
   /**
-   * Stores what passes (a JSON 200, a stream that ends properly) and returns the result to send; `done`
-   * resolves once the entry is stored, or once it is clear there is none (errors, cut or abandoned streams).
+   * Stores what passes (a JSON 200, a stream that ends properly) and returns the result to send. `release`
+   * (a leader's) runs once the entry is stored, or once it is clear there is none (errors, cut or abandoned
+   * streams); a stream gets the extra end hook only then.
    */
   function storeAnswer(
     call: ModelCall,
@@ -271,9 +270,13 @@ export function createCacheStage(options: CacheStageOptions): Stage {
     controls: ReturnType<typeof readCacheControls>,
     result: ProviderResult,
     probe: SemanticProbe | null,
-  ): { result: ProviderResult; done: Promise<void> } {
+    release: (() => void) | undefined,
+  ): ProviderResult {
     const served = call.trace.served;
-    if (!controls.store || !served || result.status !== 200) return { result, done: Promise.resolve() };
+    if (!controls.store || !served || result.status !== 200) {
+      release?.();
+      return result;
+    }
     const createdAt = now();
     const entry: CacheEntry = {
       v: cacheEntryVersion,
@@ -291,20 +294,17 @@ export function createCacheStage(options: CacheStageOptions): Stage {
       // The answer's text once: the upstream's own bytes, or serialized here and then also sent as the
       // reply (so the route does not serialize the body a second time).
       const jsonText = result.rawBody ?? JSON.stringify(result.body);
-      const done = save(key, { ...entry, usage: result.usage, jsonText }, probe);
-      return { result: result.rawBody === undefined ? { ...result, rawBody: jsonText } : result, done };
+      const saved = save(key, { ...entry, usage: result.usage, jsonText }, probe);
+      if (release) saved.then(release);
+      return result.rawBody === undefined ? { ...result, rawBody: jsonText } : result;
     }
     let saved: Promise<void> | undefined;
-    let ended: () => void = () => {};
-    const done = new Promise<void>((resolve) => {
-      ended = resolve;
-    });
     const recorded = recordStream(result, served.operation, config.maxEntryBytes, (chunks) => {
       saved = save(key, { ...entry, usage: result.usage(), chunks }, probe);
     });
-    return {
-      result: onStreamEnd(recorded, () => (saved ?? Promise.resolve()).then(ended)),
-      done,
-    };
+    if (!release) return recorded;
+    return onStreamEnd(recorded, () => {
+      (saved ?? Promise.resolve()).then(release);
+    });
   }
 }
