@@ -35,15 +35,15 @@ export interface RunningTarget {
   stop(): Promise<void>;
 }
 
-/** The kernel's ephemeral port range (listen(0) and outgoing connections draw from it). */
-function ephemeralLow(): number {
+/** The low end of the kernel's ephemeral port range (listen(0) and outgoing connections draw from it). */
+const ephemeralLow = (() => {
   try {
     const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
     return Number.isInteger(low) && low > 12_000 ? low : 32_768;
   } catch {
     return 32_768;
   }
-}
+})();
 
 function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -63,14 +63,13 @@ const handedOut = new Set<number>();
  * ~20,000 ports, checked free, and never the same twice in this process.
  */
 export async function freePort(): Promise<number> {
-  const low = ephemeralLow();
   for (let tries = 0; tries < 64; tries++) {
-    const port = 10_000 + Math.floor(Math.random() * (low - 10_000));
+    const port = 10_000 + Math.floor(Math.random() * (ephemeralLow - 10_000));
     if (handedOut.has(port) || !(await canListen(port))) continue;
     handedOut.add(port);
     return port;
   }
-  throw new Error(`no free port found between 10000 and ${low}`);
+  throw new Error(`no free port found between 10000 and ${ephemeralLow}`);
 }
 
 /** VmRSS and VmHWM of a process, in MB (Linux /proc). */

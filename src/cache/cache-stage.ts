@@ -18,7 +18,7 @@ import type { Stage } from '../pipeline/stage.ts';
 import { onStreamEnd } from '../pipeline/stream-end.ts';
 import type { Json, Provider, ProviderResult, StreamChunk, StreamResult } from '../providers/types.ts';
 import type { CacheConfig } from './cache-config.ts';
-import { readCacheControls } from './cache-controls.ts';
+import { type CacheControls, readCacheControls } from './cache-controls.ts';
 import { type CachedChunk, type CacheEntry, cacheEntryVersion, createChunkRecorder, encodeEntry, entryResult } from './cache-entry.ts';
 import { exactCacheKey } from './cache-key.ts';
 import type { CacheMetrics } from './cache-metrics.ts';
@@ -267,7 +267,7 @@ export function createCacheStage(options: CacheStageOptions): Stage {
     call: ModelCall,
     key: string,
     tenant: string,
-    controls: ReturnType<typeof readCacheControls>,
+    controls: CacheControls,
     result: ProviderResult,
     probe: SemanticProbe | null,
     release: (() => void) | undefined,
