@@ -3,7 +3,7 @@
  * and bodies (streamed responses reassembled by the route), redacted and capped, written in batches.
  * Rows older than the retention period are deleted by a periodic sweep.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CallOutcome, KeyOwner, KeyOwnerLookup, OutcomeBus } from '../core/outcome.ts';
 import { recordId } from '../storage/record-id.ts';
 import { ownerColumns } from '../storage/tables.ts';
@@ -76,7 +76,7 @@ export function threadKey(body: unknown): string | null {
   } else {
     return null;
   }
-  return createHash('sha256').update(JSON.stringify(opening)).digest('hex').slice(0, 32);
+  return hash('sha256', JSON.stringify(opening), 'hex').slice(0, 32);
 }
 
 /** Every upstream attempt of the call, as stored JSON (null when none was made). */

@@ -1,5 +1,5 @@
 /** A managed gateway key as the gateway works with it, and how secrets are made and recognised. */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { type LimitSet, limitSetFromYaml, limitSetToYaml } from '../limits/rate-limit-config.ts';
 import type { ManagedKeyTable } from './managed-key-table.ts';
 
@@ -40,7 +40,8 @@ export function looksLikeManagedKey(value: string): boolean {
 }
 
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  // One-shot hash, as for the master key: cheaper per call than createHash().update().digest().
+  return hash('sha256', secret, 'hex');
 }
 
 export function secretSuffix(secret: string): string {
