@@ -135,8 +135,8 @@ export function createEmbeddedState(options: EmbeddedStateOptions = {}): SharedS
     for (const waiter of waiters) waiter.resolve();
   };
   /**
-   * Sets counters in memory at once. Those whose value passes their bound on disk get a new bound (the value
-   * plus `extra`, from `bound`); the promise resolves once those rows are written (soon: at the end of this
+   * Sets counters in memory at once. Those whose value passes their bound on disk get a new bound (`bound` of
+   * the value: plus headroom for a reservation, the value itself for a settlement); the promise resolves once those rows are written (soon: at the end of this
    * turn), or at once when none needed writing and none of these counters has a row still waiting.
    */
   const storeCounters = (
