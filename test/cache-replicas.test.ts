@@ -8,9 +8,10 @@
  * And on the store itself: a replica that never hears a purge message (pub/sub is at most once) stops
  * serving the purged entries once it re-reads the generations.
  */
-import { encodeEntry } from '../src/cache/cache-entry.ts';
+
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeEntry } from '../src/cache/cache-entry.ts';
 import { type ReplicaSet, startReplicaSet } from './helpers/replica-set.ts';
 import { createStateBackend, deleteRedisPrefix, redisUrl, type StateBackend, uniqueRedisPrefix } from './helpers/state-backends.ts';
 import { createBackend, type StorageBackend } from './helpers/storage-backends.ts';
@@ -90,12 +91,22 @@ const contentOf = (body: ChatBody) => body.messages[0]?.content as string;
  * are written once the answer is complete, after it was sent), so a lookup elsewhere can only hit it.
  */
 async function storeOn(url: string, body: ChatBody, key = masterKey, headers: Record<string, string> = {}) {
-  const before = await entriesHolding('');
   const answer = await post(url, body, headers, key);
   expect(answer.status).toBe(200);
   expect(answer.cache).toBe('MISS');
-  await expect.poll(() => entriesHolding(''), { timeout: 10_000, interval: 25 }).toBe(before + 1);
+  // The answer's id (the simulator makes one per answer) is in its entry, JSON or stream: counting all
+  // entries instead would also see a purge probe's MISS of another body being stored meanwhile.
+  const id = answerId(answer.text);
+  await expect.poll(() => entriesHolding(id), { timeout: 10_000, interval: 25 }).toBe(1);
   return answer;
+}
+
+/** The completion id of a JSON answer or of a stream's first event. */
+function answerId(text: string): string {
+  const first = text.startsWith('data: ') ? events(text)[0] : JSON.parse(text);
+  const id = (first as { id?: unknown }).id;
+  if (typeof id !== 'string' || id === '') throw new Error(`no completion id in ${text.slice(0, 200)}`);
+  return id;
 }
 
 async function cacheOn(url: string, body: unknown, key = masterKey): Promise<string | null> {
