@@ -20,7 +20,7 @@ import type { Next, Stage } from '../../pipeline/stage.ts';
 import { onResultEnd } from '../../pipeline/stream-end.ts';
 import type { ProviderResult } from '../../providers/types.ts';
 import { isStateUnavailable, type SharedState } from '../../state/shared-state.ts';
-import { computeCost, type PricingTable } from '../../usage/pricing.ts';
+import { computeCost, type ModelPrice, type PricingTable } from '../../usage/pricing.ts';
 import type { ManagedKey } from '../keys/managed-key.ts';
 import type { BudgetAlerts } from './budget-alerts.ts';
 import type { Budget, BudgetConfig } from './budget-config.ts';
@@ -75,7 +75,7 @@ export function createWindowCache(config: BudgetConfig, now: () => number) {
   const windows = new Map<string, PeriodWindow>();
   return (budget: Budget): PeriodWindow => {
     const at = now();
-    const name = `${budget.period}:${budget.periodSeconds ?? 0}`;
+    const name = budget.period === 'custom' ? `custom:${budget.periodSeconds ?? 0}` : budget.period;
     let window = windows.get(name);
     if (!window || at >= window.end || at < window.start) {
       window = periodWindow(budget.period, at, config.timeZone, budget.periodSeconds ?? 0);
@@ -101,6 +101,9 @@ export function applicableCounters(
   return counters;
 }
 
+/** Counter lists kept per key and provider at most (then all are dropped and made again as calls come). */
+const maxCounterSets = 10_000;
+
 const usd = (nano: number) => `$${(nano / nanoPerUsd).toFixed(nano < 10 * nanoPerUsd ? 6 : 2)}`;
 
 function describe(counter: BudgetCounter): string {
@@ -115,7 +118,34 @@ export function createBudgetStage(options: BudgetStageOptions): Stage {
   const now = options.now ?? Date.now;
   const windowOf = createWindowCache(config, now);
 
-  const ttlOf = (counters: BudgetCounter[]) => Math.max(...counters.map((counter) => counter.window.end - now())) + 86_400_000;
+  /** A day past the latest period end of the counters. */
+  const ttlOf = (counters: BudgetCounter[]) => {
+    let end = 0;
+    for (const counter of counters) end = Math.max(end, counter.window.end);
+    return end - now() + 86_400_000;
+  };
+
+  /**
+   * `keyId\0provider` -> the counters of that key (the object they were made for: an updated key is a new
+   * object) and provider, for the budget list and period windows they were made from.
+   */
+  const counterSets = new Map<string, { budgets: readonly Budget[]; key: ManagedKey | undefined; counters: BudgetCounter[] }>();
+  const countersOf = (budgets: readonly Budget[], call: ModelCall, provider: string): BudgetCounter[] => {
+    const key = options.keyOf(call.request.keyId);
+    const name = `${call.request.keyId ?? ''}\u0000${provider}`;
+    const known = counterSets.get(name);
+    if (
+      known &&
+      known.budgets === budgets &&
+      known.key === key &&
+      known.counters.every((counter) => counter.window === windowOf(counter.budget))
+    )
+      return known.counters;
+    const counters = applicableCounters(budgets, key, provider, windowOf);
+    if (counterSets.size >= maxCounterSets) counterSets.clear();
+    counterSets.set(name, { budgets, key, counters });
+    return counters;
+  };
 
   const settle = (counters: BudgetCounter[], delta: number) => {
     state
@@ -139,9 +169,7 @@ export function createBudgetStage(options: BudgetStageOptions): Stage {
       .catch((error: unknown) => options.onStateError?.(error));
   };
 
-  const realCost = (call: ModelCall, usage: Usage | null, reserved: number): number => {
-    const target = call.target as NonNullable<ModelCall['target']>;
-    const price = pricing.priceOf(target.model, target.provider.name);
+  const realCost = (price: ModelPrice | null, usage: Usage | null, reserved: number): number => {
     if (!price) return 0;
     if (!usage) return reserved;
     return Math.ceil(computeCost(usage, price) * nanoPerUsd);
@@ -153,8 +181,7 @@ export function createBudgetStage(options: BudgetStageOptions): Stage {
       const budgets = options.budgets();
       // No budget, or a workflow switched budgets off for this call: straight through, without a promise of this stage's own.
       if (budgets.length === 0 || !call.target || call.trace.policy?.budget === false) return next(call);
-      const key = options.keyOf(call.request.keyId);
-      const counters = applicableCounters(budgets, key, call.target.provider.name, windowOf);
+      const counters = countersOf(budgets, call, call.target.provider.name);
       if (counters.length === 0) return next(call);
       return reserveAndRun(call, next, counters);
     },
@@ -195,7 +222,7 @@ export function createBudgetStage(options: BudgetStageOptions): Stage {
     }
     return onResultEnd(answer, () => {
       const usage = answer.kind === 'json' ? answer.usage : answer.usage();
-      const delta = realCost(call, usage, reserved) - reserved;
+      const delta = realCost(price, usage, reserved) - reserved;
       if (delta !== 0 || reserved > 0) settle(counters, delta);
     });
   }

@@ -62,8 +62,9 @@ export function createKeyAccessStage(store: KeyStore): Stage {
     handle(call, next) {
       const keyId = call.request.keyId;
       const key = keyId === null ? undefined : store.byId(keyId);
+      if (!hasLists(key)) return next(call);
       const names = forms(call.requestedModel);
-      if (hasLists(key) && (denies(key, names) || !allows(key, names))) throw refused(call.requestedModel);
+      if (denies(key, names) || !allows(key, names)) throw refused(call.requestedModel);
       return next(call);
     },
   };

@@ -19,16 +19,24 @@ export function formatResetDuration(ms: number): string {
   return `${seconds}s`;
 }
 
-function tightest(windows: WindowState[]): WindowState | undefined {
+function tightest(windows: WindowState[], from: number, to: number): WindowState | undefined {
   let best: WindowState | undefined;
-  for (const window of windows) {
-    if (!best || window.remaining < best.remaining) best = window;
+  for (let index = from; index < to; index++) {
+    const window = windows[index];
+    if (window && (!best || window.remaining < best.remaining)) best = window;
   }
   return best;
 }
 
-export function setRateLimitHeaders(headers: Record<string, string>, kind: 'requests' | 'tokens', windows: WindowState[]): void {
-  const window = tightest(windows);
+/** The headers of one kind, from `windows[from]` up to (not including) `windows[to]` (default: all of them). */
+export function setRateLimitHeaders(
+  headers: Record<string, string>,
+  kind: 'requests' | 'tokens',
+  windows: WindowState[],
+  from = 0,
+  to = windows.length,
+): void {
+  const window = tightest(windows, from, to);
   if (!window) return;
   headers[`x-ratelimit-limit-${kind}`] = String(window.limit);
   headers[`x-ratelimit-remaining-${kind}`] = String(window.remaining);

@@ -4,6 +4,7 @@
  * per-user and per-team defaults), the target's model (`provider/model` first, then the bare upstream
  * model) and the target's provider. Each limit becomes a shared-state entry whose key names its scope.
  */
+import type { WindowEntry } from '../../state/shared-state.ts';
 import type { ManagedKey } from '../keys/managed-key.ts';
 import { isEmptyLimitSet, type LimitSet, type RateLimitConfig } from './rate-limit-config.ts';
 
@@ -30,6 +31,10 @@ export interface AttemptPlan {
   requests: WindowPlan[];
   tokens: WindowPlan[];
   slots: { scope: LimitScope; subject: string; key: string; limit: number }[];
+  /** The request windows then the token windows, as `windowEntries` lists them. */
+  windows: WindowPlan[];
+  /** What an admission consumes: one request from each request window, a check (cost 0) of each token window. */
+  windowEntries: WindowEntry[];
 }
 
 const minute = 60_000;
@@ -61,7 +66,7 @@ export function applicableLimits(
 }
 
 export function planAttempt(limits: ScopedLimits[], prefix = 'rl:'): AttemptPlan {
-  const plan: AttemptPlan = { requests: [], tokens: [], slots: [] };
+  const plan: AttemptPlan = { requests: [], tokens: [], slots: [], windows: [], windowEntries: [] };
   for (const { scope, subject, limits: set } of limits) {
     const base = `${prefix}${scope}:${subject}:`;
     const window = (kind: 'requests' | 'tokens', name: string, limit: number | undefined, windowMs: number) => {
@@ -75,6 +80,13 @@ export function planAttempt(limits: ScopedLimits[], prefix = 'rl:'): AttemptPlan
     // Slots are counted, not scheduled: a changed limit applies to the same count at once.
     if (set.concurrent !== undefined) plan.slots.push({ scope, subject, key: `${base}concurrent`, limit: set.concurrent });
   }
+  plan.windows = [...plan.requests, ...plan.tokens];
+  plan.windowEntries = plan.windows.map((window) => ({
+    key: window.key,
+    limit: window.limit,
+    windowMs: window.windowMs,
+    cost: window.kind === 'requests' ? 1 : 0,
+  }));
   return plan;
 }
 

@@ -73,6 +73,11 @@ function describe(plan: { scope: string; subject: string }): string {
   return plan.scope === 'global' || plan.scope === 'key' ? name : `${name} '${plan.subject}'`;
 }
 
+const noRelease = () => {};
+
+/** Plans kept per key and target at most (then all are dropped and made again as calls come). */
+const maxPlans = 10_000;
+
 const windowNames: Record<string, string> = {
   rpm: 'requests per minute',
   rpd: 'requests per day',
@@ -85,6 +90,24 @@ export function createRateLimitStage(options: RateLimitStageOptions): RateLimitS
   const now = options.now ?? Date.now;
   /** `provider\0model` or `provider\0` -> time until which its own limits are full (seen by this replica). */
   const fullUntil = new Map<string, number>();
+  /**
+   * `keyId\0provider\0model` -> the plan of that key (the object it was made for: an updated key is a new
+   * object) and target; null when no limit applies. The configuration does not change while the stage lives.
+   */
+  const plans = new Map<string, { key: ManagedKey | undefined; plan: AttemptPlan | null }>();
+  const planOf = (call: ModelCall): AttemptPlan | null => {
+    const key = options.keyOf(call.request.keyId);
+    const target = call.target;
+    const keyId = call.request.keyId ?? '';
+    const name = target ? `${keyId}\u0000${target.provider.name}\u0000${target.model}` : keyId;
+    const known = plans.get(name);
+    if (known && known.key === key) return known.plan;
+    const limits = applicableLimits(config, key, target ? { provider: target.provider.name, model: target.model } : null);
+    const plan = limits.length === 0 ? null : planAttempt(limits);
+    if (plans.size >= maxPlans) plans.clear();
+    plans.set(name, { key, plan });
+    return plan;
+  };
 
   const noteFull = (windows: WindowPlan[], states: WindowState[], retryAfterMs: number, target: ModelCall['target']) => {
     if (!target) return;
@@ -96,40 +119,32 @@ export function createRateLimitStage(options: RateLimitStageOptions): RateLimitS
   };
 
   async function admit(call: ModelCall, plan: AttemptPlan): Promise<() => void> {
-    const slotKeys = plan.slots.map((slot) => slot.key);
-    if (plan.slots.length > 0) {
+    const { slots, windows, windowEntries } = plan;
+    if (slots.length > 0) {
       const taken = await state.acquire(
-        plan.slots.map((slot) => ({ key: slot.key, limit: slot.limit })),
+        slots.map((slot) => ({ key: slot.key, limit: slot.limit })),
         options.slotTtlMs,
       );
       if (!taken.granted) {
-        const slot = plan.slots[taken.refusedIndex ?? 0] ?? plan.slots[0];
+        const slot = slots[taken.refusedIndex ?? 0] ?? slots[0];
         options.onRefused?.(slot?.scope ?? 'global', 'concurrent');
         throw refusal(`Too many concurrent requests for ${slot ? describe(slot) : 'the gateway'} (limit ${slot?.limit})`, 1000, {});
       }
     }
-    const release = () => {
-      if (slotKeys.length > 0) state.release(slotKeys).catch(() => {});
-    };
-    const windows = [...plan.requests, ...plan.tokens];
+    const release = slots.length === 0 ? noRelease : () => state.release(slots.map((slot) => slot.key)).catch(() => {});
     if (windows.length === 0) return release;
     let result: Awaited<ReturnType<SharedState['consume']>>;
     try {
-      result = await state.consume(
-        windows.map((window) => ({
-          key: window.key,
-          limit: window.limit,
-          windowMs: window.windowMs,
-          cost: window.kind === 'requests' ? 1 : 0,
-        })),
-      );
+      result = await state.consume(windowEntries);
     } catch (error) {
       release();
       throw error;
     }
-    const headers: Record<string, string> = {};
-    setRateLimitHeaders(headers, 'requests', result.windows.slice(0, plan.requests.length));
-    setRateLimitHeaders(headers, 'tokens', result.windows.slice(plan.requests.length));
+    const requests = plan.requests.length;
+    // Allowed (the usual case): the headers go straight onto the answer's.
+    const headers: Record<string, string> = result.allowed ? call.trace.headers : {};
+    setRateLimitHeaders(headers, 'requests', result.windows, 0, requests);
+    setRateLimitHeaders(headers, 'tokens', result.windows, requests);
     if (!result.allowed) {
       release();
       noteFull(windows, result.windows, result.retryAfterMs, call.target);
@@ -143,7 +158,6 @@ export function createRateLimitStage(options: RateLimitStageOptions): RateLimitS
         headers,
       );
     }
-    Object.assign(call.trace.headers, headers);
     return release;
   }
 
@@ -173,11 +187,8 @@ export function createRateLimitStage(options: RateLimitStageOptions): RateLimitS
     handle(call, next) {
       // Nothing limited for this call: straight through, without a promise of this stage's own.
       if (!options.active()) return next(call);
-      const key = options.keyOf(call.request.keyId);
-      const target = call.target ? { provider: call.target.provider.name, model: call.target.model } : null;
-      const limits = applicableLimits(config, key, target);
-      if (limits.length === 0) return next(call);
-      return admitAndRun(call, next, planAttempt(limits));
+      const plan = planOf(call);
+      return plan === null ? next(call) : admitAndRun(call, next, plan);
     },
   };
 
