@@ -216,6 +216,30 @@ describe('budget enforcement', { timeout: 60_000 }, () => {
     expect(metrics).toMatch(/modelgate_budget_alerts_total\{scope="team"\} 1/);
   });
 
+  it("a key's calls follow budgets created, replaced and deleted between them, and a change of the key's tags", async () => {
+    // The stage keeps each key's counters between calls: every change must still reach the next call.
+    const { id: keyId, secret } = await createKey({ name: 'changing budgets' });
+    const status = async () => {
+      const response = await chat(secret);
+      await response.arrayBuffer();
+      return response.status;
+    };
+    expect(await status()).toBe(200);
+    // A budget too small for one call's worst case refuses the next call at once.
+    const tiny = await admin('POST', '/budgets', { scope: 'key', subject: keyId, limit_usd: 0.000001, period: 'daily' });
+    expect(tiny.status).toBe(201);
+    expect(await status()).toBe(429);
+    expect((await admin('PUT', `/budgets/${tiny.body.id}`, { scope: 'key', subject: keyId, limit_usd: 10, period: 'daily' })).status).toBe(200);
+    expect(await status()).toBe(200);
+    expect((await admin('DELETE', `/budgets/${tiny.body.id}`)).status).toBe(200);
+    const tagged = await admin('POST', '/budgets', { scope: 'tag', subject: 'changing-tag', limit_usd: 0.000001, period: 'daily' });
+    expect(await status()).toBe(200);
+    expect((await admin('POST', `/keys/${keyId}`, { tags: ['changing-tag'] })).status).toBe(200);
+    expect(await status()).toBe(429);
+    expect((await admin('DELETE', `/budgets/${tagged.body.id}`)).status).toBe(200);
+    expect(await status()).toBe(200);
+  });
+
   it('a tag budget with subject * counts each tag on its own, shared by every key carrying it', async () => {
     const first = await createKey({ name: 'tag one', tags: ['tag-a'] });
     const second = await createKey({ name: 'tag two', tags: ['tag-a'] });
