@@ -17,13 +17,16 @@
  * --cache (only the response cache's workloads, bench/cache.ts: exact hits against the floor, misses with the
  * cache on against off; with --quick, --duration, --rounds),
  * --guardrails (only the guardrails workload, bench/guardrails.ts: regex + pii guardrails on a 10 KB prompt against
- * the same checkout without them; with --quick, --duration, --rounds).
+ * the same checkout without them; with --quick, --duration, --rounds),
+ * --instructions (only instructions per request counted by valgrind's callgrind, bench/instructions.ts: modelgate against
+ * managed key + rate limit + budget, or against --baseline; --connections, --requests, --warmup, --idle).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatCacheReport, runCacheBench, writeCacheResults } from './cache.ts';
 import { runGuardrailsCommand } from './guardrails.ts';
+import { runInstructionsCommand } from './instructions.ts';
 import { readArguments } from './mock-upstream.ts';
 import { benchDirectory, portkeyServerFile } from './paths.ts';
 import { type BenchResults, formatMarkdown, formatReport, renderSvg } from './report.ts';
@@ -58,6 +61,8 @@ if (import.meta.main && readArguments(process.argv.slice(2)).has('render')) {
   process.stdout.write(`\nWrote ${writeCacheResults(results, join(benchDirectory, 'results'), quick ? 'cache-quick' : 'cache')}\n`);
 } else if (import.meta.main && readArguments(process.argv.slice(2)).has('guardrails')) {
   await runGuardrailsCommand(readArguments(process.argv.slice(2)));
+} else if (import.meta.main && readArguments(process.argv.slice(2)).has('instructions')) {
+  await runInstructionsCommand(readArguments(process.argv.slice(2)));
 } else if (import.meta.main) {
   const args = readArguments(process.argv.slice(2));
   const resultsDirectory = join(benchDirectory, 'results');

@@ -1,0 +1,315 @@
+/**
+ * `npm run bench -- --instructions`: CPU instructions per request, counted by valgrind's callgrind in the
+ * Modelgate process. Wall-clock CPU time per request varies 10-30 % (at times 2-3x) between back-to-back
+ * runs on these shared machines; an instruction count of the same code, inputs and environment varies
+ * by a few percent whatever else the machine does, so it resolves before/after differences of 5 %.
+ *
+ * Per target and concurrency: Modelgate starts under `valgrind --tool=callgrind --instr-atstart=no` (so
+ * start-up runs uninstrumented and quickly), gets `warmup` chat requests (its JIT settles), then
+ * instrumentation is switched on (`callgrind_control -i on`); `idle` seconds with no request give the
+ * background rate (timers, polls) and a dump; then `requests` chat requests through autocannon and a
+ * second dump. Instructions per request = (load dump − background rate × load duration) / requests.
+ * Kernel time (syscalls) is not counted, only user-space instructions: the same syscalls per request show
+ * in `strace -c`, compare them there.
+ *
+ * Targets: `modelgate` (defaults, master key), `managed` (the same, called with a managed key that has one
+ * rate limit and one budget: issue 11's figure), `baseline` (Modelgate from the checkout of --baseline, master
+ * key). Options: --targets=modelgate,managed (default), --connections=1,32 (default), --requests=3000,
+ * --warmup=1000, --idle=10 (seconds), --rounds=2 (fresh processes per target and concurrency; the lowest count
+ * is kept), --baseline=<checkout>, --modelgate-env=K=V,..., --baseline-env=K=V,... (as in the main bench).
+ * Writes bench/results/instructions.json. valgrind must be installed (it is on every machine kind here).
+ *
+ * Caveat: under valgrind the JIT tiers up at other moments than at full speed, and its decisions can differ.
+ * Seen here: process.nextTick's object literal took V8's slow runtime path (Runtime_DefineKeyedOwnPropertyIn-
+ * Literal, about 1,300 instructions per property, some 67,000 per request) in some processes and not in others
+ * of the same configuration, and came and went with unrelated changes to the code's timing; a CPU profile at
+ * full speed showed no such cost. Such a slow path only adds, hence several rounds and the lowest count kept.
+ * When a difference looks too large, compare the dumps with callgrind_annotate.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { type RequestSpec, runThroughput } from './load.ts';
+import { createManagedBenchKey } from './managed-key.ts';
+import { writeJsonResults } from './measured-run.ts';
+import { benchModel, startMockUpstream } from './mock-upstream.ts';
+import { benchDirectory } from './paths.ts';
+import { machineInfo } from './report.ts';
+import { type BenchSettings, quickSettings, settingsFromArguments } from './settings.ts';
+import { targetDefinitions } from './target-definitions.ts';
+import { freePort, type TargetDefinition } from './targets.ts';
+
+const run = promisify(execFile);
+
+export const instructionTargets = ['modelgate', 'managed', 'baseline'] as const;
+export type InstructionTarget = (typeof instructionTargets)[number];
+
+export interface InstructionSettings {
+  targets: InstructionTarget[];
+  connections: number[];
+  requests: number;
+  warmup: number;
+  idleSeconds: number;
+  /** Fresh processes per target and concurrency. */
+  rounds: number;
+  /** --baseline, --modelgate-env and --baseline-env, as the main bench reads them. */
+  targetSettings: Pick<BenchSettings, 'baselineDirectory' | 'modelgateEnv' | 'baselineEnv'>;
+}
+
+export interface InstructionRun {
+  target: InstructionTarget;
+  connections: number;
+  requests: number;
+  errors: number;
+  loadSeconds: number;
+  /** Instructions per second with no request (timers, polls), from the idle window. */
+  backgroundPerSecond: number;
+  /** All instructions of the load window. */
+  loadInstructions: number;
+  perRequest: number;
+}
+
+export interface InstructionResults {
+  date: string;
+  machine: ReturnType<typeof machineInfo>;
+  settings: InstructionSettings;
+  /** Each target's lowest count per concurrency. */
+  runs: InstructionRun[];
+  /** Every round's. */
+  allRuns: InstructionRun[];
+  /** `<target>/<reference>.c<connections>` -> ratio of instructions per request. */
+  ratios: Record<string, number>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Whether valgrind and callgrind_control can be run here. */
+export async function hasCallgrind(): Promise<boolean> {
+  try {
+    await run('valgrind', ['--version']);
+    await run('callgrind_control', ['--version']);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `totals:` (or, without it, `summary:`) of a callgrind output file. */
+export function callgrindTotal(text: string): number {
+  const totals = /^totals:\s+(\d+)/m.exec(text) ?? /^summary:\s+(\d+)/m.exec(text);
+  if (!totals?.[1]) throw new Error('bench: no totals in a callgrind output file');
+  return Number(totals[1]);
+}
+
+interface Instrumented {
+  url: string;
+  pid: number;
+  outFile: string;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+async function startInstrumented(definition: TargetDefinition, directory: string): Promise<Instrumented> {
+  const outFile = join(directory, `${definition.id}.callgrind`);
+  const logFile = join(directory, `${definition.id}.log`);
+  const logFd = openSync(logFile, 'w');
+  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...definition.env };
+  const child: ChildProcess = spawn(
+    'valgrind',
+    [
+      '--tool=callgrind',
+      '--instr-atstart=no',
+      '--smc-check=all-non-file',
+      `--callgrind-out-file=${outFile}`,
+      process.execPath,
+      ...definition.nodeArguments,
+    ],
+    {
+      env,
+      stdio: ['ignore', logFd, logFd],
+      cwd: directory,
+    },
+  );
+  closeSync(logFd);
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exit.then(() => {
+    exited = true;
+  });
+  const url = `http://127.0.0.1:${definition.port}`;
+  const deadline = Date.now() + 240_000;
+  for (;;) {
+    if (exited)
+      throw new Error(
+        `bench: ${definition.label} under valgrind exited before it was ready; see ${logFile}:\n${readFileSync(logFile, 'utf8').slice(-2000)}`,
+      );
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`bench: ${definition.label} under valgrind was not ready within 240 s; see ${logFile}`);
+    }
+    const ready = await fetch(`${url}${definition.readinessPath}`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) break;
+    await sleep(200);
+  }
+  return {
+    url,
+    pid: child.pid as number,
+    outFile,
+    env,
+    async stop() {
+      if (exited) return;
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * callgrind_control reaches the process through vgdb's files in the temporary directory, named after USER and
+ * HOST as the target saw them (HOST is also Modelgate's listen address): it runs with the target's values.
+ */
+const control = (target: Instrumented, ...args: string[]) => {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of ['USER', 'HOST']) {
+    if (target.env[name] === undefined) delete env[name];
+    else env[name] = target.env[name];
+  }
+  return run('callgrind_control', [...args, String(target.pid)], { env });
+};
+
+/** One target at one concurrency: a fresh process, warm-up, idle window, load window. */
+async function measure(
+  target: InstructionTarget,
+  definition: TargetDefinition,
+  connections: number,
+  settings: InstructionSettings,
+  directory: string,
+): Promise<InstructionRun> {
+  const instrumented = await startInstrumented({ ...definition, id: `${target}-c${connections}` }, directory);
+  try {
+    const headers =
+      target === 'managed' ? { authorization: `Bearer ${await createManagedBenchKey(instrumented.url)}` } : definition.headers;
+    const spec: RequestSpec = {
+      url: instrumented.url,
+      path: '/v1/chat/completions',
+      headers,
+      body: JSON.stringify({ model: benchModel, messages: [{ role: 'user', content: 'Say hello.' }] }),
+    };
+    if (settings.warmup > 0) await runThroughput(spec, { connections, amount: settings.warmup });
+    await control(instrumented, '-i', 'on');
+    await sleep(settings.idleSeconds * 1000);
+    await control(instrumented, '-d');
+    const started = performance.now();
+    const load = await runThroughput(spec, { connections, amount: settings.requests });
+    const loadSeconds = (performance.now() - started) / 1000;
+    await control(instrumented, '-d');
+    const background = callgrindTotal(readFileSync(`${instrumented.outFile}.1`, 'utf8'));
+    const loadInstructions = callgrindTotal(readFileSync(`${instrumented.outFile}.2`, 'utf8'));
+    const backgroundPerSecond = settings.idleSeconds > 0 ? background / settings.idleSeconds : 0;
+    return {
+      target,
+      connections,
+      requests: load.count,
+      errors: load.errors,
+      loadSeconds: Number(loadSeconds.toFixed(2)),
+      backgroundPerSecond: Math.round(backgroundPerSecond),
+      loadInstructions,
+      perRequest: Math.round((loadInstructions - backgroundPerSecond * loadSeconds) / settings.requests),
+    };
+  } finally {
+    await instrumented.stop();
+  }
+}
+
+export async function runInstructionBench(
+  settings: InstructionSettings,
+  log: (line: string) => void = () => {},
+): Promise<InstructionResults> {
+  const directory = mkdtempSync(join(tmpdir(), 'modelgate-bench-instructions-'));
+  const upstream = await startMockUpstream({ port: await freePort(), streamChunks: quickSettings.streamChunks });
+  try {
+    const definitions = await targetDefinitions(upstream.port, directory, { ...quickSettings, ...settings.targetSettings });
+    const all: InstructionRun[] = [];
+    // Rounds alternate the targets; each target keeps its lowest count (see the caveat above: the JIT's slow paths only add).
+    for (const connections of settings.connections) {
+      for (let round = 1; round <= settings.rounds; round++) {
+        for (const target of settings.targets) {
+          const definition = definitions[target === 'baseline' ? 'baseline' : 'modelgate'];
+          if (!definition) throw new Error('bench: --targets=baseline needs --baseline=<checkout>');
+          const result = await measure(target, definition, connections, settings, directory);
+          all.push(result);
+          log(
+            `  round ${round}  ${target.padEnd(10)} c${String(connections).padEnd(3)} ${String(result.perRequest).padStart(10)} instructions/request` +
+              `  (${result.requests} requests in ${result.loadSeconds} s, ${result.errors} errors, background ${result.backgroundPerSecond}/s)`,
+          );
+        }
+      }
+    }
+    const runs = settings.targets.flatMap((target) =>
+      settings.connections.map(
+        (connections) =>
+          all
+            .filter((run) => run.target === target && run.connections === connections)
+            .sort((left, right) => left.perRequest - right.perRequest)[0] as InstructionRun,
+      ),
+    );
+    const ratios: Record<string, number> = {};
+    const reference = settings.targets.includes('modelgate') ? 'modelgate' : undefined;
+    for (const run of runs) {
+      const base = runs.find(
+        (other) => other.connections === run.connections && other.target === (run.target === 'baseline' ? 'modelgate' : reference),
+      );
+      if (!base || base === run) continue;
+      const [numerator, denominator] = run.target === 'baseline' ? [base, run] : [run, base];
+      ratios[`${numerator.target}/${denominator.target}.c${run.connections}`] = Number(
+        (numerator.perRequest / denominator.perRequest).toFixed(3),
+      );
+    }
+    return { date: new Date().toISOString(), machine: machineInfo(), settings, runs, allRuns: all, ratios };
+  } finally {
+    await upstream.close();
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+export function formatInstructionReport(results: InstructionResults): string {
+  const lines = ['Instructions per request (callgrind, user space, background subtracted)'];
+  for (const run of results.runs)
+    lines.push(`  ${run.target.padEnd(10)} c${String(run.connections).padEnd(3)} ${String(run.perRequest).padStart(10)}`);
+  lines.push('', 'Ratios (same run)');
+  for (const [name, value] of Object.entries(results.ratios)) lines.push(`  ${name.padEnd(32)} ${value.toFixed(3)}`);
+  return lines.join('\n');
+}
+
+const list = (value: string | undefined) => (value ?? '').split(',').filter((item) => item !== '');
+
+export async function runInstructionsCommand(args: Map<string, string>): Promise<void> {
+  if (!(await hasCallgrind())) {
+    process.stderr.write('bench --instructions needs valgrind (apt-get install -y valgrind)\n');
+    process.exitCode = 1;
+    return;
+  }
+  const targets = list(args.get('targets') ?? (args.has('baseline') ? 'modelgate,baseline' : 'modelgate,managed'));
+  const unknown = targets.filter((target) => !(instructionTargets as readonly string[]).includes(target));
+  if (unknown.length > 0)
+    throw new Error(`bench: unknown --targets for --instructions: ${unknown.join(', ')} (known: ${instructionTargets.join(', ')})`);
+  const settings: InstructionSettings = {
+    targets: targets as InstructionTarget[],
+    connections: list(args.get('connections') ?? '1,32').map(Number),
+    requests: Number(args.get('requests') ?? 3000),
+    warmup: Number(args.get('warmup') ?? 1000),
+    idleSeconds: Number(args.get('idle') ?? 10),
+    rounds: Number(args.get('rounds') ?? 2),
+    targetSettings: settingsFromArguments(args, join(benchDirectory, 'results')),
+  };
+  const results = await runInstructionBench(settings, (line) => process.stdout.write(`${line}\n`));
+  process.stdout.write(`\n${formatInstructionReport(results)}\n`);
+  process.stdout.write(`\nWrote ${writeJsonResults(results, join(benchDirectory, 'results'), 'instructions')}\n`);
+}
