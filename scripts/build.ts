@@ -3,7 +3,9 @@
  * one ES module, so the process starts without type-stripping ~150 files or resolving hundreds of modules.
  * Left outside (loaded from node_modules at run time): native addons (better-sqlite3, sqlite-vec), packages
  * that read their own files (swagger-ui-dist) or load optional natives (pg's pg-native), and the Redis client
- * (loaded only when REDIS_URL is set). Data files imported with `with { type: 'json' }` are inlined.
+ * (loaded only when REDIS_URL is set). Data files imported with `with { type: 'json' }` are inlined. The TLS and
+ * HTTP/2 modules that dependencies require for features not used by default load at first use
+ * (lazy-builtins-plugin.ts).
  * The bundle is minified (names kept, for error types in logs) and loaded by a small entry, dist/modelgate.mjs,
  * that first turns on V8's compile cache (Node >= 22.1; directory NODE_COMPILE_CACHE, default in the OS temp
  * directory): from the second start on, the bundle is not compiled again.
@@ -18,6 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { buildDashboard } from './build-dashboard.ts';
+import { lazyBuiltinsPlugin } from './lazy-builtins-plugin.ts';
 
 const projectDirectory = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -58,6 +61,7 @@ export async function buildBundle(outfile = join(projectDirectory, 'dist', 'mode
     legalComments: 'linked',
     sourcemap: 'linked',
     logLevel: 'warning',
+    plugins: [lazyBuiltinsPlugin()],
     // Bundled CommonJS dependencies call require() for Node built-ins: give the ES module one.
     banner: { js: "import { createRequire as __modelgateCreateRequire } from 'node:module'; const require = __modelgateCreateRequire(import.meta.url);" },
   });
