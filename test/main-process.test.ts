@@ -1,13 +1,17 @@
 /**
- * The real entry point as a process: start, serve, warn without a key, fail fast on bad config, exit on SIGTERM.
+ * The real entry point as a process: start, serve, warn without a key, fail fast on bad config, exit on SIGTERM,
+ * reach an HTTPS upstream (the bundle loads node:tls at first use, scripts/lazy-builtins-plugin.ts).
  * Run twice: from the sources (`node src/main.ts`) and from the production bundle (scripts/build.ts), which the
  * container image runs.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createMockUpstreamHandler } from '../bench/mock-upstream.ts';
 import { buildBundle } from '../scripts/build.ts';
 import { createBackend } from './helpers/storage-backends.ts';
 import { startOpenAISimulator } from './simulators/openai-simulator.ts';
@@ -71,7 +75,13 @@ describe.each(Object.keys(entries))('%s', { timeout: 90_000 }, (name) => {
   it('serves with PostgreSQL and Redis (what the bundle loads only when configured)', async () => {
     const backend = createBackend('postgresql');
     try {
-      const run = startMain({ ...backend.env, PORT: '0', HOST: '127.0.0.1', MODELGATE_MASTER_KEY: 'mk-main-test', REDIS_URL: 'redis://127.0.0.1:6379' });
+      const run = startMain({
+        ...backend.env,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        MODELGATE_MASTER_KEY: 'mk-main-test',
+        REDIS_URL: 'redis://127.0.0.1:6379',
+      });
       await expect.poll(() => run.output(), { timeout: 60_000 }).toContain('modelgate listening');
       const address = /"address":"(http:\/\/[^"]+)"/.exec(run.output())?.[1];
       const created = await fetch(`${address}/admin/api/v1/keys`, {
@@ -84,6 +94,65 @@ describe.each(Object.keys(entries))('%s', { timeout: 90_000 }, (name) => {
       expect(await run.exited).toBe(0);
     } finally {
       await backend.cleanup();
+    }
+  });
+
+  it('relays JSON and streams from an HTTPS upstream', async () => {
+    // A self-signed certificate for 127.0.0.1 (openssl, as on the machines here), trusted through NODE_EXTRA_CA_CERTS.
+    const directory = mkdtempSync(join(tmpdir(), 'modelgate-main-tls-'));
+    const [key, cert] = [join(directory, 'key.pem'), join(directory, 'cert.pem')];
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const upstream = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, createMockUpstreamHandler(3));
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    try {
+      const run = startMain({
+        PORT: '0',
+        MODELGATE_MASTER_KEY: 'mk-main-tls',
+        OPENAI_API_KEY: 'sk-main-tls',
+        OPENAI_BASE_URL: `https://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`,
+        NODE_EXTRA_CA_CERTS: cert,
+      });
+      await expect.poll(() => run.output(), { timeout: 60_000 }).toContain('modelgate listening');
+      const address = /"address":"(http:\/\/[^"]+)"/.exec(run.output())?.[1];
+      const call = (stream: boolean) =>
+        fetch(`${address}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer mk-main-tls', 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'gpt-4o-mini', stream, messages: [{ role: 'user', content: 'ping' }] }),
+        });
+      const json = await call(false);
+      expect(json.status).toBe(200);
+      expect(((await json.json()) as { object: string }).object).toBe('chat.completion');
+      const streamed = await call(true);
+      expect(streamed.status).toBe(200);
+      expect((await streamed.text()).trimEnd().endsWith('data: [DONE]')).toBe(true);
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+    } finally {
+      await new Promise((resolve) => upstream.close(resolve));
+      rmSync(directory, { recursive: true, force: true });
     }
   });
 
