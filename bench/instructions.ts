@@ -26,8 +26,8 @@
  * full speed showed no such cost. Such a slow path only adds, hence several rounds and the lowest count kept.
  * When a difference looks too large, compare the dumps with callgrind_annotate.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -39,7 +39,7 @@ import { benchDirectory } from './paths.ts';
 import { machineInfo } from './report.ts';
 import { type BenchSettings, quickSettings, settingsFromArguments } from './settings.ts';
 import { targetDefinitions } from './target-definitions.ts';
-import { freePort, type TargetDefinition } from './targets.ts';
+import { freePort, type RunningTarget, startTarget, type TargetDefinition } from './targets.ts';
 
 const run = promisify(execFile);
 
@@ -103,83 +103,16 @@ export function callgrindTotal(text: string): number {
   return Number(totals[1]);
 }
 
-interface Instrumented {
-  url: string;
-  pid: number;
-  outFile: string;
-  env: Record<string, string>;
-  stop(): Promise<void>;
-}
-
-async function startInstrumented(definition: TargetDefinition, directory: string): Promise<Instrumented> {
-  const outFile = join(directory, `${definition.id}.callgrind`);
-  const logFile = join(directory, `${definition.id}.log`);
-  const logFd = openSync(logFile, 'w');
-  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...definition.env };
-  const child: ChildProcess = spawn(
-    'valgrind',
-    [
-      '--tool=callgrind',
-      '--instr-atstart=no',
-      '--smc-check=all-non-file',
-      `--callgrind-out-file=${outFile}`,
-      process.execPath,
-      ...definition.nodeArguments,
-    ],
-    {
-      env,
-      stdio: ['ignore', logFd, logFd],
-      cwd: directory,
-    },
-  );
-  closeSync(logFd);
-  let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exit.then(() => {
-    exited = true;
-  });
-  const url = `http://127.0.0.1:${definition.port}`;
-  const deadline = Date.now() + 240_000;
-  for (;;) {
-    if (exited)
-      throw new Error(
-        `bench: ${definition.label} under valgrind exited before it was ready; see ${logFile}:\n${readFileSync(logFile, 'utf8').slice(-2000)}`,
-      );
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`bench: ${definition.label} under valgrind was not ready within 240 s; see ${logFile}`);
-    }
-    const ready = await fetch(`${url}${definition.readinessPath}`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) break;
-    await sleep(200);
-  }
-  return {
-    url,
-    pid: child.pid as number,
-    outFile,
-    env,
-    async stop() {
-      if (exited) return;
-      child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      await exit;
-      clearTimeout(timer);
-    },
-  };
-}
-
 /**
  * callgrind_control reaches the process through vgdb's files in the temporary directory, named after USER and
  * HOST as the target saw them (HOST is also Modelgate's listen address): it runs with the target's values.
  */
-const control = (target: Instrumented, ...args: string[]) => {
+const control = (target: RunningTarget, ...args: string[]) => {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of ['USER', 'HOST']) {
-    if (target.env[name] === undefined) delete env[name];
-    else env[name] = target.env[name];
+    const value = target.definition.env[name];
+    if (value === undefined) delete env[name];
+    else env[name] = value;
   }
   return run('callgrind_control', [...args, String(target.pid)], { env });
 };
@@ -192,7 +125,16 @@ async function measure(
   settings: InstructionSettings,
   directory: string,
 ): Promise<InstructionRun> {
-  const instrumented = await startInstrumented({ ...definition, id: `${target}-c${connections}` }, directory);
+  const id = `${target}-c${connections}`;
+  const outFile = join(directory, `${id}.callgrind`);
+  const instrumented = await startTarget(
+    { ...definition, id },
+    {
+      logDirectory: directory,
+      startTimeoutMs: 240_000,
+      wrapper: ['valgrind', '--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${outFile}`],
+    },
+  );
   try {
     const headers =
       target === 'managed' ? { authorization: `Bearer ${await createManagedBenchKey(instrumented.url)}` } : definition.headers;
@@ -210,8 +152,8 @@ async function measure(
     const load = await runThroughput(spec, { connections, amount: settings.requests });
     const loadSeconds = (performance.now() - started) / 1000;
     await control(instrumented, '-d');
-    const background = callgrindTotal(readFileSync(`${instrumented.outFile}.1`, 'utf8'));
-    const loadInstructions = callgrindTotal(readFileSync(`${instrumented.outFile}.2`, 'utf8'));
+    const background = callgrindTotal(readFileSync(`${outFile}.1`, 'utf8'));
+    const loadInstructions = callgrindTotal(readFileSync(`${outFile}.2`, 'utf8'));
     const backgroundPerSecond = settings.idleSeconds > 0 ? background / settings.idleSeconds : 0;
     return {
       target,

@@ -109,12 +109,20 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startTarget(
   definition: TargetDefinition,
-  options: { logDirectory: string; startTimeoutMs?: number; settleMs?: number },
+  options: {
+    logDirectory: string;
+    startTimeoutMs?: number;
+    settleMs?: number;
+    /** A program that runs node, and its arguments before node's path (`valgrind --tool=callgrind ...`). */
+    wrapper?: string[];
+  },
 ): Promise<RunningTarget> {
   const logFile = join(options.logDirectory, `${definition.id}.log`);
   const logFd = openSync(logFile, 'w');
   const startedAt = performance.now();
-  const child = spawn(process.execPath, definition.nodeArguments, {
+  const [command, ...wrapperArguments] = options.wrapper ?? [process.execPath];
+  const nodeArguments = options.wrapper ? [...wrapperArguments, process.execPath, ...definition.nodeArguments] : definition.nodeArguments;
+  const child = spawn(command as string, nodeArguments, {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...definition.env },
     stdio: ['ignore', logFd, logFd],
     // A scratch working directory: no config.yaml or data/ of the checkout is picked up.
