@@ -15,8 +15,8 @@
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type RequestSpec, runThroughput, type ThroughputResult } from './load.ts';
-import { benchModel } from './mock-upstream.ts';
 import { measureRun, writeJsonResults } from './measured-run.ts';
+import { benchModel } from './mock-upstream.ts';
 import { machineInfo } from './report.ts';
 import { freePort, type RunningTarget, startTarget, type TargetDefinition } from './targets.ts';
 
@@ -74,7 +74,8 @@ function missBodies(): () => string {
 }
 
 /** Sums one metric's series whose labels contain `match` in a Prometheus text page. */
-function metricSum(text: string, name: string, match: string): number {
+/** The sum of a Prometheus counter's series whose labels contain `match`. */
+export function metricSum(text: string, name: string, match: string): number {
   let total = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`) || !line.includes(match)) continue;

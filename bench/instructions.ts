@@ -14,9 +14,13 @@
  *
  * Targets: `modelgate` (defaults, master key), `managed` (the same, called with a managed key that has one
  * rate limit and one budget: issue 11's figure), `baseline` (Modelgate from the checkout of --baseline, master
- * key). Options: --targets=modelgate,managed (default), --connections=1,32 (default), --requests=3000,
- * --warmup=1000, --idle=10 (seconds), --rounds=2 (fresh processes per target and concurrency; the lowest count
- * is kept), --baseline=<checkout>, --modelgate-env=K=V,..., --baseline-env=K=V,... (as in the main bench).
+ * key), `cache-hit` (Modelgate with the exact cache on: every request is the same, so all but the first are
+ * hits that never call the upstream: issue 10's figure), `floor` (the bare Node proxy, bench/bare-proxy.ts).
+ * Ratios: managed/modelgate, modelgate/baseline, cache-hit/floor and modelgate/floor, for the targets run.
+ * Options: --targets=modelgate,managed (default), --connections=1,32 (default), --requests=3000,
+ * --warmup=1000, --idle=10 (seconds), --rounds=3 (fresh processes per target and concurrency; the lowest count
+ * is kept), --baseline=<checkout>, --modelgate-env=K=V,..., --baseline-env=K=V,... (as in the main bench),
+ * --dumps=<dir> (keeps each round's load-window callgrind file there, `<target>-c<N>-round<R>.callgrind`).
  * Writes bench/results/instructions.json. valgrind must be installed (it is on every machine kind here).
  *
  * Caveat: under valgrind the JIT tiers up at other moments than at full speed, and its decisions can differ.
@@ -27,10 +31,11 @@
  * When a difference looks too large, compare the dumps with callgrind_annotate.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { metricSum } from './cache.ts';
 import { type RequestSpec, runThroughput } from './load.ts';
 import { createManagedBenchKey } from './managed-key.ts';
 import { writeJsonResults } from './measured-run.ts';
@@ -43,7 +48,7 @@ import { freePort, type RunningTarget, startTarget, type TargetDefinition } from
 
 const run = promisify(execFile);
 
-export const instructionTargets = ['modelgate', 'managed', 'baseline'] as const;
+export const instructionTargets = ['modelgate', 'managed', 'baseline', 'cache-hit', 'floor'] as const;
 export type InstructionTarget = (typeof instructionTargets)[number];
 
 export interface InstructionSettings {
@@ -54,6 +59,8 @@ export interface InstructionSettings {
   idleSeconds: number;
   /** Fresh processes per target and concurrency. */
   rounds: number;
+  /** --dumps=<dir>: where each round's load-window callgrind file is kept (for callgrind_annotate); none by default. */
+  dumpsDirectory?: string;
   /** --baseline, --modelgate-env and --baseline-env, as the main bench reads them. */
   targetSettings: Pick<BenchSettings, 'baselineDirectory' | 'modelgateEnv' | 'baselineEnv'>;
 }
@@ -69,6 +76,8 @@ export interface InstructionRun {
   /** All instructions of the load window. */
   loadInstructions: number;
   perRequest: number;
+  /** cache-hit only: exact hits counted by the target's /metrics over the whole process (warm-up included). */
+  cacheHits?: number;
 }
 
 export interface InstructionResults {
@@ -81,6 +90,22 @@ export interface InstructionResults {
   allRuns: InstructionRun[];
   /** `<target>/<reference>.c<connections>` -> ratio of instructions per request. */
   ratios: Record<string, number>;
+}
+
+/** The ratios reported, numerator over denominator, where both targets ran. */
+const ratioPairs: [InstructionTarget, InstructionTarget][] = [
+  ['managed', 'modelgate'],
+  ['modelgate', 'baseline'],
+  ['cache-hit', 'floor'],
+  ['modelgate', 'floor'],
+];
+
+/** The definition a target runs from (cache-hit is Modelgate with the exact cache on). */
+function definitionOf(target: InstructionTarget, definitions: Record<string, TargetDefinition>): TargetDefinition {
+  const base = definitions[target === 'managed' || target === 'cache-hit' ? 'modelgate' : target];
+  if (!base) throw new Error('bench: --targets=baseline needs --baseline=<checkout>');
+  if (target !== 'cache-hit') return base;
+  return { ...base, env: { ...base.env, RESPONSE_CACHE_SIMPLE_ENABLED: 'true', SQLITE_PATH: `${base.env.SQLITE_PATH}.cache-hit.db` } };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -124,6 +149,7 @@ async function measure(
   connections: number,
   settings: InstructionSettings,
   directory: string,
+  round: number,
 ): Promise<InstructionRun> {
   const id = `${target}-c${connections}`;
   const outFile = join(directory, `${id}.callgrind`);
@@ -154,7 +180,15 @@ async function measure(
     await control(instrumented, '-d');
     const background = callgrindTotal(readFileSync(`${outFile}.1`, 'utf8'));
     const loadInstructions = callgrindTotal(readFileSync(`${outFile}.2`, 'utf8'));
+    if (settings.dumpsDirectory) copyFileSync(`${outFile}.2`, join(settings.dumpsDirectory, `${id}-round${round}.callgrind`));
     const backgroundPerSecond = settings.idleSeconds > 0 ? background / settings.idleSeconds : 0;
+    let cacheHits: number | undefined;
+    if (target === 'cache-hit') {
+      const metrics = await (await fetch(`${instrumented.url}/metrics`, { headers: definition.headers })).text();
+      cacheHits = metricSum(metrics, 'modelgate_cache_requests_total', 'result="hit_exact"');
+      if (cacheHits < settings.requests)
+        throw new Error(`bench: the cache-hit target counted only ${cacheHits} exact hits for ${settings.requests} requests`);
+    }
     return {
       target,
       connections,
@@ -164,6 +198,7 @@ async function measure(
       backgroundPerSecond: Math.round(backgroundPerSecond),
       loadInstructions,
       perRequest: Math.round((loadInstructions - backgroundPerSecond * loadSeconds) / settings.requests),
+      ...(cacheHits === undefined ? {} : { cacheHits }),
     };
   } finally {
     await instrumented.stop();
@@ -183,9 +218,7 @@ export async function runInstructionBench(
     for (const connections of settings.connections) {
       for (let round = 1; round <= settings.rounds; round++) {
         for (const target of settings.targets) {
-          const definition = definitions[target === 'baseline' ? 'baseline' : 'modelgate'];
-          if (!definition) throw new Error('bench: --targets=baseline needs --baseline=<checkout>');
-          const result = await measure(target, definition, connections, settings, directory);
+          const result = await measure(target, definitionOf(target, definitions), connections, settings, directory, round);
           all.push(result);
           log(
             `  round ${round}  ${target.padEnd(10)} c${String(connections).padEnd(3)} ${String(result.perRequest).padStart(10)} instructions/request` +
@@ -203,16 +236,12 @@ export async function runInstructionBench(
       ),
     );
     const ratios: Record<string, number> = {};
-    const reference = settings.targets.includes('modelgate') ? 'modelgate' : undefined;
-    for (const run of runs) {
-      const base = runs.find(
-        (other) => other.connections === run.connections && other.target === (run.target === 'baseline' ? 'modelgate' : reference),
-      );
-      if (!base || base === run) continue;
-      const [numerator, denominator] = run.target === 'baseline' ? [base, run] : [run, base];
-      ratios[`${numerator.target}/${denominator.target}.c${run.connections}`] = Number(
-        (numerator.perRequest / denominator.perRequest).toFixed(3),
-      );
+    for (const [numerator, denominator] of ratioPairs) {
+      for (const connections of settings.connections) {
+        const top = runs.find((run) => run.target === numerator && run.connections === connections);
+        const bottom = runs.find((run) => run.target === denominator && run.connections === connections);
+        if (top && bottom) ratios[`${numerator}/${denominator}.c${connections}`] = Number((top.perRequest / bottom.perRequest).toFixed(3));
+      }
     }
     return { date: new Date().toISOString(), machine: machineInfo(), settings, runs, allRuns: all, ratios };
   } finally {
@@ -248,9 +277,11 @@ export async function runInstructionsCommand(args: Map<string, string>): Promise
     requests: Number(args.get('requests') ?? 3000),
     warmup: Number(args.get('warmup') ?? 1000),
     idleSeconds: Number(args.get('idle') ?? 10),
-    rounds: Number(args.get('rounds') ?? 2),
+    rounds: Number(args.get('rounds') ?? 3),
+    ...(args.get('dumps') ? { dumpsDirectory: resolve(args.get('dumps') as string) } : {}),
     targetSettings: settingsFromArguments(args, join(benchDirectory, 'results')),
   };
+  if (settings.dumpsDirectory) mkdirSync(settings.dumpsDirectory, { recursive: true });
   const results = await runInstructionBench(settings, (line) => process.stdout.write(`${line}\n`));
   process.stdout.write(`\n${formatInstructionReport(results)}\n`);
   process.stdout.write(`\nWrote ${writeJsonResults(results, join(benchDirectory, 'results'), 'instructions')}\n`);

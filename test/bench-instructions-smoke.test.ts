@@ -1,6 +1,7 @@
 /**
  * The instruction-count bench (bench/instructions.ts) at tiny scale: Modelgate under valgrind's callgrind with
- * the master key and with a managed key (one rate limit, one budget), 100 requests each after 100 of warm-up.
+ * the master key, with a managed key (one rate limit, one budget) and with the exact cache on (every request a
+ * hit), and the bare proxy (floor), 100 requests each after 100 of warm-up.
  * Proves that instrumentation is switched on and dumped through callgrind_control (a failure there leaves no
  * dump file and throws), that every request succeeded and that the counts are plausible for a chat relay;
  * asserts nothing about performance. Skipped where valgrind is not installed.
@@ -18,10 +19,10 @@ describe('the instruction-count bench at tiny scale', () => {
   });
 
   it.skipIf(!available)(
-    'counts instructions per request for the master key and a managed key',
+    'counts instructions per request for the master key, a managed key, cache hits and the floor',
     async () => {
       const results = await runInstructionBench({
-        targets: ['modelgate', 'managed'],
+        targets: ['modelgate', 'managed', 'cache-hit', 'floor'],
         connections: [1],
         requests: 100,
         warmup: 100,
@@ -32,15 +33,19 @@ describe('the instruction-count bench at tiny scale', () => {
       expect(results.runs.map((run) => [run.target, run.requests, run.errors])).toEqual([
         ['modelgate', 100, 0],
         ['managed', 100, 0],
+        ['cache-hit', 100, 0],
+        ['floor', 100, 0],
       ]);
+      // The cache-hit target answered its requests from the cache (the bench throws when it counted fewer hits).
+      expect(results.runs.find((run) => run.target === 'cache-hit')?.cacheHits).toBeGreaterThanOrEqual(199);
       for (const run of results.runs) {
         // A chat call through the gateway is some hundred thousand instructions, far from zero or billions.
         expect(run.perRequest, run.target).toBeGreaterThan(100_000);
         expect(run.perRequest, run.target).toBeLessThan(50_000_000);
       }
-      expect(Object.keys(results.ratios)).toEqual(['managed/modelgate.c1']);
+      expect(Object.keys(results.ratios)).toEqual(['managed/modelgate.c1', 'cache-hit/floor.c1', 'modelgate/floor.c1']);
       expect(formatInstructionReport(results)).toContain('managed/modelgate.c1');
     },
-    240_000,
+    480_000,
   );
 });
