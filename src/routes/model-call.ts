@@ -199,9 +199,35 @@ export async function* parsedChunks(chunks: AsyncIterable<StreamChunk>): AsyncGe
   }
 }
 
+/**
+ * A reply that sends a result's exact text (`rawBody`) and reads its `body` only when asked: a cache hit's
+ * body is parsed from its stored text on first read, which the relay itself never needs.
+ */
+class RawJsonReply implements JsonReply {
+  readonly kind = 'json' as const;
+  status: number;
+  headers: Record<string, string>;
+  rawBody?: string;
+  readonly #result: JsonResult;
+  #body: { value: unknown } | undefined;
+  constructor(result: JsonResult, headers: Record<string, string>, rawBody: string) {
+    this.#result = result;
+    this.status = result.status;
+    this.headers = headers;
+    this.rawBody = rawBody;
+  }
+  get body(): unknown {
+    return this.#body ? this.#body.value : this.#result.body;
+  }
+  /** A new body replaces the text (the old bytes must not be sent). */
+  set body(value: unknown) {
+    this.#body = { value };
+    delete this.rawBody;
+  }
+}
+
 /** A provider's JSON result as the reply, relaying the upstream's own text when the adapter left it unchanged. */
 export function jsonReply(result: JsonResult, headers: Record<string, string>): JsonReply {
-  const reply: JsonReply = { kind: 'json', status: result.status, headers, body: result.body };
-  if (result.rawBody !== undefined) reply.rawBody = result.rawBody;
-  return reply;
+  if (result.rawBody !== undefined) return new RawJsonReply(result, headers, result.rawBody);
+  return { kind: 'json', status: result.status, headers, body: result.body };
 }
