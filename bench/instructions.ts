@@ -5,7 +5,7 @@
  * by a few percent whatever else the machine does, so it resolves before/after differences of 5 %.
  *
  * Per target and concurrency: Modelgate starts under `valgrind --tool=callgrind --instr-atstart=no` (so
- * start-up runs uninstrumented and quickly), gets `warmup` chat requests (its JIT settles), then
+ * start-up runs uninstrumented and quickly), gets `warmup` chat requests (its JIT settles: see below), then
  * instrumentation is switched on (`callgrind_control -i on`); `idle` seconds with no request give the
  * background rate (timers, polls) and a dump; then `requests` chat requests through autocannon and a
  * second dump. Instructions per request = (load dump − background rate × load duration) / requests.
@@ -18,7 +18,7 @@
  * hits that never call the upstream: issue 10's figure), `floor` (the bare Node proxy, bench/bare-proxy.ts).
  * Ratios: managed/modelgate, modelgate/baseline, cache-hit/floor and modelgate/floor, for the targets run.
  * Options: --targets=modelgate,managed (default), --connections=1,32 (default), --requests=3000,
- * --warmup=1000, --idle=10 (seconds), --rounds=3 (fresh processes per target and concurrency; the lowest count
+ * --warmup=15000, --idle=10 (seconds), --rounds=3 (fresh processes per target and concurrency; the lowest count
  * is kept), --baseline=<checkout>, --modelgate-env=K=V,..., --baseline-env=K=V,... (as in the main bench),
  * --dumps=<dir> (keeps each round's load-window callgrind file there, `<target>-c<N>-round<R>.callgrind`).
  * Writes bench/results/instructions.json. valgrind must be installed (it is on every machine kind here).
@@ -29,6 +29,14 @@
  * of the same configuration, and came and went with unrelated changes to the code's timing; a CPU profile at
  * full speed showed no such cost. Such a slow path only adds, hence several rounds and the lowest count kept.
  * When a difference looks too large, compare the dumps with callgrind_annotate.
+ *
+ * Warm-up: V8 compiles the request path with Maglev within the first thousand requests but tiers it up to
+ * TurboFan only after some 9,000 to 12,000 (seen with --trace-opt at full speed: about 95 functions of the
+ * request path, from usageRow to readableAddChunkPushByteMode, reached TURBOFAN_JS in the fourth 3,000-request
+ * batch). With 1,000 warm-up requests the counted window ran Maglev code and paid for TurboFan's compile
+ * threads (callgrind counts every thread: 17 % of a cache-hit window was OptimizingCompileTask). 15,000
+ * warm-up requests count the steady state: cache hits 497 k -> 371 k instructions per request, the floor
+ * 402 k -> 321 k.
  */
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -275,7 +283,7 @@ export async function runInstructionsCommand(args: Map<string, string>): Promise
     targets: targets as InstructionTarget[],
     connections: list(args.get('connections') ?? '1,32').map(Number),
     requests: Number(args.get('requests') ?? 3000),
-    warmup: Number(args.get('warmup') ?? 1000),
+    warmup: Number(args.get('warmup') ?? 15000),
     idleSeconds: Number(args.get('idle') ?? 10),
     rounds: Number(args.get('rounds') ?? 3),
     ...(args.get('dumps') ? { dumpsDirectory: resolve(args.get('dumps') as string) } : {}),
