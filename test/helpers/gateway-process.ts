@@ -1,11 +1,13 @@
 /**
  * Runs the real entry point (`node src/main.ts`) as a child process, for tests that need separate
- * gateway processes (replicas sharing PostgreSQL and Redis, crashes, start-up).
+ * gateway processes (replicas sharing PostgreSQL and Redis, crashes, start-up). When a test fails, the end of
+ * every process's output that is still running is printed, so a replica's own error shows in the report.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 
 export interface GatewayProcess {
   child: ChildProcess;
@@ -16,6 +18,18 @@ export interface GatewayProcess {
   exited: Promise<number | null>;
   stop(): Promise<void>;
 }
+
+/** Processes started by this test file and not yet exited, with their output. */
+const running = new Map<ChildProcess, () => string>();
+
+// Registered once per test file (the helper is imported at collection): a failed test's report gets the
+// processes' own words, e.g. the error behind a 500 a replica answered.
+afterEach(({ task }) => {
+  if (task.result?.state !== 'fail') return;
+  for (const [child, output] of running) {
+    process.stderr.write(`\n--- gateway process ${child.pid}, last 6,000 characters of its output ---\n${output().slice(-6000)}\n`);
+  }
+});
 
 export function startGatewayProcess(env: Record<string, string>): GatewayProcess {
   const directory = mkdtempSync(join(tmpdir(), 'modelgate-process-'));
@@ -32,6 +46,8 @@ export function startGatewayProcess(env: Record<string, string>): GatewayProcess
     output += data.toString();
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  running.set(child, () => output);
+  void exited.then(() => running.delete(child));
   return {
     child,
     output: () => output,
