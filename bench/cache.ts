@@ -16,6 +16,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type RequestSpec, runThroughput, type ThroughputResult } from './load.ts';
 import { measureRun, writeJsonResults } from './measured-run.ts';
+import { metricSum } from './metric-sum.ts';
 import { benchModel } from './mock-upstream.ts';
 import { machineInfo } from './report.ts';
 import { freePort, type RunningTarget, startTarget, type TargetDefinition } from './targets.ts';
@@ -71,17 +72,6 @@ function missBodies(): () => string {
       ],
       max_tokens: 64,
     });
-}
-
-/** Sums one metric's series whose labels contain `match` in a Prometheus text page. */
-/** The sum of a Prometheus counter's series whose labels contain `match`. */
-export function metricSum(text: string, name: string, match: string): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) || !line.includes(match)) continue;
-    total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
 }
 
 export interface CacheBenchTargets {

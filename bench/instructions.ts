@@ -7,8 +7,9 @@
  * Per target and concurrency: Modelgate starts under `valgrind --tool=callgrind --instr-atstart=no` (so
  * start-up runs uninstrumented and quickly), gets `warmup` chat requests (its JIT settles: see below), then
  * instrumentation is switched on (`callgrind_control -i on`); `idle` seconds with no request, dumped in two
- * halves, give the background rate (timers, polls; the quieter half's, so that a burst is not subtracted); then `requests` chat requests through autocannon and a
- * second dump. Instructions per request = (load dump − background rate × load duration) / requests.
+ * halves, give the background rate (timers, polls; the quieter half's, so that a burst is not subtracted);
+ * then `requests` chat requests through autocannon and a second dump. Instructions per request = (load dump
+ * − background rate × load duration) / requests.
  * Kernel time (syscalls) is not counted, only user-space instructions: the same syscalls per request show
  * in `strace -c`, compare them there.
  *
@@ -43,10 +44,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { metricSum } from './cache.ts';
 import { type RequestSpec, runThroughput } from './load.ts';
 import { createManagedBenchKey } from './managed-key.ts';
 import { writeJsonResults } from './measured-run.ts';
+import { metricSum } from './metric-sum.ts';
 import { benchModel, startMockUpstream } from './mock-upstream.ts';
 import { benchDirectory } from './paths.ts';
 import { machineInfo } from './report.ts';
