@@ -3,11 +3,15 @@ import { pino } from 'pino';
 import { createGateway } from './app.ts';
 import { ConfigError } from './config/config-error.ts';
 import { loadConfig } from './config/load-config.ts';
+import { afterStart, afterStartDelayMs } from './core/after-start.ts';
 import { defaultExtensions } from './extensions.ts';
 import { createScrubbingDestination } from './security/scrubbing-log-destination.ts';
 import { configuredSecrets, processScrubber } from './security/secret-scrubber.ts';
 
-const bootLogger = pino({ level: process.env.LOG_LEVEL ?? 'info' }, createScrubbingDestination(processScrubber, pino.destination({ dest: 1, sync: true })));
+const bootLogger = pino(
+  { level: process.env.LOG_LEVEL ?? 'info' },
+  createScrubbingDestination(processScrubber, pino.destination({ dest: 1, sync: true })),
+);
 
 async function main(): Promise<void> {
   const startedAt = performance.now();
@@ -36,12 +40,20 @@ async function main(): Promise<void> {
     },
     'modelgate listening',
   );
-  void gateway.registry.ready().then(() =>
-    logger.info(
-      { models: gateway.registry.list().length, providersWithoutModels: Object.keys(gateway.registry.failures()), listedMs: Math.round(performance.now() - startedAt) },
-      'models listed',
-    ),
-  );
+  // A moment after the start, so that the first requests (readiness probes) are not held up by its GC.
+  setTimeout(afterStart, afterStartDelayMs).unref();
+  void gateway.registry
+    .ready()
+    .then(() =>
+      logger.info(
+        {
+          models: gateway.registry.list().length,
+          providersWithoutModels: Object.keys(gateway.registry.failures()),
+          listedMs: Math.round(performance.now() - startedAt),
+        },
+        'models listed',
+      ),
+    );
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;

@@ -5,7 +5,7 @@
  * container image runs.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -191,6 +191,49 @@ describe.each(Object.keys(entries))('%s', { timeout: 90_000 }, (name) => {
       expect(run.output()).not.toContain('sk-main-test-secret');
     } finally {
       await simulator.close();
+    }
+  });
+});
+
+describe('node dist/modelgate.mjs (bundle): code cache', { timeout: 90_000 }, () => {
+  it('writes its code cache once started, and a restart reads it instead of writing another', async () => {
+    const simulator = await startOpenAISimulator({ apiKey: 'sk-main-test-secret' });
+    const cacheDirectory = mkdtempSync(join(tmpdir(), 'modelgate-code-cache-'));
+    const env = {
+      PORT: '0',
+      OPENAI_API_KEY: 'sk-main-test-secret',
+      OPENAI_BASE_URL: simulator.baseUrl,
+      NODE_COMPILE_CACHE: cacheDirectory,
+    };
+    const cacheFiles = () => readdirSync(cacheDirectory).filter((name) => name.startsWith('modelgate-') && name.endsWith('.code-cache'));
+    try {
+      const first = startEntry(entries['node dist/modelgate.mjs (bundle)'] as string, env);
+      await expect.poll(() => first.output(), { timeout: 60_000 }).toContain('modelgate listening');
+      await expect.poll(cacheFiles, { timeout: 10_000 }).toHaveLength(1);
+      const file = join(cacheDirectory, cacheFiles()[0] as string);
+      const written = statSync(file);
+      expect(written.size).toBeGreaterThan(100_000);
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+
+      const second = startEntry(entries['node dist/modelgate.mjs (bundle)'] as string, env);
+      await expect.poll(() => second.output(), { timeout: 60_000 }).toContain('modelgate listening');
+      const address = /"address":"(http:\/\/[^"]+)"/.exec(second.output())?.[1];
+      const response = await fetch(`${address}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'ping' }] }),
+      });
+      expect(response.status).toBe(200);
+      // Past the moment a rejected cache would have been written again (src/core/after-start.ts).
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(statSync(file).mtimeMs).toBe(written.mtimeMs);
+      expect(cacheFiles()).toHaveLength(1);
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    } finally {
+      await simulator.close();
+      rmSync(cacheDirectory, { recursive: true, force: true });
     }
   });
 });

@@ -7,7 +7,7 @@
  *   these is a failure: `fail_mode: open` lets the call through (recorded as a flag), `closed` blocks it.
  * The answer is read up to 1 MiB. Configured headers (an authorization token) are sent but never recorded.
  */
-import { request } from 'undici';
+import { defaultAgent, undiciRequest } from '../providers/undici-request.ts';
 import type { CheckContext, Guardrail, GuardrailDecision, GuardrailPhase, TextSegment } from './guardrail-types.ts';
 
 const maxAnswerBytes = 1024 * 1024;
@@ -79,7 +79,7 @@ export function createWebhookGuardrail(options: WebhookGuardrailOptions): Guardr
       const signal = AbortSignal.any([context.signal, AbortSignal.timeout(options.timeoutMs)]);
       let text: string;
       try {
-        const response = await request(options.url, {
+        const response = await undiciRequest(defaultAgent(), options.url, {
           method: 'POST',
           headers: { ...options.headers, 'content-type': 'application/json' },
           body: JSON.stringify(payload),

@@ -5,8 +5,9 @@
  * always within the configured limits, by the functions of upstream-body.ts.
  */
 import type { Readable } from 'node:stream';
-import { Agent, type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { GatewayError } from '../core/errors.ts';
+import { Agent, undiciRequest } from './undici-request.ts';
 
 export interface UpstreamLimits {
   /** Largest JSON or error body read (UPSTREAM_MAX_RESPONSE_BYTES). */
@@ -99,12 +100,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       };
       let response: Dispatcher.ResponseData;
       try {
-        response = await request(upstreamRequest.url, {
+        response = await undiciRequest(agent, upstreamRequest.url, {
           method: upstreamRequest.method ?? 'POST',
           headers: upstreamRequest.headers,
           body: upstreamRequest.body ?? null,
           signal: controller.signal,
-          dispatcher: agent,
         });
       } catch (error) {
         settle();
@@ -179,12 +179,7 @@ export function transportError(error: unknown, provider: string, signal?: AbortS
 const forwardedErrorHeaders = ['retry-after', 'retry-after-ms'];
 
 /** Maps an upstream HTTP error response to a GatewayError that keeps the upstream's message. */
-export function upstreamHttpError(
-  provider: string,
-  status: number,
-  headers: Record<string, string>,
-  text: string,
-): GatewayError {
+export function upstreamHttpError(provider: string, status: number, headers: Record<string, string>, text: string): GatewayError {
   let message = '';
   let upstreamCode: string | undefined;
   let upstreamType: string | undefined;
@@ -229,4 +224,3 @@ export function upstreamHttpError(
     provider,
   });
 }
-

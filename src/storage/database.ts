@@ -58,7 +58,15 @@ export function registerMigration(migration: StorageMigration): void {
 for (const migration of coreMigrations) registerMigration(migration);
 
 export function registeredMigrations(): StorageMigration[] {
-  return [...migrations.values()].sort((left, right) => left.name.localeCompare(right.name));
+  return [...migrations.values()].sort((left, right) => byCodePoint(left.name, right.name));
+}
+
+/**
+ * Migration names in code-point order, the order Kysely's migrator resolves them in (`Array#sort`). Not
+ * `localeCompare`: its first call builds an ICU collator, about 8 ms and 1 MB at every start.
+ */
+function byCodePoint(left: string, right: string): number {
+  return left < right ? -1 : left > right ? 1 : 0;
 }
 
 export type StorageSettings = Pick<GatewayConfig['storage'], 'type' | 'sqlitePath' | 'postgresUrl'> & {
@@ -245,6 +253,7 @@ export async function createStorage(settings: StorageSettings): Promise<Storage>
         allowUnorderedMigrations: true,
         migrationTableName: 'modelgate_migration',
         migrationLockTableName: 'modelgate_migration_lock',
+        nameComparator: byCodePoint,
         ...(migrationTableSchema === undefined ? {} : { migrationTableSchema }),
       });
       const { error, results } = await migrator.migrateToLatest();
