@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { createGateway } from './app.ts';
 import { ConfigError } from './config/config-error.ts';
 import { loadConfig } from './config/load-config.ts';
-import { afterStart, afterStartDelayMs } from './core/after-start.ts';
+import { scheduleAfterStart } from './core/after-start.ts';
 import { defaultExtensions } from './extensions.ts';
 import { createScrubbingDestination } from './security/scrubbing-log-destination.ts';
 import { configuredSecrets, processScrubber } from './security/secret-scrubber.ts';
@@ -40,20 +40,19 @@ async function main(): Promise<void> {
     },
     'modelgate listening',
   );
-  // A moment after the start, so that the first requests (readiness probes) are not held up by its GC.
-  setTimeout(afterStart, afterStartDelayMs).unref();
-  void gateway.registry
-    .ready()
-    .then(() =>
-      logger.info(
-        {
-          models: gateway.registry.list().length,
-          providersWithoutModels: Object.keys(gateway.registry.failures()),
-          listedMs: Math.round(performance.now() - startedAt),
-        },
-        'models listed',
-      ),
-    );
+  scheduleAfterStart(gateway.http.server, ({ collected, requests }) =>
+    logger.debug({ collected, requests }, collected ? 'start-up memory released' : 'start-up memory kept (gateway busy)'),
+  );
+  void gateway.registry.ready().then(() =>
+    logger.info(
+      {
+        models: gateway.registry.list().length,
+        providersWithoutModels: Object.keys(gateway.registry.failures()),
+        listedMs: Math.round(performance.now() - startedAt),
+      },
+      'models listed',
+    ),
+  );
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
