@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     },
     'modelgate listening',
   );
-  scheduleAfterStart(gateway.http.server, ({ collected, requests }) =>
+  scheduleAfterStart(gateway.http.server, { collectGarbage: config.startupGc }, ({ collected, requests }) =>
     logger.debug({ collected, requests }, collected ? 'start-up memory released' : 'start-up memory kept (gateway busy)'),
   );
   void gateway.registry.ready().then(() =>

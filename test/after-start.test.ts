@@ -53,12 +53,12 @@ describe('scheduleAfterStart', () => {
     const { createServer } = await import('node:http');
     const { Agent, request } = await import('undici');
     const { idleStartConnections, idleStartRequests, scheduleAfterStart } = await import('../src/core/after-start.ts');
-    const run = async (requests: number, connections: number) => {
+    const run = async (requests: number, connections: number, collectGarbage = true) => {
       const server = createServer((_request, response) => response.end('ok'));
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const { port } = server.address() as { port: number };
       const result = new Promise<{ collected: boolean; requests: number; connections: number }>((resolve) =>
-        scheduleAfterStart(server, resolve),
+        scheduleAfterStart(server, { collectGarbage }, resolve),
       );
       // Keep-alive connections stay open until the count is taken, as a load generator's do.
       const agent = new Agent({ connections, keepAliveTimeout: 10_000 });
@@ -80,5 +80,7 @@ describe('scheduleAfterStart', () => {
     expect(manyConnections.connections).toBeGreaterThan(idleStartConnections);
     expect(manyConnections.requests).toBeLessThanOrEqual(idleStartRequests);
     expect(manyConnections.collected).toBe(false);
+    // STARTUP_GC=false: never, even when idle.
+    expect((await run(1, 1, false)).collected).toBe(false);
   });
 });

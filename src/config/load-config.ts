@@ -46,6 +46,8 @@ export interface GatewayConfig {
     totalTimeoutMs: number;
   };
   modelsRefreshSeconds: number;
+  /** STARTUP_GC: one memory-reducing GC shortly after the start, while idle (src/core/after-start.ts). */
+  startupGc: boolean;
   providers: ProviderConfig[];
   storage: {
     type: 'sqlite' | 'postgresql';
@@ -250,6 +252,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     logLevel,
     upstream: { headersTimeoutMs, bodyTimeoutMs, connectTimeoutMs, maxResponseBytes, maxEventBytes, totalTimeoutMs },
     modelsRefreshSeconds,
+    startupGc: env.STARTUP_GC === undefined ? true : parseBoolean('STARTUP_GC', env.STARTUP_GC),
     providers: [...providers.values()],
     storage: { type: normalizedStorage, sqlitePath, postgresUrl, postgresSchema, spillDir, journalMaxBytes },
     usage: { enabled: usageValue === undefined ? true : parseBoolean('USAGE_ENABLED', usageValue) },

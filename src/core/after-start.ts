@@ -62,8 +62,11 @@ export interface AfterStartResult {
   connections: number;
 }
 
-/** Counts `server`'s requests until `afterStartDelayMs` have passed, then runs `afterStart`. */
-export function scheduleAfterStart(server: Server, done?: (result: AfterStartResult) => void): void {
+/**
+ * Counts `server`'s requests until `afterStartDelayMs` have passed, then runs `afterStart` (without its GC when
+ * `collectGarbage` is false: STARTUP_GC=false).
+ */
+export function scheduleAfterStart(server: Server, options: { collectGarbage: boolean }, done?: (result: AfterStartResult) => void): void {
   let requests = 0;
   const count = () => {
     requests++;
@@ -73,7 +76,7 @@ export function scheduleAfterStart(server: Server, done?: (result: AfterStartRes
     server.off('request', count);
     server.getConnections((error, open) => {
       const connections = error ? Number.POSITIVE_INFINITY : open;
-      const result = afterStart(requests > idleStartRequests || connections > idleStartConnections);
+      const result = afterStart(!options.collectGarbage || requests > idleStartRequests || connections > idleStartConnections);
       done?.({ ...result, requests, connections });
     });
   }, afterStartDelayMs).unref();
