@@ -13,8 +13,9 @@
  * architecture, so a rebuilt bundle never reads a cache made for another. V8 checks its own version and flags
  * as well and rejects a cache that does not match; a rejected, missing or unreadable cache means the bundle is
  * compiled as usual and a new cache is written once the gateway signals it has started (`startedEvent` on
- * `process`, src/core/after-start.ts). The file is written to a temporary name and renamed, so a replica starting at the same moment
- * reads either no cache or a whole one. A directory that cannot be written means no cache, never a failure.
+ * `process`, src/core/after-start.ts). The file is written to a temporary name and renamed, so a replica
+ * starting at the same moment reads either no cache or a whole one. A directory that cannot be written means no
+ * cache, never a failure.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

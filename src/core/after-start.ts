@@ -2,16 +2,19 @@
  * What runs once, `afterStartDelayMs` after the gateway has started listening:
  * 1. `startedEvent` is emitted on `process`. The production entry (src/bundle-entry/) writes its code cache on
  *    it, while every function the start-up used is still compiled.
- * 2. If the gateway is still idle (at most `idleStartRequests` requests so far and at most `idleStartConnections`
- *    connections open: readiness probes, a first call), one memory-reducing garbage collection. Start-up allocates a lot that survives a little (module code,
- *    configuration, schemas, route tables), so V8 grows its young generation to its largest size (16 MB here)
- *    and keeps it, with the start-up's garbage, for as long as the process stays idle: V8 shrinks the heap only
- *    in a GC that aims at memory, and an idle process triggers no GC at all. One such GC gives the memory back
- *    (measured on the bundle, 2026-12-04, docs/benchmarks.md, "Start-up and idle memory": anonymous memory 47 MB
- *    before, 33 MB after). It takes about 50 ms, once; the delay keeps it from holding up the first answers.
- *    A gateway that is already busy skips it: it would grow the young generation again at once, and the GC
- *    throws away the code and type feedback V8 has just built for the request path (under callgrind, a GC in
- *    the middle of the first requests cost 1.7x the instructions per request 15,000 requests later).
+ * 2. One memory-reducing garbage collection, if the gateway is still idle: at most `idleStartRequests` requests
+ *    so far and at most `idleStartConnections` connections open (readiness probes, a first call), and
+ *    STARTUP_GC is not false. Start-up allocates a lot that survives a little (module code, configuration,
+ *    schemas, route tables), so V8 grows its young generation to its largest size (16 MB here) and keeps it,
+ *    with the start-up's garbage, for as long as the process stays idle: V8 shrinks the heap only in a GC that
+ *    aims at memory, and an idle process triggers no GC at all. One such GC gives the memory back (measured on
+ *    the bundle, 2026-12-04, docs/benchmarks.md, "Start-up and idle memory": anonymous memory 47 MB before,
+ *    33 MB after). It takes about 50 ms, once; the delay keeps it from holding up the first answers.
+ *    A busy gateway skips it: it would grow the young generation again at once, and the GC throws away the code
+ *    and type feedback V8 has just built for the request path. Under callgrind, where the GC's effect on V8's
+ *    later tiering and GC pacing shows, counts 15,000 requests on varied from 510,684 to 1,109,478
+ *    instructions per request against about 584,000 without it; at full speed no difference was measured (GC
+ *    counts over 100,000 requests, CPU per request). The instruction bench runs with STARTUP_GC=false.
  *
  * V8 offers that GC only through its `gc` extension. The extension is turned on just long enough to fetch the
  * function from a fresh context, so nothing named `gc` appears in the gateway's own global scope.
