@@ -32,8 +32,8 @@ const projectDirectory = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Packages the bundle loads from node_modules instead of containing them. */
 export const externalPackages = ['better-sqlite3', 'sqlite-vec', 'swagger-ui-dist', 'pg', 'pg-native', 'redis', '@redis/*'];
 
-/** The bundle's file name beside the entry. */
-export const bundleFileName = 'modelgate-bundle.cjs';
+/** The bundle's file name beside the entry (written into the entry too). */
+const bundleFileName = 'modelgate-bundle.cjs';
 
 /** Writes `outfile` (the entry) and the bundle beside it; returns the entry, the bundle's size and its hash. */
 export async function buildBundle(
@@ -70,7 +70,7 @@ export async function buildBundle(
     format: 'esm',
     target: 'node22',
     logLevel: 'warning',
-    define: { MODELGATE_BUNDLE_HASH: JSON.stringify(hash) },
+    define: { MODELGATE_BUNDLE_FILE: JSON.stringify(`./${bundleFileName}`), MODELGATE_BUNDLE_HASH: JSON.stringify(hash) },
     banner: { js: "// Modelgate's production entry, written by scripts/build.ts from src/bundle-entry/entry.ts." },
   });
   await buildDashboard(join(outdir, 'dashboard'));

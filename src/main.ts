@@ -40,8 +40,8 @@ async function main(): Promise<void> {
     },
     'modelgate listening',
   );
-  scheduleAfterStart(gateway.http.server, { collectGarbage: config.startupGc }, ({ collected, requests }) =>
-    logger.debug({ collected, requests }, collected ? 'start-up memory released' : 'start-up memory kept (gateway busy)'),
+  scheduleAfterStart(gateway.http.server, { collectGarbage: config.startupGc }, (result) =>
+    logger.debug({ ...result, startupGc: config.startupGc }, result.collected ? 'start-up memory released' : 'start-up memory kept'),
   );
   void gateway.registry.ready().then(() =>
     logger.info(

@@ -12,7 +12,6 @@ import type { Agent as AgentType, Dispatcher } from 'undici';
 import requestApi from 'undici/lib/api/api-request.js';
 import AgentConstructor from 'undici/lib/dispatcher/agent.js';
 
-export type UndiciAgent = AgentType;
 export const Agent: typeof AgentType = AgentConstructor;
 
 export type UndiciRequestOptions = Omit<Dispatcher.RequestOptions, 'origin' | 'path'>;
