@@ -16,8 +16,11 @@
  * Targets: `modelgate` (defaults, master key), `managed` (the same, called with a managed key that has one
  * rate limit and one budget: issue 11's figure), `baseline` (Modelgate from the checkout of --baseline, master
  * key), `cache-hit` (Modelgate with the exact cache on: every request is the same, so all but the first are
- * hits that never call the upstream: issue 10's figure), `floor` (the bare Node proxy, bench/bare-proxy.ts).
- * Ratios: managed/modelgate, modelgate/baseline, cache-hit/floor and modelgate/floor, for the targets run.
+ * hits that never call the upstream: issue 10's figure), `miss` and `cache-miss` (Modelgate with the cache off and
+ * on, every request different, so every lookup misses and every answer is stored: issue 10's miss figure; the
+ * LRU fills during the warm-up, so the counted stores evict), `floor` (the bare Node proxy, bench/bare-proxy.ts).
+ * Ratios: managed/modelgate, modelgate/baseline, cache-hit/floor, cache-miss/miss and modelgate/floor, for the
+ * targets run.
  * Options: --targets=modelgate,managed (default), --connections=1,32 (default), --requests=3000,
  * --warmup=15000, --idle=10 (seconds), --rounds=3 (fresh processes per target and concurrency; the lowest count
  * is kept), --baseline=<checkout>, --modelgate-env=K=V,..., --baseline-env=K=V,... (as in the main bench),
@@ -57,7 +60,7 @@ import { freePort, type RunningTarget, startTarget, type TargetDefinition } from
 
 const run = promisify(execFile);
 
-export const instructionTargets = ['modelgate', 'managed', 'baseline', 'cache-hit', 'floor'] as const;
+export const instructionTargets = ['modelgate', 'managed', 'baseline', 'cache-hit', 'miss', 'cache-miss', 'floor'] as const;
 export type InstructionTarget = (typeof instructionTargets)[number];
 
 export interface InstructionSettings {
@@ -106,6 +109,7 @@ const ratioPairs: [InstructionTarget, InstructionTarget][] = [
   ['managed', 'modelgate'],
   ['modelgate', 'baseline'],
   ['cache-hit', 'floor'],
+  ['cache-miss', 'miss'],
   ['modelgate', 'floor'],
 ];
 
@@ -117,11 +121,17 @@ const ratioPairs: [InstructionTarget, InstructionTarget][] = [
  * than that setting ignore it.
  */
 function definitionOf(target: InstructionTarget, definitions: Record<string, TargetDefinition>): TargetDefinition {
-  const found = definitions[target === 'managed' || target === 'cache-hit' ? 'modelgate' : target];
+  const found = definitions[target === 'floor' || target === 'baseline' ? target : 'modelgate'];
   if (!found) throw new Error('bench: --targets=baseline needs --baseline=<checkout>');
   const base = target === 'floor' ? found : { ...found, env: { STARTUP_GC: 'false', ...found.env } };
-  if (target !== 'cache-hit') return base;
-  return { ...base, env: { ...base.env, RESPONSE_CACHE_SIMPLE_ENABLED: 'true', SQLITE_PATH: `${base.env.SQLITE_PATH}.cache-hit.db` } };
+  if (target !== 'cache-hit' && target !== 'cache-miss') return base;
+  return { ...base, env: { ...base.env, RESPONSE_CACHE_SIMPLE_ENABLED: 'true', SQLITE_PATH: `${base.env.SQLITE_PATH}.${target}.db` } };
+}
+
+/** A different request every time, of the same shape for `miss` and `cache-miss`. */
+function missBodies(): () => string {
+  let counter = 0;
+  return () => JSON.stringify({ model: benchModel, messages: [{ role: 'user', content: `Say hello. ${++counter}` }] });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -185,6 +195,7 @@ async function measure(
       path: '/v1/chat/completions',
       headers,
       body: JSON.stringify({ model: benchModel, messages: [{ role: 'user', content: 'Say hello.' }] }),
+      ...(target === 'miss' || target === 'cache-miss' ? { bodyFor: missBodies() } : {}),
     };
     if (settings.warmup > 0) await runThroughput(spec, { connections, amount: settings.warmup });
     await control(instrumented, '-i', 'on');
@@ -208,6 +219,12 @@ async function measure(
     if (settings.dumpsDirectory) copyFileSync(`${outFile}.3`, join(settings.dumpsDirectory, `${id}-round${round}.callgrind`));
     const backgroundPerSecond = settings.idleSeconds > 0 ? Math.min(...idleRates) : 0;
     let cacheHits: number | undefined;
+    if (target === 'cache-miss') {
+      const metrics = await (await fetch(`${instrumented.url}/metrics`, { headers: definition.headers })).text();
+      const misses = metricSum(metrics, 'modelgate_cache_requests_total', 'result="miss"');
+      if (misses < settings.requests)
+        throw new Error(`bench: the cache-miss target counted only ${misses} misses for ${settings.requests} requests`);
+    }
     if (target === 'cache-hit') {
       const metrics = await (await fetch(`${instrumented.url}/metrics`, { headers: definition.headers })).text();
       cacheHits = metricSum(metrics, 'modelgate_cache_requests_total', 'result="hit_exact"');

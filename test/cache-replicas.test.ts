@@ -11,7 +11,7 @@
 
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeEntry } from '../src/cache/cache-entry.ts';
+import { entrySize } from '../src/cache/cache-entry.ts';
 import { type ReplicaSet, startReplicaSet } from './helpers/replica-set.ts';
 import { createStateBackend, deleteRedisPrefix, redisUrl, type StateBackend, uniqueRedisPrefix } from './helpers/state-backends.ts';
 import { createBackend, type StorageBackend } from './helpers/storage-backends.ts';
@@ -317,13 +317,13 @@ describe('Redis cache store when a purge message is lost', () => {
         jsonText: '{"id":"x"}',
       } as const;
       const key = 'a'.repeat(64);
-      await other.set(key, entry, encodeEntry(entry));
+      await other.set(key, entry, entrySize(entry));
       expect((await stale.get(key))?.jsonText).toBe('{"id":"x"}');
       expect(await other.purge({ tenant: 'key-a' })).toBeNull();
       expect(await other.get(key)).toBeUndefined();
       await expect.poll(async () => (await stale.get(key)) === undefined, { timeout: 5000, interval: 50 }).toBe(true);
       // The same for a purge of everything.
-      await other.set(`${key.slice(1)}b`, { ...entry, tenant: 'key-b' }, encodeEntry({ ...entry, tenant: 'key-b' }));
+      await other.set(`${key.slice(1)}b`, { ...entry, tenant: 'key-b' }, entrySize({ ...entry, tenant: 'key-b' }));
       expect(await stale.get(`${key.slice(1)}b`)).toBeDefined();
       await other.purge();
       await expect.poll(async () => (await stale.get(`${key.slice(1)}b`)) === undefined, { timeout: 5000, interval: 50 }).toBe(true);

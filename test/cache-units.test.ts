@@ -10,8 +10,8 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCacheConfig } from '../src/cache/cache-config.ts';
 import { readCacheControls } from '../src/cache/cache-controls.ts';
-import { type CacheEntry, decodeEntry, encodeEntry, entryResult } from '../src/cache/cache-entry.ts';
-import { canonicalJson, exactCacheKey } from '../src/cache/cache-key.ts';
+import { type CacheEntry, decodeEntry, encodeEntry, entryResult, entrySize } from '../src/cache/cache-entry.ts';
+import { cacheSchemaVersion, canonicalJson, canonicalRequest, exactCacheKey, exactCacheKeyText } from '../src/cache/cache-key.ts';
 import { createEmbeddedCacheStore } from '../src/cache/embedded-cache-store.ts';
 import type { JsonResult } from '../src/providers/types.ts';
 
@@ -38,6 +38,35 @@ describe('cache key', () => {
       key({ ...base, n: 1, temperature: 1, top_p: 1, presence_penalty: 0, frequency_penalty: 0, logprobs: false, user: undefined }),
     ).toBe(reference);
     expect(key({ ...base, temperature: null })).toBe(reference);
+  });
+
+  it('hashes the canonical JSON of endpoint, policy, request, target, tenant and version (entries keep their keys)', () => {
+    const bodies: Record<string, unknown>[] = [
+      base,
+      { ...base, temperature: 0.2, n: 1, stream: true, tools: [{ type: 'function', function: { parameters: { b: 1, a: 2 }, name: 'f' } }] },
+      { z: 1, '10': 'ten', '9': 'nine', messages: [{ content: [{ type: 'text', text: 'é "quoted" \n' }], role: 'user' }], model: 'm' },
+      { input: ['a', 'b'], encoding_format: 'float', dimensions: 8 },
+    ];
+    for (const [index, body] of bodies.entries()) {
+      const endpoint = index === 3 ? 'embeddings' : 'chat.completions';
+      const parts = {
+        endpoint,
+        target: 'openai/gpt-4o-mini',
+        tenant: 'key_"a"',
+        body,
+        policyVersion: index === 1 ? 'wf-1' : null,
+      } as const;
+      const reference = canonicalJson({
+        v: cacheSchemaVersion,
+        endpoint,
+        target: parts.target,
+        tenant: parts.tenant,
+        policy: parts.policyVersion,
+        request: canonicalRequest(endpoint, body),
+      });
+      expect(exactCacheKeyText(parts)).toBe(reference);
+      expect(JSON.parse(exactCacheKeyText(parts))).toEqual(JSON.parse(reference));
+    }
   });
 
   it('changes with every output-shaping parameter, the endpoint, the target and the tenant', () => {
@@ -168,16 +197,16 @@ describe('embedded cache store', () => {
   it('evicts the least recently used entry at the entry cap, and at the byte cap', async () => {
     const store = createEmbeddedCacheStore({ sqlitePath: ':memory:', maxEntries: 3, maxBytes: 1_000_000 });
     const now = Date.now();
-    for (const name of ['a', 'b', 'c']) await store.set(name, entry(now, 60_000), encodeEntry(entry(now, 60_000)));
+    for (const name of ['a', 'b', 'c']) await store.set(name, entry(now, 60_000), entrySize(entry(now, 60_000)));
     await store.get('a');
-    await store.set('d', entry(now, 60_000), encodeEntry(entry(now, 60_000)));
+    await store.set('d', entry(now, 60_000), entrySize(entry(now, 60_000)));
     expect(await store.get('b')).toBeUndefined();
     expect(await store.get('a')).toBeDefined();
     expect(store.stats().entries).toBe(3);
 
     const small = createEmbeddedCacheStore({ sqlitePath: ':memory:', maxEntries: 100, maxBytes: 1000 });
     const big = entry(now, 60_000, 'y'.repeat(300));
-    for (const name of ['p', 'q', 'r', 's']) await small.set(name, big, encodeEntry(big));
+    for (const name of ['p', 'q', 'r', 's']) await small.set(name, big, entrySize(big));
     expect(await small.get('p')).toBeUndefined();
     expect(small.stats().bytes).toBeLessThanOrEqual(1000);
     await store.close();
@@ -188,9 +217,9 @@ describe('embedded cache store', () => {
     const sqlitePath = join(directory, 'cache.db');
     let now = Date.now();
     const first = createEmbeddedCacheStore({ sqlitePath, maxEntries: 10, maxBytes: 1_000_000, now: () => now });
-    await first.set('kept', entry(now, 60_000), encodeEntry(entry(now, 60_000)));
-    await first.set('short', entry(now, 1000), encodeEntry(entry(now, 1000)));
-    await first.set('other', entry(now, 60_000, 'z', 'gpt-4o'), encodeEntry(entry(now, 60_000, 'z', 'gpt-4o')));
+    await first.set('kept', entry(now, 60_000), entrySize(entry(now, 60_000)));
+    await first.set('short', entry(now, 1000), entrySize(entry(now, 1000)));
+    await first.set('other', entry(now, 60_000, 'z', 'gpt-4o'), entrySize(entry(now, 60_000, 'z', 'gpt-4o')));
     await first.close();
     now += 2000;
     const second = createEmbeddedCacheStore({ sqlitePath, maxEntries: 10, maxBytes: 1_000_000, now: () => now });
@@ -212,8 +241,8 @@ describe('embedded cache store', () => {
     const sqlite = new BetterSqlite3(sqlitePath);
     const first = createEmbeddedCacheStore({ sqlitePath, maxEntries: 10, maxBytes: 1_000_000, flushMs: 5 });
     const rows = () => (sqlite.prepare('select key from cache_entry order by key').all() as { key: string }[]).map((row) => row.key);
-    await first.set('served', entry(now, 60_000), encodeEntry(entry(now, 60_000)));
-    await first.set('never', entry(now, 60_000), encodeEntry(entry(now, 60_000)));
+    await first.set('served', entry(now, 60_000), entrySize(entry(now, 60_000)));
+    await first.set('never', entry(now, 60_000), entrySize(entry(now, 60_000)));
     await new Promise((resolve) => setTimeout(resolve, 50));
     // Stored, not yet served: nothing written (the miss paid no SQLite write).
     expect(rows()).toEqual([]);
@@ -221,7 +250,7 @@ describe('embedded cache store', () => {
     await expect.poll(rows, { timeout: 2000, interval: 5 }).toEqual(['served']);
     // A second hit writes nothing more; a replacement drops the served row until it is served itself.
     expect(await first.get('served')).toBeDefined();
-    await first.set('served', entry(now + 1, 60_000), encodeEntry(entry(now + 1, 60_000)));
+    await first.set('served', entry(now + 1, 60_000), entrySize(entry(now + 1, 60_000)));
     await expect.poll(rows, { timeout: 2000, interval: 5 }).toEqual([]);
     expect((await first.get('served'))?.createdAt).toBe(now + 1);
     await expect.poll(rows, { timeout: 2000, interval: 5 }).toEqual(['served']);
@@ -242,14 +271,14 @@ describe('embedded cache store', () => {
     const first = createEmbeddedCacheStore({ sqlitePath, maxEntries: 10, maxBytes: 1_000_000 });
     const sqlite = new BetterSqlite3(sqlitePath);
     const rows = () => (sqlite.prepare('select key from cache_entry order by key').all() as { key: string }[]).map((row) => row.key);
-    await first.set('a', entry(now, 60_000), encodeEntry(entry(now, 60_000)));
-    await first.set('b', entry(now, 60_000), encodeEntry(entry(now, 60_000)));
+    await first.set('a', entry(now, 60_000), entrySize(entry(now, 60_000)));
+    await first.set('b', entry(now, 60_000), entrySize(entry(now, 60_000)));
     await first.delete('a');
     expect(await first.get('b')).toBeDefined();
     expect(rows()).toEqual([]);
     await expect.poll(rows, { timeout: 2000, interval: 10 }).toEqual(['b']);
     // Still queued at close: written then.
-    await first.set('c', entry(now, 60_000), encodeEntry(entry(now, 60_000)));
+    await first.set('c', entry(now, 60_000), entrySize(entry(now, 60_000)));
     await first.close();
     expect(rows()).toEqual(['b', 'c']);
     const old = { ...entry(now, 60_000), v: 1, json: { text: 'x' } };

@@ -44,6 +44,22 @@ export interface CacheEntry {
   chunks?: CachedChunk[];
 }
 
+/** What an entry counts for beside its answer's bytes (its metadata, the store's bookkeeping). */
+export const entryOverheadBytes = 512;
+
+/**
+ * The bytes an entry counts for against RESPONSE_CACHE_MAX_ENTRY_BYTES and RESPONSE_CACHE_MAX_BYTES: the
+ * answer's UTF-8 bytes (the JSON text, or each chunk's payload and event name and 16 for its framing) and
+ * `entryOverheadBytes` for the rest. Counted from the answer, not from `encodeEntry`'s text, so that storing
+ * an entry serializes nothing: the embedded store encodes it only when it writes it to SQLite.
+ */
+export function entrySize(entry: CacheEntry): number {
+  let bytes = entryOverheadBytes;
+  if (entry.jsonText !== undefined) bytes += Buffer.byteLength(entry.jsonText);
+  for (const chunk of entry.chunks ?? []) bytes += Buffer.byteLength(chunk.d) + (chunk.e?.length ?? 0) + 16;
+  return bytes;
+}
+
 /**
  * The entry's stored text: its JSON without `jsonText`, then, for a JSON answer, a newline and the
  * answer's text as it is (JSON.stringify never writes a raw newline, so the first one ends the entry

@@ -51,11 +51,20 @@ export function createCacheMetrics(): CacheMetrics {
       }
     },
   });
+  // Stores likewise: one per miss.
+  const pendingStores = new Map<Endpoint, { count: number }>();
   const stores = new Counter({
     name: 'modelgate_cache_stores_total',
     help: 'Answers written to the response cache, by endpoint',
     labelNames: ['endpoint'] as const,
     registers: [],
+    collect() {
+      for (const [endpoint, pending] of pendingStores) {
+        if (pending.count === 0) continue;
+        this.inc({ endpoint }, pending.count);
+        pending.count = 0;
+      }
+    },
   });
   const evictions = new Counter({
     name: 'modelgate_cache_evictions_total',
@@ -81,7 +90,9 @@ export function createCacheMetrics(): CacheMetrics {
     },
     stored(endpoint) {
       counters.stored++;
-      stores.inc({ endpoint });
+      const pending = pendingStores.get(endpoint);
+      if (pending) pending.count++;
+      else pendingStores.set(endpoint, { count: 1 });
     },
     evicted() {
       evictions.inc();

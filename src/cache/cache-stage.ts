@@ -13,13 +13,14 @@
  */
 import type { Logger } from 'pino';
 import type { Operation } from '../core/outcome.ts';
+import type { Usage } from '../core/usage.ts';
 import type { ModelCall } from '../pipeline/model-call.ts';
 import type { Stage } from '../pipeline/stage.ts';
 import { onStreamEnd } from '../pipeline/stream-end.ts';
 import type { Json, Provider, ProviderResult, StreamChunk, StreamResult } from '../providers/types.ts';
 import type { CacheConfig } from './cache-config.ts';
 import { type CacheControls, readCacheControls } from './cache-controls.ts';
-import { type CachedChunk, type CacheEntry, cacheEntryVersion, createChunkRecorder, encodeEntry, entryResult } from './cache-entry.ts';
+import { type CachedChunk, type CacheEntry, cacheEntryVersion, createChunkRecorder, entryResult, entrySize } from './cache-entry.ts';
 import { exactCacheKey } from './cache-key.ts';
 import type { CacheMetrics } from './cache-metrics.ts';
 import type { CacheStore } from './cache-store.ts';
@@ -147,9 +148,9 @@ export function createCacheStage(options: CacheStageOptions): Stage {
 
   /** Stores the entry; resolves when the store has it (or failed to take it), never rejects. */
   function save(key: string, entry: CacheEntry, probe: SemanticProbe | null): Promise<void> {
-    const text = encodeEntry(entry);
-    if (text.length > config.maxEntryBytes) return Promise.resolve();
-    return store.set(key, entry, text).then(
+    const size = entrySize(entry);
+    if (size > config.maxEntryBytes) return Promise.resolve();
+    return store.set(key, entry, size).then(
       () => {
         metrics.stored(entry.endpoint);
         if (probe) semantic?.remember(probe, key, entry.expiresAt);
@@ -278,7 +279,7 @@ export function createCacheStage(options: CacheStageOptions): Stage {
       return result;
     }
     const createdAt = now();
-    const entry: CacheEntry = {
+    const entry = (usage: Usage | null, answer: Pick<CacheEntry, 'jsonText' | 'chunks'>): CacheEntry => ({
       v: cacheEntryVersion,
       endpoint: call.endpoint,
       tenant,
@@ -288,19 +289,20 @@ export function createCacheStage(options: CacheStageOptions): Stage {
       operation: served.operation,
       createdAt,
       expiresAt: createdAt + (controls.ttlSeconds ?? config.ttlSeconds) * 1000,
-      usage: null,
-    };
+      usage,
+      ...answer,
+    });
     if (result.kind === 'json') {
       // The answer's text once: the upstream's own bytes, or serialized here and then also sent as the
       // reply (so the route does not serialize the body a second time).
       const jsonText = result.rawBody ?? JSON.stringify(result.body);
-      const saved = save(key, { ...entry, usage: result.usage, jsonText }, probe);
+      const saved = save(key, entry(result.usage, { jsonText }), probe);
       if (release) saved.then(release);
       return result.rawBody === undefined ? { ...result, rawBody: jsonText } : result;
     }
     let saved: Promise<void> | undefined;
     const recorded = recordStream(result, served.operation, config.maxEntryBytes, (chunks) => {
-      saved = save(key, { ...entry, usage: result.usage(), chunks }, probe);
+      saved = save(key, entry(result.usage(), { chunks }), probe);
     });
     if (!release) return recorded;
     return onStreamEnd(recorded, () => {

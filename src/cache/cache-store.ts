@@ -22,8 +22,8 @@ export interface CacheStoreStats {
 export interface CacheStore {
   /** The entry under `key`; read-only (the embedded store hands out the entry it holds, not a copy). */
   get(key: string): Promise<CacheEntry | undefined>;
-  /** Stores the entry until its `expiresAt`; `text` is its stored text (cache-entry.ts encodeEntry). */
-  set(key: string, entry: CacheEntry, text: string): Promise<void>;
+  /** Stores the entry until its `expiresAt`; `size` is what it counts for (cache-entry.ts entrySize). */
+  set(key: string, entry: CacheEntry, size: number): Promise<void>;
   delete(key: string): Promise<boolean>;
   /**
    * Removes every entry, or those of one tenant and/or requested model. Returns how many went (null

@@ -149,8 +149,7 @@ export function createEmbeddedCacheStore(options: EmbeddedCacheStoreOptions): Ca
       if (!held.persisted) persist(key, held);
       return held.entry;
     },
-    async set(key, entry, text) {
-      const size = Buffer.byteLength(text);
+    async set(key, entry, size) {
       if (size > options.maxBytes) return;
       memory.set(key, { entry, size, persisted: false });
     },

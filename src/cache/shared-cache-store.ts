@@ -15,7 +15,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { SharedState } from '../state/shared-state.ts';
-import { type CacheEntry, decodeEntry } from './cache-entry.ts';
+import { type CacheEntry, decodeEntry, encodeEntry } from './cache-entry.ts';
 import type { CachePurgeFilter, CacheStore } from './cache-store.ts';
 
 const storeGenerationKey = 'cache:generation';
@@ -115,12 +115,12 @@ export async function createSharedCacheStore(state: SharedState, options: Shared
       const { entry, generations } = stored;
       return sameGenerations(generations, await scopeGenerations(entry.tenant, entry.requestedModel)) ? entry : undefined;
     },
-    async set(key, entry, text) {
+    async set(key, entry) {
       const ttlMs = entry.expiresAt - now();
       if (ttlMs <= 0) return;
       const at = await current();
       const generations = await scopeGenerations(entry.tenant, entry.requestedModel);
-      await state.set(entryKey(at, key), `${JSON.stringify(generations)}\n${text}`, ttlMs);
+      await state.set(entryKey(at, key), `${JSON.stringify(generations)}\n${encodeEntry(entry)}`, ttlMs);
     },
     async delete(key) {
       const name = entryKey(await current(), key);
